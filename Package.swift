@@ -1,0 +1,106 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "visage",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "visage", targets: ["visage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    ],
+    targets: [
+        .target(
+            name: "VisageCore",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VisageStore",
+            dependencies: [
+                "VisageCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VisageAccess",
+            dependencies: [
+                "VisageCore", "VisageStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VisageJobs",
+            dependencies: [
+                "VisageCore", "VisageStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VisageServer",
+            dependencies: [
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("WebUI/static")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "visage",
+            dependencies: [
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VisageStoreTests",
+            dependencies: ["VisageCore", "VisageStore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VisageAccessTests",
+            dependencies: ["VisageCore", "VisageStore", "VisageAccess"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VisageJobsTests",
+            dependencies: ["VisageCore", "VisageStore", "VisageJobs"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VisageServerTests",
+            dependencies: [
+                "VisageServer", "VisageStore", "VisageAccess",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Generators for the identifiers Visage hands out; all draw from the system's secure random source.
+public enum Identifiers {
+    private static let upperAlphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    private static let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    /// A request id in the upper-case UUID form Alibaba Cloud services use for `RequestId`.
+    public static func requestID() -> String {
+        UUID().uuidString
+    }
+
+    /// A 16-digit account id, the shape of an Alibaba Cloud account UID.
+    public static func accountID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let first = String(Int.random(in: 1...9, using: &generator))
+        return first + (0..<15).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+    }
+
+    /// A long-term access key id: `LTAI` followed by 20 characters, as Alibaba Cloud issues them.
+    public static func accessKeyID() -> String {
+        "LTAI" + randomString(count: 20, from: alphanumerics)
+    }
+
+    /// An access key secret of 30 characters.
+    public static func accessKeySecret() -> String {
+        randomString(count: 30, from: alphanumerics)
+    }
+
+    /// An opaque id for internal records (lower-case hex, 128 bits).
+    public static func opaque() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next() as UInt64
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    static func randomString(count: Int, from alphabet: [Character]) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+}

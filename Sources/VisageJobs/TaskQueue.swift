@@ -1,0 +1,189 @@
+import Foundation
+import SQLKit
+import VisageCore
+import VisageStore
+
+/// Where a queued task stands.
+public enum TaskStatus: String, Sendable, Codable {
+    case queued = "Queued"
+    case running = "Running"
+    case succeeded = "Succeeded"
+    case failed = "Failed"
+}
+
+/// One unit of durable work and its bookkeeping.
+public struct QueuedTask: Sendable, Equatable {
+    public let id: String
+    public let queue: String
+    public let payload: String
+    public let status: TaskStatus
+    /// Leases taken so far, including the current one.
+    public let attempts: Int
+    public let maxAttempts: Int
+    public let progress: Double
+    public let lastError: String?
+    public let result: String?
+    public let leaseOwner: String?
+    public let created: Date
+    public let updated: Date
+}
+
+/// A durable task queue in the metadata store. Workers lease a task for a limited time and renew
+/// the lease with heartbeats; a task whose worker died is leased again once its lease expires.
+/// Failed attempts are retried with exponential backoff up to `maxAttempts`.
+public struct TaskQueue: Sendable {
+    let store: MetadataStore
+    public let leaseMillis: Int64
+    public let backoffBaseMillis: Int64
+    public let backoffCapMillis: Int64
+
+    public init(store: MetadataStore, lease: Duration = .seconds(60),
+                backoffBase: Duration = .seconds(2), backoffCap: Duration = .seconds(600)) {
+        self.store = store
+        self.leaseMillis = lease.millis
+        self.backoffBaseMillis = backoffBase.millis
+        self.backoffCapMillis = backoffCap.millis
+    }
+
+    @discardableResult
+    public func enqueue(queue: String, payload: String, maxAttempts: Int = 5, id: String = Identifiers.opaque())
+        async throws -> String
+    {
+        let now = WallClock.nowMillis()
+        try await store.withConnection { db in
+            try await db.raw("""
+                INSERT INTO tasks (id, queue, payload, status, attempts, max_attempts, run_after, progress, created_at, updated_at)
+                VALUES (\(bind: id), \(bind: queue), \(bind: payload), \(bind: TaskStatus.queued.rawValue), 0,
+                        \(bind: maxAttempts), \(bind: now), 0, \(bind: now), \(bind: now))
+                """).run()
+        }
+        return id
+    }
+
+    /// Takes the oldest ready task of `queue` for `owner`, or returns nil when none is ready.
+    /// A running task whose lease ran out counts as ready (its worker is presumed dead).
+    public func lease(queue: String, owner: String) async throws -> QueuedTask? {
+        let now = WallClock.nowMillis()
+        let lock: SQLQueryString = store.kind == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
+        let leaseEnd = now + leaseMillis
+        return try await store.withTransaction { db in
+            while true {
+                guard let row = try await db.raw("""
+                    SELECT id, attempts, max_attempts FROM tasks
+                    WHERE queue = \(bind: queue) AND (
+                        (status = \(bind: TaskStatus.queued.rawValue) AND run_after <= \(bind: now)) OR
+                        (status = \(bind: TaskStatus.running.rawValue) AND lease_expires < \(bind: now)))
+                    ORDER BY run_after, created_at LIMIT 1 \(lock)
+                    """).first()
+                else { return nil }
+                let id = try row.decode(column: "id", as: String.self)
+                let attempts = try row.decode(column: "attempts", as: Int.self)
+                if attempts >= (try row.decode(column: "max_attempts", as: Int.self)) {
+                    try await db.raw("""
+                        UPDATE tasks SET status = \(bind: TaskStatus.failed.rawValue), lease_owner = NULL, lease_expires = NULL,
+                            last_error = COALESCE(last_error, 'the worker stopped responding'), updated_at = \(bind: now)
+                        WHERE id = \(bind: id)
+                        """).run()
+                    continue
+                }
+                try await db.raw("""
+                    UPDATE tasks SET status = \(bind: TaskStatus.running.rawValue), attempts = attempts + 1,
+                        lease_owner = \(bind: owner), lease_expires = \(bind: leaseEnd), updated_at = \(bind: now)
+                    WHERE id = \(bind: id)
+                    """).run()
+                return try await Self.fetch(id: id, db: db)
+            }
+        }
+    }
+
+    /// Renews the lease and records progress in [0, 1]. Returns false if `owner` no longer holds it.
+    @discardableResult
+    public func heartbeat(id: String, owner: String, progress: Double? = nil) async throws -> Bool {
+        let now = WallClock.nowMillis()
+        let progressSQL: SQLQueryString = progress.map { "progress = \(bind: min(1, max(0, $0))), " } ?? ""
+        return try await updateHeld(id: id, owner: owner, """
+            UPDATE tasks SET \(progressSQL)lease_expires = \(bind: now + leaseMillis), updated_at = \(bind: now)
+            """)
+    }
+
+    /// Marks the task done with an optional result.
+    @discardableResult
+    public func complete(id: String, owner: String, result: String? = nil) async throws -> Bool {
+        try await updateHeld(id: id, owner: owner, """
+            UPDATE tasks SET status = \(bind: TaskStatus.succeeded.rawValue), progress = 1, result = \(bind: result),
+                lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: WallClock.nowMillis())
+            """)
+    }
+
+    /// Records a failed attempt: queued again after a backoff, or failed for good after the last attempt.
+    @discardableResult
+    public func fail(id: String, owner: String, error: String) async throws -> Bool {
+        guard let task = try await task(id: id), task.leaseOwner == owner, task.status == .running else { return false }
+        let now = WallClock.nowMillis()
+        if task.attempts >= task.maxAttempts {
+            return try await updateHeld(id: id, owner: owner, """
+                UPDATE tasks SET status = \(bind: TaskStatus.failed.rawValue), last_error = \(bind: error),
+                    lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: now)
+                """)
+        }
+        let delay = min(backoffCapMillis, backoffBaseMillis << Int64(min(task.attempts - 1, 30)))
+        return try await updateHeld(id: id, owner: owner, """
+            UPDATE tasks SET status = \(bind: TaskStatus.queued.rawValue), last_error = \(bind: error),
+                run_after = \(bind: now + delay), lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: now)
+            """)
+    }
+
+    /// Hands the task back without counting the attempt, for a worker that is shutting down.
+    @discardableResult
+    public func release(id: String, owner: String) async throws -> Bool {
+        try await updateHeld(id: id, owner: owner, """
+            UPDATE tasks SET status = \(bind: TaskStatus.queued.rawValue), attempts = attempts - 1,
+                lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: WallClock.nowMillis())
+            """)
+    }
+
+    public func task(id: String) async throws -> QueuedTask? {
+        try await store.withConnection { db in try await Self.fetch(id: id, db: db) }
+    }
+
+    private func updateHeld(id: String, owner: String, _ update: SQLQueryString) async throws -> Bool {
+        try await store.withTransaction { db in
+            let held = try await db.raw("""
+                SELECT id FROM tasks WHERE id = \(bind: id) AND lease_owner = \(bind: owner)
+                    AND status = \(bind: TaskStatus.running.rawValue)
+                """).first()
+            guard held != nil else { return false }
+            try await db.raw(update + " WHERE id = \(bind: id)").run()
+            return true
+        }
+    }
+
+    private static func fetch(id: String, db: any SQLDatabase) async throws -> QueuedTask? {
+        guard let row = try await db.raw("""
+            SELECT id, queue, payload, status, attempts, max_attempts, progress, last_error, result, lease_owner,
+                   created_at, updated_at
+            FROM tasks WHERE id = \(bind: id)
+            """).first()
+        else { return nil }
+        return QueuedTask(
+            id: try row.decode(column: "id", as: String.self),
+            queue: try row.decode(column: "queue", as: String.self),
+            payload: try row.decode(column: "payload", as: String.self),
+            status: TaskStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed,
+            attempts: try row.decode(column: "attempts", as: Int.self),
+            maxAttempts: try row.decode(column: "max_attempts", as: Int.self),
+            progress: try row.decode(column: "progress", as: Double.self),
+            lastError: try row.decode(column: "last_error", as: String?.self),
+            result: try row.decode(column: "result", as: String?.self),
+            leaseOwner: try row.decode(column: "lease_owner", as: String?.self),
+            created: WallClock.date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            updated: WallClock.date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+    }
+}
+
+extension Duration {
+    var millis: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

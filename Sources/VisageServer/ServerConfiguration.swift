@@ -1,0 +1,52 @@
+import Foundation
+import VisageStore
+
+/// Everything `visage serve` needs to know; each field has a flag and an environment variable.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: URL
+    /// Nil means the embedded SQLite file in the data directory.
+    public var databaseURL: String?
+    public var rootAccessKeyID: String?
+    public var rootAccessKeySecret: String?
+    /// The largest request body accepted by endpoints that read the body into memory.
+    public var maxRequestBodyBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
+                databaseURL: String? = nil, rootAccessKeyID: String? = nil, rootAccessKeySecret: String? = nil,
+                maxRequestBodyBytes: Int = 8 * 1024 * 1024) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+        self.rootAccessKeyID = rootAccessKeyID
+        self.rootAccessKeySecret = rootAccessKeySecret
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+    }
+
+    /// The data directory's layout.
+    public var layout: DataLayout { DataLayout(root: dataDirectory) }
+
+    public func databaseLocation() throws -> DatabaseLocation {
+        if let databaseURL, !databaseURL.isEmpty { return try DatabaseLocation(url: databaseURL) }
+        return .sqlite(path: layout.sqliteFile.path)
+    }
+}
+
+/// Where things live inside the data directory.
+public struct DataLayout: Sendable {
+    public let root: URL
+    public init(root: URL) { self.root = root }
+
+    public var sqliteFile: URL { root.appendingPathComponent("visage.sqlite") }
+    public var objectsDirectory: URL { root.appendingPathComponent("objects", isDirectory: true) }
+    public var secretKeyFile: URL { root.appendingPathComponent("secret.key") }
+    public var rootCredentialsFile: URL { root.appendingPathComponent("root-credentials.json") }
+
+    /// Creates the directory, private to its owner: it holds the database and sealed secrets.
+    public func create() throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+}

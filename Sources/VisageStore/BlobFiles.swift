@@ -1,0 +1,179 @@
+import Foundation
+import Synchronization
+import VisageCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files that hold object bytes, named by random blob ids (never by object key, so no key can
+/// name a path). A blob is written under `tmp/`, synced, then renamed into `blobs/`; each writer
+/// holds an exclusive `flock` on its file until its catalog row is committed, which is how
+/// recovery tells an abandoned file (lock free) from one another process is still writing.
+struct BlobFiles: Sendable {
+    let root: URL
+
+    var tmpDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
+    var blobDirectory: URL { root.appendingPathComponent("blobs", isDirectory: true) }
+
+    func prepare() throws {
+        for directory in [tmpDirectory, blobDirectory] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    func path(ofBlob id: String) -> URL {
+        blobDirectory.appendingPathComponent(String(id.prefix(2)), isDirectory: true).appendingPathComponent(id)
+    }
+
+    /// Creates an empty locked temp file for a new blob.
+    func create() throws -> BlobWriter {
+        let id = Identifiers.opaque()
+        let tmp = tmpDirectory.appendingPathComponent(id)
+        let fd = open(tmp.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw posixFailure("create \(tmp.path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw posixFailure("lock \(tmp.path)")
+        }
+        return BlobWriter(id: id, fd: fd, tmpPath: tmp, finalPath: path(ofBlob: id))
+    }
+
+    /// Opens a blob for reading. An open descriptor keeps the bytes readable even if the object is
+    /// overwritten or deleted meanwhile.
+    func openForReading(_ id: String) throws -> BlobReader {
+        let fd = open(path(ofBlob: id).path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw posixFailure("open blob \(id)") }
+        return BlobReader(fd: fd)
+    }
+
+    func remove(_ id: String) {
+        unlink(path(ofBlob: id).path)
+    }
+
+    /// Deletes temp files and blobs nobody holds a lock on, for which `isReferenced` says no.
+    /// Returns the number of files removed.
+    func sweep(isReferenced: (String) async throws -> Bool) async throws -> Int {
+        var removed = 0
+        let manager = FileManager.default
+        for name in (try? manager.contentsOfDirectory(atPath: tmpDirectory.path)) ?? [] {
+            if removeIfUnlocked(tmpDirectory.appendingPathComponent(name)) { removed += 1 }
+        }
+        for shard in (try? manager.contentsOfDirectory(atPath: blobDirectory.path)) ?? [] {
+            let shardURL = blobDirectory.appendingPathComponent(shard, isDirectory: true)
+            for name in (try? manager.contentsOfDirectory(atPath: shardURL.path)) ?? [] {
+                let fd = open(shardURL.appendingPathComponent(name).path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                defer { close(fd) }
+                // Checked under the lock: a writer commits its row before it lets the lock go.
+                guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+                if try await !isReferenced(name) {
+                    unlink(shardURL.appendingPathComponent(name).path)
+                    removed += 1
+                }
+            }
+        }
+        return removed
+    }
+
+    private func removeIfUnlocked(_ url: URL) -> Bool {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+        return unlink(url.path) == 0
+    }
+}
+
+/// A blob being written. `close()` must be called on every path; it releases the lock.
+final class BlobWriter: Sendable {
+    let id: String
+    private let fd: Int32
+    let tmpPath: URL
+    let finalPath: URL
+
+    init(id: String, fd: Int32, tmpPath: URL, finalPath: URL) {
+        self.id = id
+        self.fd = fd
+        self.tmpPath = tmpPath
+        self.finalPath = finalPath
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw posixFailure("write blob")
+            }
+            offset += written
+        }
+    }
+
+    /// Makes the bytes durable and moves the file to its final name.
+    func commit() throws {
+        guard fsync(fd) == 0 else { throw posixFailure("fsync blob") }
+        let directory = finalPath.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard rename(tmpPath.path, finalPath.path) == 0 else { throw posixFailure("rename blob") }
+        let dirFD = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            Glibc.close(dirFD)
+        }
+    }
+
+    /// Removes the file wherever it is now; for a write that failed or lost its race.
+    func discard() {
+        unlink(tmpPath.path)
+        unlink(finalPath.path)
+    }
+
+    func close() {
+        Glibc.close(fd)
+    }
+}
+
+/// Reads a blob by position; the descriptor closes when the last reference goes.
+final class BlobReader: Sendable {
+    private let fd: Int32
+
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
+
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = buffer[filled...].withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset) + off_t(filled)) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw posixFailure("read blob")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        buffer.removeLast(count - filled)
+        return buffer
+    }
+
+    /// A stream of chunks covering bytes `start..<end`.
+    func stream(from start: Int64, to end: Int64, chunkSize: Int = 256 * 1024) -> AsyncThrowingStream<[UInt8], any Error> {
+        let position = Mutex(start)
+        return AsyncThrowingStream {
+            let offset = position.withLock { $0 }
+            guard offset < end else { return nil }
+            let chunk = try self.read(at: offset, count: Int(min(Int64(chunkSize), end - offset)))
+            guard !chunk.isEmpty else {
+                throw VisageError.internalFailure(message: "object data ended early")
+            }
+            position.withLock { $0 = offset + Int64(chunk.count) }
+            return chunk
+        }
+    }
+}
+
+func posixFailure(_ what: String) -> VisageError {
+    .internalFailure(message: "\(what): \(String(cString: strerror(errno)))")
+}

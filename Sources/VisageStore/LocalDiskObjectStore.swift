@@ -1,0 +1,235 @@
+import Crypto
+import Foundation
+import SQLKit
+import VisageCore
+
+/// The embedded object store: bytes in blob files under the data directory, and the catalog
+/// (bucket, key, size, ETag, content type, user metadata) in the metadata store, where listing by
+/// prefix, delimiter and marker is an indexed range scan in byte order.
+public struct LocalDiskObjectStore: ObjectStore {
+    let files: BlobFiles
+    let store: MetadataStore
+
+    /// `directory` holds the blob files (created if missing).
+    public init(directory: URL, store: MetadataStore) throws {
+        self.files = BlobFiles(root: directory)
+        self.store = store
+        try files.prepare()
+    }
+
+    /// Removes what an interrupted write left behind: temp files and blobs with no catalog row.
+    /// Safe to run while other processes write: files they still hold are left alone.
+    @discardableResult
+    public func recover() async throws -> Int {
+        try await files.sweep { blobID in
+            try await store.withConnection { db in
+                try await db.raw("SELECT 1 AS one FROM objects WHERE blob_id = \(bind: blobID)").first() != nil
+            }
+        }
+    }
+
+    // MARK: Buckets
+
+    public func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo {
+        let now = WallClock.nowMillis()
+        let inserted = try await store.withTransaction { db in
+            if try await db.raw("SELECT name FROM buckets WHERE name = \(bind: name.value)").first() != nil {
+                return false
+            }
+            try await db.raw("""
+                INSERT INTO buckets (name, owner_account, created_at)
+                VALUES (\(bind: name.value), \(bind: ownerAccount), \(bind: now))
+                """).run()
+            return true
+        }
+        guard inserted else {
+            throw VisageError.conflict(kind: "bucket", name: name.value, message: "the bucket \(name) already exists")
+        }
+        return BucketInfo(name: name.value, ownerAccount: ownerAccount, created: WallClock.date(millis: now))
+    }
+
+    public func bucket(_ name: BucketName) async throws -> BucketInfo {
+        let row = try await store.withConnection { db in
+            try await db.raw("SELECT name, owner_account, created_at FROM buckets WHERE name = \(bind: name.value)").first()
+        }
+        guard let row else { throw VisageError.notFound(kind: "bucket", name: name.value) }
+        return try Self.bucketInfo(row)
+    }
+
+    public func listBuckets() async throws -> [BucketInfo] {
+        try await store.withConnection { db in
+            try await db.raw("SELECT name, owner_account, created_at FROM buckets ORDER BY name").all()
+        }.map(Self.bucketInfo)
+    }
+
+    public func deleteBucket(_ name: BucketName) async throws {
+        enum Outcome: Sendable { case deleted, missing, notEmpty }
+        let outcome = try await store.withTransaction { db -> Outcome in
+            guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: name.value)").first() != nil else {
+                return .missing
+            }
+            if try await db.raw("SELECT object_key FROM objects WHERE bucket = \(bind: name.value) LIMIT 1").first() != nil {
+                return .notEmpty
+            }
+            try await db.raw("DELETE FROM buckets WHERE name = \(bind: name.value)").run()
+            return .deleted
+        }
+        switch outcome {
+        case .deleted: return
+        case .missing: throw VisageError.notFound(kind: "bucket", name: name.value)
+        case .notEmpty:
+            throw VisageError.conflict(kind: "bucket", name: name.value, message: "the bucket \(name) is not empty")
+        }
+    }
+
+    // MARK: Objects
+
+    public func putObject(
+        bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes,
+        body: some AsyncSequence<[UInt8], any Error>
+    ) async throws -> ObjectInfo {
+        let writer = try files.create()
+        defer { writer.close() }
+        do {
+            var md5 = Insecure.MD5()
+            var size: Int64 = 0
+            for try await chunk in body {
+                size += Int64(chunk.count)
+                if size > attributes.maxBytes {
+                    throw VisageError.tooLarge(field: "object", limit: Int(clamping: attributes.maxBytes))
+                }
+                md5.update(data: chunk)
+                try writer.write(chunk)
+            }
+            try writer.commit()
+            let info = ObjectInfo(
+                bucket: bucket.value, key: key.value, size: size,
+                etag: md5.finalize().map { String(format: "%02x", $0) }.joined(),
+                contentType: attributes.contentType, userMetadata: attributes.userMetadata,
+                lastModified: WallClock.date(millis: WallClock.nowMillis()))
+            let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)
+            let modified = Int64((info.lastModified.timeIntervalSince1970 * 1000).rounded())
+            let blobID = writer.id
+            let byteCount = info.size
+            let replaced: String? = try await store.withTransaction { db in
+                guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: bucket.value)").first() != nil else {
+                    throw VisageError.notFound(kind: "bucket", name: bucket.value)
+                }
+                let old = try await db.raw("""
+                    SELECT blob_id FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                    """).first()?.decode(column: "blob_id", as: String.self)
+                try await db.raw("""
+                    INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified)
+                    VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: byteCount), \(bind: info.etag),
+                            \(bind: info.contentType), \(bind: metadataJSON), \(bind: modified))
+                    ON CONFLICT (bucket, object_key) DO UPDATE SET
+                        blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+                        content_type = excluded.content_type, user_metadata = excluded.user_metadata,
+                        last_modified = excluded.last_modified
+                    """).run()
+                return old
+            }
+            if let replaced { files.remove(replaced) }
+            return info
+        } catch {
+            writer.discard()
+            throw error
+        }
+    }
+
+    public func headObject(bucket: BucketName, key: ObjectKey) async throws -> ObjectInfo {
+        try await catalogRow(bucket: bucket, key: key).info
+    }
+
+    public func getObject(bucket: BucketName, key: ObjectKey, range: ByteRange?) async throws -> ObjectRead {
+        let (info, blobID) = try await catalogRow(bucket: bucket, key: key)
+        var served: ClosedRange<Int64>?
+        if let range {
+            guard let resolved = range.resolve(size: info.size) else {
+                throw VisageError.rangeNotSatisfiable(size: info.size)
+            }
+            served = resolved
+        }
+        let reader = try files.openForReading(blobID)
+        let start = served?.lowerBound ?? 0
+        let end = served.map { $0.upperBound + 1 } ?? info.size
+        return ObjectRead(info: info, range: served, body: reader.stream(from: start, to: end))
+    }
+
+    @discardableResult
+    public func deleteObject(bucket: BucketName, key: ObjectKey) async throws -> Bool {
+        let blobID: String? = try await store.withTransaction { db in
+            let old = try await db.raw("""
+                SELECT blob_id FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                """).first()?.decode(column: "blob_id", as: String.self)
+            if old != nil {
+                try await db.raw("""
+                    DELETE FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                    """).run()
+            }
+            return old
+        }
+        guard let blobID else { return false }
+        files.remove(blobID)
+        return true
+    }
+
+    public func listObjects(bucket: BucketName, _ request: ObjectListRequest) async throws -> ObjectListPage {
+        _ = try await self.bucket(bucket)
+        return try await ObjectListing.page(request) { cursor, inclusive, limit in
+            try await store.withConnection { db in
+                let comparison: SQLQueryString = inclusive ? ">=" : ">"
+                return try await db.raw("""
+                    SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id
+                    FROM objects WHERE bucket = \(bind: bucket.value) AND object_key \(comparison) \(bind: cursor)
+                    ORDER BY object_key LIMIT \(bind: limit)
+                    """).all()
+            }.map { try Self.objectInfo($0).info }
+        }
+    }
+
+    // MARK: Rows
+
+    private func catalogRow(bucket: BucketName, key: ObjectKey) async throws -> (info: ObjectInfo, blobID: String) {
+        let row = try await store.withConnection { db in
+            try await db.raw("""
+                SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id
+                FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                """).first()
+        }
+        guard let row else {
+            _ = try await self.bucket(bucket)
+            throw VisageError.notFound(kind: "object", name: key.value)
+        }
+        return try Self.objectInfo(row)
+    }
+
+    private static func bucketInfo(_ row: any SQLRow) throws -> BucketInfo {
+        BucketInfo(
+            name: try row.decode(column: "name", as: String.self),
+            ownerAccount: try row.decode(column: "owner_account", as: String.self),
+            created: WallClock.date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    private static func objectInfo(_ row: any SQLRow) throws -> (info: ObjectInfo, blobID: String) {
+        let metadata = try row.decode(column: "user_metadata", as: String.self)
+        let info = ObjectInfo(
+            bucket: try row.decode(column: "bucket", as: String.self),
+            key: try row.decode(column: "object_key", as: String.self),
+            size: try row.decode(column: "size", as: Int64.self),
+            etag: try row.decode(column: "etag", as: String.self),
+            contentType: try row.decode(column: "content_type", as: String.self),
+            userMetadata: try JSONDecoder().decode([String: String].self, from: Data(metadata.utf8)),
+            lastModified: WallClock.date(millis: try row.decode(column: "last_modified", as: Int64.self)))
+        return (info, try row.decode(column: "blob_id", as: String.self))
+    }
+}
+
+extension JSONEncoder {
+    /// An encoder with sorted keys, so equal values always encode to equal text.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import SQLKit
+import VisageCore
+
+/// One schema change. Statements are plain SQL; `{key}` expands to a byte-ordered text column
+/// type, which the two engines spell differently (object keys must sort by UTF-8 bytes, as
+/// object listings require, whatever the server's locale).
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: [String]
+}
+
+/// The schema, oldest first. Never edit a released migration: add a new one.
+let schemaMigrations: [Migration] = [
+    Migration(version: 1, name: "accounts, access keys, buckets, objects, tasks", statements: [
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE access_keys (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            principal TEXT NOT NULL,
+            secret_sealed TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX access_keys_principal ON access_keys (account_id, principal)",
+        """
+        CREATE TABLE buckets (
+            name TEXT PRIMARY KEY,
+            owner_account TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE objects (
+            bucket TEXT NOT NULL REFERENCES buckets(name),
+            object_key {key} NOT NULL,
+            blob_id TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            etag TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            user_metadata TEXT NOT NULL,
+            last_modified BIGINT NOT NULL,
+            PRIMARY KEY (bucket, object_key)
+        )
+        """,
+        "CREATE INDEX objects_blob ON objects (blob_id)",
+        """
+        CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            queue TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            run_after BIGINT NOT NULL,
+            lease_owner TEXT,
+            lease_expires BIGINT,
+            progress DOUBLE PRECISION NOT NULL,
+            last_error TEXT,
+            result TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX tasks_ready ON tasks (queue, status, run_after)",
+    ]),
+]
+
+/// Applies pending migrations, each in its own transaction, recording them in `schema_migrations`.
+struct Migrator {
+    let store: MetadataStore
+
+    func migrate(_ migrations: [Migration] = schemaMigrations) async throws {
+        let kind = store.kind
+        try await store.withConnection { db in
+            try await db.raw("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                """).run()
+        }
+        for migration in migrations {
+            try await store.withTransaction { db in
+                if kind == .postgres {
+                    // Two processes starting at once must not both apply the same migration.
+                    try await db.raw("SELECT pg_advisory_xact_lock(7356924)").run()
+                }
+                let applied = try await db.raw(
+                    "SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").first()
+                guard applied == nil else { return }
+                for statement in migration.statements {
+                    try await db.raw(SQLQueryString(Self.expand(statement, for: kind))).run()
+                }
+                try await db.raw("""
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: WallClock.nowMillis()))
+                    """).run()
+            }
+        }
+    }
+
+    static func expand(_ statement: String, for kind: SQLEngineKind) -> String {
+        let keyType = kind == .postgres ? "TEXT COLLATE \"C\"" : "TEXT COLLATE BINARY"
+        return statement.replacingOccurrences(of: "{key}", with: keyType)
+    }
+
+}
+
+extension MetadataStore {
+    /// The highest applied schema version.
+    public func schemaVersion() async throws -> Int {
+        try await withConnection { db in
+            let row = try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()
+            return try row?.decode(column: "v", as: Int?.self) ?? 0
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import VisageCore
+
+/// A bucket as the object store knows it.
+public struct BucketInfo: Sendable, Equatable {
+    public let name: String
+    public let ownerAccount: String
+    public let created: Date
+}
+
+/// What the store keeps about one object besides its bytes.
+public struct ObjectInfo: Sendable, Equatable {
+    public let bucket: String
+    public let key: String
+    public let size: Int64
+    /// Lower-case hex MD5 of the bytes; dialects add their own quoting and case.
+    public let etag: String
+    public let contentType: String
+    public let userMetadata: [String: String]
+    public let lastModified: Date
+}
+
+/// Caller-supplied attributes of a new object.
+public struct ObjectAttributes: Sendable, Equatable {
+    public var contentType: String
+    public var userMetadata: [String: String]
+    /// Writes longer than this fail with `VisageError.tooLarge` and leave nothing behind.
+    public var maxBytes: Int64
+
+    public init(contentType: String = "application/octet-stream", userMetadata: [String: String] = [:],
+                maxBytes: Int64 = 5 * 1024 * 1024 * 1024) {
+        self.contentType = contentType
+        self.userMetadata = userMetadata
+        self.maxBytes = maxBytes
+    }
+}
+
+/// A requested byte range, as an HTTP `Range` header can express it.
+public enum ByteRange: Sendable, Equatable {
+    /// `first-` or `first-last` (inclusive).
+    case from(Int64, through: Int64?)
+    /// The last `n` bytes.
+    case suffix(Int64)
+
+    /// The bytes this range selects in an object of `size` bytes, or nil when it selects none.
+    public func resolve(size: Int64) -> ClosedRange<Int64>? {
+        switch self {
+        case let .from(first, last):
+            guard first >= 0, first < size else { return nil }
+            let end = min(last ?? size - 1, size - 1)
+            return end >= first ? first...end : nil
+        case let .suffix(count):
+            guard count > 0, size > 0 else { return nil }
+            return max(0, size - count)...(size - 1)
+        }
+    }
+}
+
+/// An object opened for reading: its description, the byte range being served, and the bytes.
+public struct ObjectRead: Sendable {
+    public let info: ObjectInfo
+    /// The served range; nil means the whole object.
+    public let range: ClosedRange<Int64>?
+    public let body: AsyncThrowingStream<[UInt8], any Error>
+
+    /// Number of bytes `body` yields.
+    public var contentLength: Int64 { range.map { $0.upperBound - $0.lowerBound + 1 } ?? info.size }
+}
+
+/// A listing request: keys after `startAfter` that begin with `prefix`, rolled up at `delimiter`.
+public struct ObjectListRequest: Sendable, Equatable {
+    public var prefix: String
+    public var delimiter: String
+    public var startAfter: String
+    public var maxKeys: Int
+
+    public init(prefix: String = "", delimiter: String = "", startAfter: String = "", maxKeys: Int = 1000) {
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.startAfter = startAfter
+        self.maxKeys = maxKeys
+    }
+}
+
+/// One page of a listing. `nextMarker` is the last key or common prefix returned; passing it as
+/// the next request's `startAfter` continues the listing.
+public struct ObjectListPage: Sendable, Equatable {
+    public var objects: [ObjectInfo] = []
+    public var commonPrefixes: [String] = []
+    public var isTruncated = false
+    public var nextMarker: String?
+}
+
+/// Bucket and object storage. The local-disk store is the embedded default; an S3-compatible
+/// backend fits the same protocol for scale-out.
+public protocol ObjectStore: Sendable {
+    func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo
+    func bucket(_ name: BucketName) async throws -> BucketInfo
+    func listBuckets() async throws -> [BucketInfo]
+    /// Fails with `conflict` while the bucket holds objects.
+    func deleteBucket(_ name: BucketName) async throws
+
+    /// Stores an object atomically: readers see the old object or the complete new one, never a part.
+    func putObject(
+        bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes,
+        body: some AsyncSequence<[UInt8], any Error>
+    ) async throws -> ObjectInfo
+    func headObject(bucket: BucketName, key: ObjectKey) async throws -> ObjectInfo
+    /// Opens an object; a range that selects no byte fails with `rangeNotSatisfiable`.
+    func getObject(bucket: BucketName, key: ObjectKey, range: ByteRange?) async throws -> ObjectRead
+    /// Returns whether an object was there.
+    @discardableResult
+    func deleteObject(bucket: BucketName, key: ObjectKey) async throws -> Bool
+    func listObjects(bucket: BucketName, _ request: ObjectListRequest) async throws -> ObjectListPage
+}
+
+extension ObjectStore {
+    /// Stores an object from bytes already in memory.
+    public func putObject(bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes = .init(), bytes: [UInt8])
+        async throws -> ObjectInfo
+    {
+        try await putObject(bucket: bucket, key: key, attributes: attributes, body: AsyncThrowingStream { continuation in
+            continuation.yield(bytes)
+            continuation.finish()
+        })
+    }
+}
+
+extension ObjectRead {
+    /// Collects the whole body; for small objects and tests.
+    public func collect() async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in body { bytes += chunk }
+        return bytes
+    }
+}

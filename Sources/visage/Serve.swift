@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import VisageServer
+
+/// `visage serve`: runs the HTTP server.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (stops cleanly on SIGTERM or SIGINT).")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Address to listen on (env VISAGE_HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on, 0 for any free port (env VISAGE_PORT, default 8080).")
+    var port: Int?
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest in-memory request body (env VISAGE_MAX_BODY_BYTES, default 8 MiB).")
+    var maxBodyBytes: Int?
+
+    func run() async throws {
+        let logger = try data.makeLogger(label: "visage")
+        let envPort = try Environment.value("VISAGE_PORT").map { text -> Int in
+            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("VISAGE_PORT must be a port number") }
+            return value
+        }
+        let envBody = try Environment.value("VISAGE_MAX_BODY_BYTES").map { text -> Int in
+            guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MAX_BODY_BYTES must be a positive number") }
+            return value
+        }
+        let configuration = ServerConfiguration(
+            host: host ?? Environment.value("VISAGE_HOST") ?? "127.0.0.1",
+            port: port ?? envPort ?? 8080,
+            dataDirectory: data.resolvedDataDirectory,
+            databaseURL: data.resolvedDatabaseURL,
+            rootAccessKeyID: Environment.value("VISAGE_ROOT_ACCESS_KEY_ID"),
+            rootAccessKeySecret: Environment.value("VISAGE_ROOT_ACCESS_KEY_SECRET"),
+            maxRequestBodyBytes: maxBodyBytes ?? envBody ?? 8 * 1024 * 1024)
+        try await VisageServer.run(configuration, logger: logger) { message in
+            // Written unbuffered, so a supervisor reading a pipe sees it at once.
+            FileHandle.standardOutput.write(Data((message + "\n").utf8))
+        }
+    }
+}

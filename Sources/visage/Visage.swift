@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The `visage` command: the server and the tools a person uses at a terminal.
+@main
+struct Visage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visage",
+        abstract: "Self-hosted face and media intelligence server.",
+        subcommands: [Serve.self, Buckets.self, Objects.self])
+}
+
+/// Options every command that opens the data directory shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Data directory (env VISAGE_DATA, default ./data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("database-url"),
+            help: "postgres://user:pass@host:port/db to keep metadata in PostgreSQL (env VISAGE_DATABASE_URL; default: SQLite in the data directory).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env VISAGE_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "text or json (env VISAGE_LOG_FORMAT, default text).")
+    var logFormat: String?
+
+    var resolvedDataDirectory: URL {
+        URL(fileURLWithPath: dataDirectory ?? Environment.value("VISAGE_DATA") ?? "data")
+    }
+
+    var resolvedDatabaseURL: String? { databaseURL ?? Environment.value("VISAGE_DATABASE_URL") }
+
+    /// Sets up logging once per process and returns the command's logger.
+    func makeLogger(label: String) throws -> Logger {
+        let levelName = logLevel ?? Environment.value("VISAGE_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
+            throw ValidationError("unknown log level '\(levelName)'")
+        }
+        let format = (logFormat ?? Environment.value("VISAGE_LOG_FORMAT") ?? "text").lowercased()
+        guard format == "text" || format == "json" else { throw ValidationError("unknown log format '\(format)'") }
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = format == "json"
+                ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
+
+/// Reads configuration from the environment, treating empty values as unset.
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+}
