@@ -78,25 +78,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "VisageTestSupport",
+            dependencies: ["VisageStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VisageStoreTests",
-            dependencies: ["VisageCore", "VisageStore"],
+            dependencies: ["VisageCore", "VisageStore", "VisageTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VisageAccessTests",
-            dependencies: ["VisageCore", "VisageStore", "VisageAccess"],
+            dependencies: ["VisageCore", "VisageStore", "VisageAccess", "VisageTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VisageJobsTests",
-            dependencies: ["VisageCore", "VisageStore", "VisageJobs"],
+            dependencies: ["VisageCore", "VisageStore", "VisageJobs", "VisageTestSupport",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VisageServerTests",
             dependencies: [
-                "VisageServer", "VisageStore", "VisageAccess",
+                "VisageServer", "VisageStore", "VisageAccess", "VisageTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

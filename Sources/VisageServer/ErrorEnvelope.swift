@@ -40,6 +40,9 @@ public struct WireError: Error, Sendable, Equatable {
             case .internalFailure:
                 self.init(status: .internalServerError, code: "InternalError", message: core.description)
             }
+        case let tooMany as NIOTooManyBytesError:
+            self.init(status: .contentTooLarge, code: "EntityTooLarge",
+                      message: "The request body is larger than \(tooMany.maxBytes.map(String.init) ?? "the limit") bytes.")
         case let http as HTTPError:
             let code = switch http.status {
             case .notFound: "NotFound"
