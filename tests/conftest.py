@@ -1,0 +1,90 @@
+"""Fixtures that run the real `visage` release binary as a separate process."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BINARY = ROOT / ".build" / "release" / "visage"
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VISAGE_") or k == "VISAGE_TEST_POSTGRES_URL"}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_cli(*args, data, env=None, check=True, input=None):
+    """Runs a `visage` command on a data directory and returns the completed process."""
+    return subprocess.run([str(BINARY), *args, "--data", str(data)], env=env or clean_env(), input=input,
+                          capture_output=True, check=check, timeout=120)
+
+
+class Server:
+    """A `visage serve` process on a free loopback port."""
+
+    def __init__(self, data, env=None, args=()):
+        self.data = Path(data)
+        self.process = subprocess.Popen(
+            [str(BINARY), "serve", "--data", str(data), "--port", "0", *args],
+            env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.output = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("server exited early: " + self.process.stderr.read())
+            self.output.append(line)
+            match = re.search(r"listening on (http://[\d.]+:\d+)/", line)
+            if match:
+                self.url = match.group(1)
+                return
+        raise RuntimeError("server did not start in time")
+
+    def get(self, path, **kwargs):
+        return requests.get(self.url + path, timeout=10, allow_redirects=False, **kwargs)
+
+    def post(self, path, **kwargs):
+        return requests.post(self.url + path, timeout=10, **kwargs)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.process.stdout.close()
+            self.process.stderr.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path / "data")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def postgres_database():
+    """A new, empty database in the throw-away PostgreSQL cluster; its URL."""
+    admin = os.environ.get("VISAGE_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.fail("VISAGE_TEST_POSTGRES_URL is not set: run the tests with `make test`")
+    name = "visage_e2e_%d_%d" % (os.getpid(), time.monotonic_ns())
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
+
+
+def error_of(response):
+    """The (code, request id) of a Visage or Alibaba-style JSON error."""
+    body = response.json()
+    if "error" in body:
+        return body["error"]["code"], body["error"]["requestId"]
+    return body["Code"], body["RequestId"]
