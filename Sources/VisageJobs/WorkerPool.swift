@@ -40,7 +40,7 @@ public struct WorkerPool: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<concurrency {
                     group.addTask { await workLoop(owner: "\(ownerPrefix)-\(index)") }

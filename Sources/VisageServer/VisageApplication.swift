@@ -3,7 +3,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import VisageAccess
 import VisageCore
 import VisageStore
 
@@ -55,29 +54,20 @@ public enum VisageServer {
     /// SIGTERM or SIGINT; then in-flight requests finish and queued work is handed back.
     public static func run(_ configuration: ServerConfiguration, logger: Logger,
                            announce: @escaping @Sendable (String) -> Void) async throws {
-        let layout = configuration.layout
-        try layout.create()
-        let location = try configuration.databaseLocation()
-        logger.info("opening metadata store", metadata: ["database": "\(location.redacted)"])
-        try await MetadataStore.withStore(at: location, logger: logger) { store in
-            let box = try SecretBox.loadOrCreate(keyFile: layout.secretKeyFile)
-            let bootstrap = RootBootstrap(
-                directory: AccessKeyDirectory(store: store, box: box), credentialsFile: layout.rootCredentialsFile)
-            let outcome = try await bootstrap.run(
-                fixedKeyID: configuration.rootAccessKeyID, fixedSecret: configuration.rootAccessKeySecret)
-            if outcome.created {
+        try await OpenedDataDirectory.with(configuration, logger: logger) { opened in
+            let credentials = opened.root.credentials
+            if opened.root.created && configuration.rootAccessKeyID == nil {
                 announce("""
-                    Root account \(outcome.credentials.AccountId)
-                      AccessKeyId:     \(outcome.credentials.AccessKeyId)
-                      AccessKeySecret: \(outcome.credentials.AccessKeySecret)
-                    Saved to \(layout.rootCredentialsFile.path) (mode 0600). This is the only time it is printed.
+                    Root account \(credentials.AccountId)
+                      AccessKeyId:     \(credentials.AccessKeyId)
+                      AccessKeySecret: \(credentials.AccessKeySecret)
+                    Saved to \(configuration.layout.rootCredentialsFile.path) (mode 0600). This is the only time it is printed.
                     """)
+            } else if opened.root.created {
+                announce("Root account \(credentials.AccountId) uses the access key \(credentials.AccessKeyId) from VISAGE_ROOT_ACCESS_KEY_ID.")
             }
-            let objects = try LocalDiskObjectStore(directory: layout.objectsDirectory, store: store)
-            let removed = try await objects.recover()
-            if removed > 0 { logger.notice("removed files left by interrupted writes", metadata: ["count": "\(removed)"]) }
             let components = ServerComponents(
-                configuration: configuration, store: store, objects: objects, assets: try WebAssets())
+                configuration: configuration, store: opened.store, objects: opened.objects, assets: try WebAssets())
             let app = makeApplication(components, logger: logger) { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
                 announce("Visage is listening on http://\(address ?? "\(configuration.host):\(configuration.port)")/")

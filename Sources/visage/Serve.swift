@@ -27,14 +27,10 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MAX_BODY_BYTES must be a positive number") }
             return value
         }
-        let configuration = ServerConfiguration(
-            host: host ?? Environment.value("VISAGE_HOST") ?? "127.0.0.1",
-            port: port ?? envPort ?? 8080,
-            dataDirectory: data.resolvedDataDirectory,
-            databaseURL: data.resolvedDatabaseURL,
-            rootAccessKeyID: Environment.value("VISAGE_ROOT_ACCESS_KEY_ID"),
-            rootAccessKeySecret: Environment.value("VISAGE_ROOT_ACCESS_KEY_SECRET"),
-            maxRequestBodyBytes: maxBodyBytes ?? envBody ?? 8 * 1024 * 1024)
+        var configuration = data.configuration
+        configuration.host = host ?? Environment.value("VISAGE_HOST") ?? configuration.host
+        configuration.port = port ?? envPort ?? configuration.port
+        configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VisageServer
 
 /// The `visage` command: the server and the tools a person uses at a terminal.
 @main
@@ -31,6 +32,14 @@ struct DataOptions: ParsableArguments {
     }
 
     var resolvedDatabaseURL: String? { databaseURL ?? Environment.value("VISAGE_DATABASE_URL") }
+
+    /// The data directory, database and root key settings from flags and the environment.
+    var configuration: ServerConfiguration {
+        ServerConfiguration(
+            dataDirectory: resolvedDataDirectory, databaseURL: resolvedDatabaseURL,
+            rootAccessKeyID: Environment.value("VISAGE_ROOT_ACCESS_KEY_ID"),
+            rootAccessKeySecret: Environment.value("VISAGE_ROOT_ACCESS_KEY_SECRET"))
+    }
 
     /// Sets up logging once per process and returns the command's logger.
     func makeLogger(label: String) throws -> Logger {
