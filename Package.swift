@@ -26,6 +26,16 @@ let package = Package(
             name: "VisageCore",
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+        .target(
+            name: "VisageVision",
+            dependencies: ["VisageCore", "CVips"],
+            swiftSettings: strict
+        ),
         .target(
             name: "VisageStore",
             dependencies: [
@@ -72,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "visage",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer", "VisageVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "VisageStoreTests",
             dependencies: ["VisageCore", "VisageStore", "VisageTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VisageVisionTests",
+            dependencies: ["VisageCore", "VisageVision"],
             swiftSettings: strict
         ),
         .testTarget(
