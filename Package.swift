@@ -32,8 +32,12 @@ let package = Package(
             providers: [.apt(["libvips-dev"])]
         ),
         .target(
+            name: "COpenVINO",
+            linkerSettings: [.linkedLibrary("openvino_c")]
+        ),
+        .target(
             name: "VisageVision",
-            dependencies: ["VisageCore", "CVips"],
+            dependencies: ["VisageCore", "CVips", "COpenVINO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(

