@@ -36,8 +36,15 @@ let package = Package(
             linkerSettings: [.linkedLibrary("openvino_c")]
         ),
         .target(
+            name: "CDlib",
+            // dlib's network code is templates; unoptimised it is tens of times slower, and the
+            // test build is a debug build.
+            cxxSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
+        ),
+        .target(
             name: "VisageVision",
-            dependencies: ["VisageCore", "CVips", "COpenVINO", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VisageCore", "CVips", "COpenVINO", "CDlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -74,7 +81,7 @@ let package = Package(
         .target(
             name: "VisageServer",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,5 +135,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

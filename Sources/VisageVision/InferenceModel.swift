@@ -27,7 +27,6 @@ public final class InferenceModel: Sendable {
     private let handle: Handle
     private let requests: Mutex<[Request]>
     private let slots: DispatchSemaphore
-    private static let queue = DispatchQueue(label: "visage.inference", attributes: .concurrent)
 
     /// Owns the compiled model; freed when the last user lets go.
     private final class Handle: @unchecked Sendable {
@@ -50,14 +49,14 @@ public final class InferenceModel: Sendable {
         var model: OpaquePointer?
         var error = [CChar](repeating: 0, count: 512)
         guard visage_ov_load(path, Int32(threads), dynamicSpatial ? 1 : 0, &model, &error, error.count) == 0, let model else {
-            throw InferenceError(description: "cannot load \(path): \(Self.text(error))")
+            throw InferenceError(description: "cannot load \(path): \(cText(error))")
         }
         handle = Handle(model)
         var pool: [Request] = []
         for _ in 0..<max(1, concurrency) {
             var request: OpaquePointer?
             guard visage_ov_request_create(model, &request, &error, error.count) == 0, let request else {
-                throw InferenceError(description: Self.text(error))
+                throw InferenceError(description: cText(error))
             }
             pool.append(Request(request))
         }
@@ -67,15 +66,7 @@ public final class InferenceModel: Sendable {
 
     /// Runs the model on one input and returns every output.
     public func run(input: [Float], shape: [Int]) async throws -> [Tensor] {
-        try await withCheckedThrowingContinuation { continuation in
-            Self.queue.async {
-                continuation.resume(with: Result { try self.runBlocking(input: input, shape: shape) })
-            }
-        }
-    }
-
-    private static func text(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try await Blocking.run { try self.runBlocking(input: input, shape: shape) }
     }
 
     /// The same, on the calling thread.
@@ -93,14 +84,14 @@ public final class InferenceModel: Sendable {
         let status = input.withUnsafeMutableBufferPointer { buffer in
             visage_ov_infer(request.pointer, buffer.baseAddress, dims, dims.count, &error, error.count)
         }
-        guard status == 0 else { throw InferenceError(description: Self.text(error)) }
+        guard status == 0 else { throw InferenceError(description: cText(error)) }
         var outputs: [Tensor] = []
         for index in 0..<visage_ov_output_count(handle.pointer) {
             var data: UnsafePointer<Float>?
             var outDims = [Int64](repeating: 0, count: 8)
             var rank = 0
             guard visage_ov_output(request.pointer, index, &data, &outDims, &rank, &error, error.count) == 0, let data else {
-                throw InferenceError(description: Self.text(error))
+                throw InferenceError(description: cText(error))
             }
             let outShape = outDims.prefix(rank).map(Int.init)
             outputs.append(Tensor(shape: outShape, values: Array(UnsafeBufferPointer(start: data, count: outShape.reduce(1, *)))))

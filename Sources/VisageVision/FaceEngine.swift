@@ -1,0 +1,75 @@
+import Foundation
+
+/// One face as the engine sees it: where it is, its landmarks, its embedding and attributes.
+public struct AnalyzedFace: Sendable {
+    public let detection: DetectedFace
+    public let landmarks: [Point]
+    public let embedding: [Float]
+    public let attributes: FaceAttributes
+}
+
+/// An image with its header facts and the faces found in it.
+public struct ImageAnalysis: Sendable {
+    public let header: ImageHeader
+    /// Size of the upright (orientation-applied) image the face coordinates refer to.
+    public let width: Int
+    public let height: Int
+    public let faces: [AnalyzedFace]
+}
+
+/// The whole face pipeline: decode, detect, 68 landmarks, aligned embedding, attributes. Models
+/// are loaded once; `analyze` may be called concurrently.
+public struct FaceEngine: Sendable {
+    public let decoder: ImageDecoder
+    public let detector: FaceDetector
+    public let landmarker: FaceLandmarker
+    public let embedder: FaceEmbedder
+
+    public init(decoder: ImageDecoder = ImageDecoder(), detector: FaceDetector, landmarker: FaceLandmarker,
+                embedder: FaceEmbedder) {
+        self.decoder = decoder
+        self.detector = detector
+        self.landmarker = landmarker
+        self.embedder = embedder
+    }
+
+    /// Loads every face model from the catalog. `threads` is OpenVINO's thread count (0: its own
+    /// choice); `concurrency` the number of images analysed at once.
+    public static func load(catalog: ModelCatalog = .discover(), threads: Int = 0, concurrency: Int = 2) throws -> FaceEngine {
+        FaceEngine(
+            detector: try FaceDetector.load(from: catalog, threads: threads, concurrency: concurrency),
+            landmarker: try FaceLandmarker(path: try catalog.url(of: .dlibLandmarks68).path),
+            embedder: try FaceEmbedder(path: try catalog.url(of: .dlibResNet).path, concurrency: concurrency))
+    }
+
+    public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {
+        let (header, image) = try decoder.decode(data)
+        return try await analyze(image, header: header)
+    }
+
+    public func analyze(_ image: RGBImage, header: ImageHeader) async throws -> ImageAnalysis {
+        let detections = try await detector.detect(image)
+        var faces: [AnalyzedFace] = []
+        for detection in detections {
+            faces.append(try await Blocking.run { [landmarker, embedder] in
+                let landmarks = try landmarker.landmarks(in: image, box: detection.box)
+                return AnalyzedFace(
+                    detection: detection, landmarks: landmarks,
+                    embedding: try embedder.embedding(of: image, landmarks: landmarks),
+                    attributes: FaceMeasures.attributes(detection: detection, landmarks: landmarks, image: image))
+            })
+        }
+        return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces)
+    }
+}
+
+/// Runs CPU-bound native work off Swift's cooperative threads.
+enum Blocking {
+    static let queue = DispatchQueue(label: "visage.vision", attributes: .concurrent)
+
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import VisageServer
+import VisageVision
+
+/// Options for commands that load the face models.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "OpenVINO inference threads, 0 for its own choice (env VISAGE_INFERENCE_THREADS).")
+    var threads: Int?
+
+    func loadEngine() throws -> FaceEngine {
+        let threads = threads ?? Environment.value("VISAGE_INFERENCE_THREADS").flatMap(Int.init) ?? 0
+        return try FaceEngine.load(threads: threads)
+    }
+}
+
+/// `visage detect IMAGE...`: faces of each image as IMM's DetectImageFaces would return them.
+struct Detect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Detect faces and print, per image, JSON in the shape of IMM's DetectImageFaces response.")
+
+    @OptionGroup var engine: EngineOptions
+    @Argument(help: "Image files.") var images: [String]
+
+    func run() async throws {
+        let faces = try engine.loadEngine()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var failed = false
+        for path in images {
+            do {
+                let analysis = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path)))
+                let figures = analysis.faces.map { IMMFigure(figureID: UUID().uuidString.lowercased(), attributes: $0.attributes) }
+                let line = try encoder.encode(DetectResult(SourceURI: URL(fileURLWithPath: path).absoluteString, Faces: figures))
+                print(String(decoding: line, as: UTF8.self))
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    struct DetectResult: Encodable {
+        let SourceURI: String
+        let Faces: [IMMFigure]
+    }
+}
+
+/// `visage compare A B`: are the (largest) faces of two images the same person?
+struct Compare: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare the largest face of two images: prints {\"Similarity\": s, \"SamePerson\": b}.")
+
+    @OptionGroup var engine: EngineOptions
+    @Argument var first: String
+    @Argument var second: String
+
+    func run() async throws {
+        let faces = try engine.loadEngine()
+        var embeddings: [[Float]] = []
+        for path in [first, second] {
+            let analysis = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard let largest = analysis.faces.max(by: { $0.detection.box.width * $0.detection.box.height
+                < $1.detection.box.width * $1.detection.box.height })
+            else { throw ValidationError("no face found in \(path)") }
+            embeddings.append(largest.embedding)
+        }
+        let similarity = (FaceComparison.similarity(embeddings[0], embeddings[1]) * 1000).rounded() / 1000
+        let same = FaceComparison.samePerson(embeddings[0], embeddings[1])
+        print("{\"SamePerson\":\(same),\"Similarity\":\(similarity)}")
+    }
+}
+
+/// `visage models`: every model, where it comes from, its checksum, and whether it loads.
+struct Models: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the models, their packages, files, SHA-256 and load status.")
+
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        let catalog = ModelCatalog.discover()
+        var rows: [[String: String]] = []
+        for model in ModelFile.all {
+            var row = ["name": model.name, "package": model.package, "purpose": model.purpose]
+            do {
+                let url = try catalog.url(of: model)
+                row["file"] = url.path
+                row["sha256"] = try ModelCatalog.sha256(of: url)
+                switch model {
+                case .centerFace: _ = try FaceDetector.load(from: catalog, concurrency: 1)
+                case .dlibLandmarks68: _ = try FaceLandmarker(path: url.path)
+                default: _ = try FaceEmbedder(path: url.path, concurrency: 1)
+                }
+                row["status"] = "loaded"
+            } catch {
+                row["status"] = "error: \(error)"
+            }
+            rows.append(row)
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for row in rows {
+                print("\(row["name"]!)  [\(row["package"]!)]  \(row["purpose"]!)")
+                print("  file:   \(row["file"] ?? "-")")
+                print("  sha256: \(row["sha256"] ?? "-")")
+                print("  status: \(row["status"]!)")
+            }
+        }
+        if rows.contains(where: { $0["status"] != "loaded" }) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,57 @@
+"""The face commands of the release binary: detect, compare, models, and refusals of bad input."""
+import json
+import subprocess
+
+from conftest import BINARY, ROOT, clean_env
+
+FACES = ROOT.parent / "shared" / "testdata" / "faces"
+
+
+def visage(*args, check=True):
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=clean_env(), timeout=300, check=check)
+
+
+def test_detect_prints_imm_faces_per_image():
+    result = visage("detect", str(FACES / "img1.jpg"), str(FACES / "couple.jpg"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [len(line["Faces"]) for line in lines] == [1, 2]
+    face = lines[0]["Faces"][0]
+    assert set(face) == {"FigureId", "FigureType", "FigureConfidence", "Boundary", "HeadPose", "Sharpness",
+                         "FaceQuality", "Mouth", "MouthConfidence"}
+    assert face["FigureType"] == "face" and face["Mouth"] in ("open", "close")
+    assert set(face["Boundary"]) == {"Left", "Top", "Width", "Height"} and face["Boundary"]["Width"] > 100
+    assert set(face["HeadPose"]) == {"Pitch", "Roll", "Yaw"}
+    for key in ("FigureConfidence", "Sharpness", "FaceQuality", "MouthConfidence"):
+        assert 0 <= face[key] <= 1
+    # No attribute without a model behind it.
+    assert not {"Age", "Gender", "Emotion", "Glasses", "Hat", "Mask", "Beard", "Attractive"} & set(face)
+
+
+def test_compare_same_and_different_people():
+    same = json.loads(visage("compare", str(FACES / "img1.jpg"), str(FACES / "img2.jpg")).stdout)
+    different = json.loads(visage("compare", str(FACES / "img1.jpg"), str(FACES / "img3.jpg")).stdout)
+    assert same["SamePerson"] is True and same["Similarity"] > 0.5
+    assert different["SamePerson"] is False and different["Similarity"] < 0.5
+
+
+def test_models_lists_packages_checksums_and_status():
+    models = json.loads(visage("models", "--json").stdout)
+    assert [m["name"] for m in models] == ["centerface", "dlib-shape-predictor-68", "dlib-resnet-v1"]
+    for model in models:
+        assert model["status"] == "loaded" and len(model["sha256"]) == 64 and model["file"].startswith(str(ROOT))
+
+
+def test_bad_images_are_refused_by_name(tmp_path):
+    cases = {
+        "empty.jpg": b"",
+        "text.jpg": b"hello, not an image\n",
+        "truncated.jpg": (FACES / "img1.jpg").read_bytes()[:5000],
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        result = visage("detect", str(tmp_path / name), check=False)
+        assert result.returncode == 1, name
+        assert name in result.stderr and "Fatal" not in result.stderr
+    assert "empty" in visage("detect", str(tmp_path / "empty.jpg"), check=False).stderr
+    assert "not an image" in visage("detect", str(tmp_path / "text.jpg"), check=False).stderr
+    assert "damaged" in visage("detect", str(tmp_path / "truncated.jpg"), check=False).stderr
