@@ -65,25 +65,34 @@ void describe(const std::exception &failure, char *error, size_t error_size) {
 
 }  // namespace
 
-struct visage_dlib_landmarker { shape_predictor predictor; };
-struct visage_dlib_embedder { face_net net; };
+struct visage_dlib_landmarker { shape_predictor model; };
+struct visage_dlib_embedder { face_net model; };
 
-extern "C" int visage_dlib_landmarker_load(const char *path, visage_dlib_landmarker **out, char *error,
-                                           size_t error_size) {
+namespace {
+
+// Deserializes a dlib model file into a new holder of type T (with a `model` member).
+template <typename T> int load(const char *path, T **out, char *error, size_t error_size) {
     try {
-        auto *landmarker = new visage_dlib_landmarker;
+        auto *holder = new T;
         try {
-            deserialize(path) >> landmarker->predictor;
+            deserialize(path) >> holder->model;
         } catch (...) {
-            delete landmarker;
+            delete holder;
             throw;
         }
-        *out = landmarker;
+        *out = holder;
         return 0;
     } catch (const std::exception &failure) {
         describe(failure, error, error_size);
         return -1;
     }
+}
+
+}  // namespace
+
+extern "C" int visage_dlib_landmarker_load(const char *path, visage_dlib_landmarker **out, char *error,
+                                           size_t error_size) {
+    return load(path, out, error, error_size);
 }
 
 extern "C" void visage_dlib_landmarker_free(visage_dlib_landmarker *landmarker) { delete landmarker; }
@@ -92,7 +101,7 @@ extern "C" int visage_dlib_landmarks(const visage_dlib_landmarker *landmarker, c
                                      long height, long left, long top, long right, long bottom, double *points) {
     try {
         const visage::rgb_view image{rgb, height, width};
-        const full_object_detection shape = landmarker->predictor(image, rectangle(left, top, right, bottom));
+        const full_object_detection shape = landmarker->model(image, rectangle(left, top, right, bottom));
         for (unsigned long i = 0; i < shape.num_parts(); ++i) {
             points[2 * i] = shape.part(i).x();
             points[2 * i + 1] = shape.part(i).y();
@@ -105,20 +114,7 @@ extern "C" int visage_dlib_landmarks(const visage_dlib_landmarker *landmarker, c
 
 extern "C" int visage_dlib_embedder_load(const char *path, visage_dlib_embedder **out, char *error,
                                          size_t error_size) {
-    try {
-        auto *embedder = new visage_dlib_embedder;
-        try {
-            deserialize(path) >> embedder->net;
-        } catch (...) {
-            delete embedder;
-            throw;
-        }
-        *out = embedder;
-        return 0;
-    } catch (const std::exception &failure) {
-        describe(failure, error, error_size);
-        return -1;
-    }
+    return load(path, out, error, error_size);
 }
 
 extern "C" void visage_dlib_embedder_free(visage_dlib_embedder *embedder) { delete embedder; }
@@ -136,7 +132,7 @@ extern "C" int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *
         const full_object_detection shape(bounds, parts);
         matrix<rgb_pixel> chip;
         extract_image_chip(image, get_face_chip_details(shape, 150, 0.25), chip);
-        const matrix<float, 0, 1> result = embedder->net(chip);
+        const matrix<float, 0, 1> result = embedder->model(chip);
         for (long i = 0; i < result.size(); ++i) descriptor[i] = result(i);
         return 0;
     } catch (const std::exception &failure) {

@@ -36,10 +36,14 @@ public struct TaskQueue: Sendable {
     public let leaseMillis: Int64
     public let backoffBaseMillis: Int64
     public let backoffCapMillis: Int64
+    /// Milliseconds since 1970; replaceable so tests can move time without sleeping.
+    let now: @Sendable () -> Int64
 
     public init(store: MetadataStore, lease: Duration = .seconds(60),
-                backoffBase: Duration = .seconds(2), backoffCap: Duration = .seconds(600)) {
+                backoffBase: Duration = .seconds(2), backoffCap: Duration = .seconds(600),
+                clock: @escaping @Sendable () -> Int64 = WallClock.nowMillis) {
         self.store = store
+        self.now = clock
         self.leaseMillis = lease.millis
         self.backoffBaseMillis = backoffBase.millis
         self.backoffCapMillis = backoffCap.millis
@@ -49,7 +53,7 @@ public struct TaskQueue: Sendable {
     public func enqueue(queue: String, payload: String, maxAttempts: Int = 5, id: String = Identifiers.opaque())
         async throws -> String
     {
-        let now = WallClock.nowMillis()
+        let now = self.now()
         try await store.withConnection { db in
             try await db.raw("""
                 INSERT INTO tasks (id, queue, payload, status, attempts, max_attempts, run_after, progress, created_at, updated_at)
@@ -63,7 +67,7 @@ public struct TaskQueue: Sendable {
     /// Takes the oldest ready task of `queue` for `owner`, or returns nil when none is ready.
     /// A running task whose lease ran out counts as ready (its worker is presumed dead).
     public func lease(queue: String, owner: String) async throws -> QueuedTask? {
-        let now = WallClock.nowMillis()
+        let now = self.now()
         let lock: SQLQueryString = store.kind == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
         let leaseEnd = now + leaseMillis
         return try await store.withTransaction { db in
@@ -99,7 +103,7 @@ public struct TaskQueue: Sendable {
     /// Renews the lease and records progress in [0, 1]. Returns false if `owner` no longer holds it.
     @discardableResult
     public func heartbeat(id: String, owner: String, progress: Double? = nil) async throws -> Bool {
-        let now = WallClock.nowMillis()
+        let now = self.now()
         let progressSQL: SQLQueryString = progress.map { "progress = \(bind: min(1, max(0, $0))), " } ?? ""
         return try await updateHeld(id: id, owner: owner, """
             UPDATE tasks SET \(progressSQL)lease_expires = \(bind: now + leaseMillis), updated_at = \(bind: now)
@@ -111,7 +115,7 @@ public struct TaskQueue: Sendable {
     public func complete(id: String, owner: String, result: String? = nil) async throws -> Bool {
         try await updateHeld(id: id, owner: owner, """
             UPDATE tasks SET status = \(bind: TaskStatus.succeeded.rawValue), progress = 1, result = \(bind: result),
-                lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: WallClock.nowMillis())
+                lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: now())
             """)
     }
 
@@ -119,7 +123,7 @@ public struct TaskQueue: Sendable {
     @discardableResult
     public func fail(id: String, owner: String, error: String) async throws -> Bool {
         guard let task = try await task(id: id), task.leaseOwner == owner, task.status == .running else { return false }
-        let now = WallClock.nowMillis()
+        let now = self.now()
         if task.attempts >= task.maxAttempts {
             return try await updateHeld(id: id, owner: owner, """
                 UPDATE tasks SET status = \(bind: TaskStatus.failed.rawValue), last_error = \(bind: error),
@@ -138,7 +142,7 @@ public struct TaskQueue: Sendable {
     public func release(id: String, owner: String) async throws -> Bool {
         try await updateHeld(id: id, owner: owner, """
             UPDATE tasks SET status = \(bind: TaskStatus.queued.rawValue), attempts = attempts - 1,
-                lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: WallClock.nowMillis())
+                lease_owner = NULL, lease_expires = NULL, updated_at = \(bind: now())
             """)
     }
 

@@ -7,6 +7,13 @@ import VisageJobs
 import VisageStore
 import VisageTestSupport
 
+/// Time that moves only when a test says so.
+final class ManualClock: Sendable {
+    private let millis = Mutex<Int64>(1_800_000_000_000)
+    var read: @Sendable () -> Int64 { { self.millis.withLock { $0 } } }
+    func advance(_ duration: Duration) { millis.withLock { $0 += Int64(duration.components.seconds * 1000) + duration.components.attoseconds / 1_000_000_000_000_000 } }
+}
+
 @Suite("Durable task queue")
 struct TaskQueueTests {
     @Test("lease, progress, complete", arguments: TestEngine.available)
@@ -30,14 +37,16 @@ struct TaskQueueTests {
     @Test("failures back off, then fail for good after the last attempt", arguments: TestEngine.available)
     func retries(engine: TestEngine) async throws {
         try await engine.withFreshStore { store, _ in
-            let queue = TaskQueue(store: store, backoffBase: .milliseconds(200))
+            let clock = ManualClock()
+            let queue = TaskQueue(store: store, backoffBase: .seconds(2), clock: clock.read)
             let id = try await queue.enqueue(queue: "q", payload: "p", maxAttempts: 2)
             _ = try #require(try await queue.lease(queue: "q", owner: "w"))
             #expect(try await queue.fail(id: id, owner: "w", error: "boom"))
             let waiting = try #require(try await queue.task(id: id))
             #expect(waiting.status == .queued && waiting.lastError == "boom")
+            clock.advance(.milliseconds(1900))
             #expect(try await queue.lease(queue: "q", owner: "w") == nil)  // still backing off
-            try await Task.sleep(for: .milliseconds(300))
+            clock.advance(.milliseconds(200))
             let second = try #require(try await queue.lease(queue: "q", owner: "w"))
             #expect(second.attempts == 2)
             #expect(try await queue.fail(id: id, owner: "w", error: "boom again"))
@@ -50,11 +59,13 @@ struct TaskQueueTests {
     @Test("a task whose worker died is leased again when the lease runs out", arguments: TestEngine.available)
     func expiredLease(engine: TestEngine) async throws {
         try await engine.withFreshStore { store, _ in
-            let queue = TaskQueue(store: store, lease: .milliseconds(200))
+            let clock = ManualClock()
+            let queue = TaskQueue(store: store, lease: .seconds(60), clock: clock.read)
             let id = try await queue.enqueue(queue: "q", payload: "p")
             _ = try #require(try await queue.lease(queue: "q", owner: "dead"))
+            clock.advance(.seconds(59))
             #expect(try await queue.lease(queue: "q", owner: "alive") == nil)
-            try await Task.sleep(for: .milliseconds(300))
+            clock.advance(.seconds(2))
             let again = try #require(try await queue.lease(queue: "q", owner: "alive"))
             #expect(again.id == id && again.attempts == 2 && again.leaseOwner == "alive")
             #expect(try await !queue.complete(id: id, owner: "dead"))
@@ -100,7 +111,7 @@ struct TaskQueueTests {
             let group = ServiceGroup(services: [fast, stuck], logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                let deadline = ContinuousClock.now + .seconds(20)
+                let deadline = ContinuousClock.now + .seconds(120)
                 while ContinuousClock.now < deadline {
                     let finished = try await ids.asyncAllSatisfy { try await queue.task(id: $0)?.status == .succeeded }
                     if finished && started.withLock({ $0 }) { break }

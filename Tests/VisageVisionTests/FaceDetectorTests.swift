@@ -21,22 +21,18 @@ struct FaceDetectorTests {
         let decoder = ImageDecoder()
         let manifest = try JSONDecoder().decode(
             DetectionManifest.self, from: Data(contentsOf: TestData.shared.appendingPathComponent("\(set)/manifest.json")))
-        var expected = 0, found = 0, extra = 0, images = 0
+        var score = FaceEvaluation.DetectionScore()
         var misses: [String] = []
         for entry in manifest.files {
             guard let count = entry.expected_face_count else { continue }
             let (_, image) = try decoder.decode(TestData.bytes(set, entry.name))
             let faces = try await detector.detect(image)
-            images += 1
-            expected += count
-            found += min(count, faces.count)
-            extra += max(0, faces.count - count)
+            score.add(expected: count, detected: faces.count)
             if faces.count != count { misses.append("\(entry.name): \(faces.count)/\(count)") }
         }
-        let recall = Double(found) / Double(expected)
-        print("detection \(set): images=\(images) recall=\(recall) extra=\(extra) mismatches=\(misses)")
-        #expect(recall >= 0.97)
-        #expect(Double(extra) <= Double(images) / 20)
+        print("detection \(set): images=\(score.images) recall=\(score.recall) extra=\(score.extra) mismatches=\(misses)")
+        #expect(score.recall >= 0.97)
+        #expect(Double(score.extra) <= Double(score.images) / 20)
     }
 
     @Test("boxes and landmarks land on the face in original coordinates")

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import VisageVision
+
+/// `visage bench ...`: measurements recorded in BENCHMARKS.md.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure accuracy and speed.", subcommands: [BenchFaces.self])
+}
+
+/// `visage bench faces DIR...`: detection recall, verification and throughput on labelled photo
+/// sets (a folder with a manifest.json listing files, identities and expected face counts).
+struct BenchFaces: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faces", abstract: "Detection, verification and speed on labelled photo sets.")
+
+    @OptionGroup var engine: EngineOptions
+    @Argument(help: "Photo set folders, each with a manifest.json.") var sets: [String]
+
+    struct Entry: Decodable {
+        let name: String
+        let identity: String?
+        let expected_face_count: Int?
+    }
+
+    struct Manifest: Decodable { let files: [Entry] }
+
+    func run() async throws {
+        let loadStart = ContinuousClock.now
+        let faces = try engine.loadEngine()
+        print("models loaded in \(format(ContinuousClock.now - loadStart))")
+        for set in sets {
+            let folder = URL(fileURLWithPath: set)
+            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+            var detection = FaceEvaluation.DetectionScore()
+            var labelled: [(identity: String, embedding: [Float])] = []
+            var latencies: [Duration] = []
+            let start = ContinuousClock.now
+            for entry in manifest.files {
+                let bytes = try Data(contentsOf: folder.appendingPathComponent(entry.name))
+                let began = ContinuousClock.now
+                let analysis = try await faces.analyze(bytes)
+                latencies.append(ContinuousClock.now - began)
+                if let expected = entry.expected_face_count { detection.add(expected: expected, detected: analysis.faces.count) }
+                if let identity = entry.identity,
+                   let largest = analysis.faces.max(by: { $0.detection.box.width * $0.detection.box.height
+                       < $1.detection.box.width * $1.detection.box.height }) {
+                    labelled.append((identity, largest.embedding))
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            latencies.sort()
+            let pairs = FaceEvaluation.PairDistances(labelled)
+            print("\n## \(folder.lastPathComponent)")
+            print("images \(manifest.files.count), \(String(format: "%.2f", Double(manifest.files.count) / seconds(elapsed))) images/s, "
+                  + "median \(format(latencies[latencies.count / 2])) per image")
+            print(String(format: "detection: recall %.3f (%d/%d faces), %d extra on %d images",
+                         detection.recall, detection.found, detection.expected, detection.extra, detection.images))
+            print("verification: \(pairs.same.count) same-person pairs, \(pairs.different.count) different-person pairs")
+            print("| distance threshold | accuracy (balanced) | true accepts | false accepts |")
+            print("| --- | --- | --- | --- |")
+            for threshold in [0.40, 0.425, 0.45, 0.475, 0.50, 0.55, 0.60] {
+                let marker = threshold == FaceComparison.samePersonDistance ? " (chosen)" : ""
+                print(String(format: "| %.3f%@ | %.3f | %.3f | %.4f |", threshold, marker, pairs.balancedAccuracy(at: threshold),
+                             pairs.trueAcceptRate(at: threshold), pairs.falseAcceptRate(at: threshold)))
+            }
+        }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        print("\npeak RSS \(usage.ru_maxrss / 1024) MB")
+    }
+
+    func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    func format(_ duration: Duration) -> String { String(format: "%.0f ms", seconds(duration) * 1000) }
+}
