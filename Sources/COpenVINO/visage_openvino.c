@@ -54,11 +54,14 @@ int visage_ov_load(const char *path, int threads, int dynamic_spatial, visage_ov
     }
     char thread_text[16];
     snprintf(thread_text, sizeof thread_text, "%d", threads);
-    ov_property_t properties[2] = {
+    // Every new input size of a dynamic model would otherwise keep its compiled kernels and
+    // buffers cached; images come in many sizes, so the cache is kept small.
+    ov_property_t properties[3] = {
         {ov_property_key_hint_performance_mode, "LATENCY"},
+        {"CPU_RUNTIME_CACHE_CAPACITY", "16"},
         {ov_property_key_inference_num_threads, thread_text},
     };
-    status = ov_core_compile_model_props(model->core, source, "CPU", threads > 0 ? 2 : 1, properties, &model->compiled);
+    status = ov_core_compile_model_props(model->core, source, "CPU", threads > 0 ? 3 : 2, properties, &model->compiled);
     if (status == OK) status = ov_model_outputs_size(source, &model->outputs);
     ov_model_free(source);
     if (status != OK) { visage_ov_free(model); return fail(status, "compile model", error, error_size); }

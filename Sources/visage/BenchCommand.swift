@@ -28,7 +28,7 @@ struct BenchFaces: AsyncParsableCommand {
     func run() async throws {
         let loadStart = ContinuousClock.now
         let faces = try engine.loadEngine()
-        print("models loaded in \(format(ContinuousClock.now - loadStart))")
+        print("models loaded in \(format(ContinuousClock.now - loadStart)), resident memory \(residentMegabytes()) MB")
         for set in sets {
             let folder = URL(fileURLWithPath: set)
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
@@ -68,6 +68,13 @@ struct BenchFaces: AsyncParsableCommand {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         print("\npeak RSS \(usage.ru_maxrss / 1024) MB")
+    }
+
+    /// Current resident set size, from /proc/self/statm.
+    func residentMegabytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
     }
 
     func seconds(_ duration: Duration) -> Double {
