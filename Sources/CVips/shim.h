@@ -29,43 +29,49 @@ static inline int visage_vips_autorot(VipsImage *in, VipsImage **out) {
     return vips_autorot(in, out, NULL);
 }
 
+/// One step of a conversion chain: drops the reference to the step's input and, if the step
+/// succeeded, moves `current` on to its output.
+static inline int visage_vips_advance(VipsImage **current, int status, VipsImage *next) {
+    g_object_unref(*current);
+    if (status) return status;
+    *current = next;
+    return 0;
+}
+
 /// Converts any image to 8-bit sRGB with 3 bands: alpha flattened on white, grey expanded.
 static inline int visage_vips_to_srgb8(VipsImage *in, VipsImage **out) {
-    VipsImage *t[4] = {NULL, NULL, NULL, NULL};
-    int status = 0;
+    VipsImage *next = NULL;
     VipsImage *current = in;
+    int status = 0;
     g_object_ref(current);
     if (vips_image_hasalpha(current)) {
         double white[3] = {255, 255, 255};
         VipsArrayDouble *background = vips_array_double_new(white, 3);
-        status = vips_flatten(current, &t[0], "background", background, NULL);
+        status = vips_flatten(current, &next, "background", background, NULL);
         vips_area_unref(VIPS_AREA(background));
-        g_object_unref(current);
-        if (status) return status;
-        current = t[0];
+        if ((status = visage_vips_advance(&current, status, next))) return status;
     }
-    status = vips_colourspace(current, &t[1], VIPS_INTERPRETATION_sRGB, NULL);
-    g_object_unref(current);
-    if (status) return status;
-    current = t[1];
+    status = vips_colourspace(current, &next, VIPS_INTERPRETATION_sRGB, NULL);
+    if ((status = visage_vips_advance(&current, status, next))) return status;
     if (current->Bands > 3) {
-        status = vips_extract_band(current, &t[2], 0, "n", 3, NULL);
-        g_object_unref(current);
-        if (status) return status;
-        current = t[2];
+        status = vips_extract_band(current, &next, 0, "n", 3, NULL);
+        if ((status = visage_vips_advance(&current, status, next))) return status;
     }
-    status = vips_cast(current, &t[3], VIPS_FORMAT_UCHAR, NULL);
-    g_object_unref(current);
-    if (status) return status;
-    *out = t[3];
+    status = vips_cast(current, &next, VIPS_FORMAT_UCHAR, NULL);
+    if ((status = visage_vips_advance(&current, status, next))) return status;
+    *out = current;
     return 0;
+}
+
+/// An image holding a copy of 8-bit RGB pixels.
+static inline VipsImage *visage_vips_from_rgb(const unsigned char *rgb, int width, int height) {
+    return vips_image_new_from_memory_copy(rgb, (size_t)width * height * 3, width, height, 3, VIPS_FORMAT_UCHAR);
 }
 
 /// Encodes 8-bit RGB pixels as JPEG, with an EXIF orientation tag when `orientation` is 2-8.
 static inline int visage_vips_jpeg(const unsigned char *rgb, int width, int height, int orientation,
                                    int quality, void **buffer, size_t *length) {
-    VipsImage *image = vips_image_new_from_memory_copy(rgb, (size_t)width * height * 3, width, height, 3,
-                                                       VIPS_FORMAT_UCHAR);
+    VipsImage *image = visage_vips_from_rgb(rgb, width, height);
     if (!image) return -1;
     if (orientation >= 2 && orientation <= 8) vips_image_set_int(image, VIPS_META_ORIENTATION, orientation);
     int status = vips_jpegsave_buffer(image, buffer, length, "Q", quality, NULL);
@@ -75,8 +81,7 @@ static inline int visage_vips_jpeg(const unsigned char *rgb, int width, int heig
 
 /// Encodes 8-bit RGB pixels as PNG.
 static inline int visage_vips_png(const unsigned char *rgb, int width, int height, void **buffer, size_t *length) {
-    VipsImage *image = vips_image_new_from_memory_copy(rgb, (size_t)width * height * 3, width, height, 3,
-                                                       VIPS_FORMAT_UCHAR);
+    VipsImage *image = visage_vips_from_rgb(rgb, width, height);
     if (!image) return -1;
     int status = vips_pngsave_buffer(image, buffer, length, NULL);
     g_object_unref(image);

@@ -1,17 +1,10 @@
 import CDlib
 import Foundation
-import Synchronization
 
 /// dlib's 68-point shape predictor. Landmark indices follow the iBUG 300-W layout: 0–16 jaw,
 /// 17–26 brows, 27–35 nose, 36–47 eyes, 48–67 mouth (60–67 the inner lips).
 public final class FaceLandmarker: Sendable {
-    private let handle: Handle
-
-    private final class Handle: @unchecked Sendable {
-        let pointer: OpaquePointer
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
-        deinit { visage_dlib_landmarker_free(pointer) }
-    }
+    private let handle: NativeHandle
 
     public init(path: String) throws {
         var pointer: OpaquePointer?
@@ -19,7 +12,7 @@ public final class FaceLandmarker: Sendable {
         guard visage_dlib_landmarker_load(path, &pointer, &error, error.count) == 0, let pointer else {
             throw InferenceError(description: "cannot load \(path): \(cText(error))")
         }
-        handle = Handle(pointer)
+        handle = NativeHandle(pointer, free: visage_dlib_landmarker_free)
     }
 
     /// The 68 landmarks of the face in `box`. Thread-safe: the predictor is read-only.
@@ -38,46 +31,34 @@ public final class FaceLandmarker: Sendable {
 /// dlib's ResNet face embedding (128 numbers; same person when the Euclidean distance is small).
 /// A network object runs one face at a time, so a small pool of them serves concurrent callers.
 public final class FaceEmbedder: Sendable {
-    private let pool: Mutex<[Network]>
-    private let slots: DispatchSemaphore
-
-    private final class Network: @unchecked Sendable {
-        let pointer: OpaquePointer
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
-        deinit { visage_dlib_embedder_free(pointer) }
-    }
+    private let networks: ExclusivePool
 
     public init(path: String, concurrency: Int = 2) throws {
-        var networks: [Network] = []
+        var loaded: [NativeHandle] = []
         for _ in 0..<max(1, concurrency) {
             var pointer: OpaquePointer?
             var error = [CChar](repeating: 0, count: 512)
             guard visage_dlib_embedder_load(path, &pointer, &error, error.count) == 0, let pointer else {
                 throw InferenceError(description: "cannot load \(path): \(cText(error))")
             }
-            networks.append(Network(pointer))
+            loaded.append(NativeHandle(pointer, free: visage_dlib_embedder_free))
         }
-        pool = Mutex(networks)
-        slots = DispatchSemaphore(value: networks.count)
+        networks = ExclusivePool(loaded)
     }
 
     /// The descriptor of the face with these 68 landmarks, aligned as dlib aligns it (150×150
     /// chip, 25% padding). Blocks while the network runs.
     public func embedding(of image: RGBImage, landmarks: [Point]) throws -> [Float] {
-        slots.wait()
-        let network = pool.withLock { $0.removeLast() }
-        defer {
-            pool.withLock { $0.append(network) }
-            slots.signal()
-        }
         var flat: [Double] = []
         flat.reserveCapacity(landmarks.count * 2)
         for point in landmarks { flat += [point.x, point.y] }
         var descriptor = [Float](repeating: 0, count: 128)
         var error = [CChar](repeating: 0, count: 512)
-        let status = image.pixels.withUnsafeBufferPointer { pixels in
-            visage_dlib_embed(network.pointer, pixels.baseAddress, image.width, image.height, flat, landmarks.count,
-                              &descriptor, &error, error.count)
+        let status = networks.withItem { network in
+            image.pixels.withUnsafeBufferPointer { pixels in
+                visage_dlib_embed(network.pointer, pixels.baseAddress, image.width, image.height, flat, landmarks.count,
+                                  &descriptor, &error, error.count)
+            }
         }
         guard status == 0 else { throw InferenceError(description: "embedding failed: \(cText(error))") }
         return descriptor

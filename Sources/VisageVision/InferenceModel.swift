@@ -1,6 +1,5 @@
 import COpenVINO
 import Foundation
-import Synchronization
 
 /// A failure of the inference runtime.
 public struct InferenceError: Error, Sendable, CustomStringConvertible {
@@ -24,23 +23,8 @@ public struct Tensor: Sendable {
 /// runs on a dedicated dispatch queue rather than on Swift's cooperative threads.
 public final class InferenceModel: Sendable {
     public let path: String
-    private let handle: Handle
-    private let requests: Mutex<[Request]>
-    private let slots: DispatchSemaphore
-
-    /// Owns the compiled model; freed when the last user lets go.
-    private final class Handle: @unchecked Sendable {
-        let pointer: OpaquePointer
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
-        deinit { visage_ov_free(pointer) }
-    }
-
-    /// One infer request; used by one inference at a time (guaranteed by the pool).
-    private final class Request: @unchecked Sendable {
-        let pointer: OpaquePointer
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
-        deinit { visage_ov_request_free(pointer) }
-    }
+    private let handle: NativeHandle
+    private let requests: ExclusivePool
 
     /// Loads and compiles `path` (ONNX or OpenVINO IR). `dynamicSpatial` lets an image model take
     /// any input height and width.
@@ -51,17 +35,16 @@ public final class InferenceModel: Sendable {
         guard visage_ov_load(path, Int32(threads), dynamicSpatial ? 1 : 0, &model, &error, error.count) == 0, let model else {
             throw InferenceError(description: "cannot load \(path): \(cText(error))")
         }
-        handle = Handle(model)
-        var pool: [Request] = []
+        handle = NativeHandle(model, free: visage_ov_free)
+        var pool: [NativeHandle] = []
         for _ in 0..<max(1, concurrency) {
             var request: OpaquePointer?
             guard visage_ov_request_create(model, &request, &error, error.count) == 0, let request else {
                 throw InferenceError(description: cText(error))
             }
-            pool.append(Request(request))
+            pool.append(NativeHandle(request, free: visage_ov_request_free))
         }
-        requests = Mutex(pool)
-        slots = DispatchSemaphore(value: pool.count)
+        requests = ExclusivePool(pool)
     }
 
     /// Runs the model on one input and returns every output.
@@ -72,12 +55,10 @@ public final class InferenceModel: Sendable {
     /// The same, on the calling thread.
     public func runBlocking(input: [Float], shape: [Int]) throws -> [Tensor] {
         precondition(shape.reduce(1, *) == input.count, "input does not match its shape")
-        slots.wait()
-        let request = requests.withLock { $0.removeLast() }
-        defer {
-            requests.withLock { $0.append(request) }
-            slots.signal()
-        }
+        return try requests.withItem { request in try infer(request, input: input, shape: shape) }
+    }
+
+    private func infer(_ request: NativeHandle, input: [Float], shape: [Int]) throws -> [Tensor] {
         var error = [CChar](repeating: 0, count: 512)
         var input = input
         let dims = shape.map(Int64.init)
