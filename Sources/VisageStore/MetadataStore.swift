@@ -105,7 +105,9 @@ public final class MetadataStore: Sendable {
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                // Run even when this task is cancelled: a driver that refuses queries from a
+                // cancelled task would otherwise leave the connection inside the transaction.
+                _ = await Task.detached { try? await db.raw("ROLLBACK").run() }.value
                 throw error
             }
         }

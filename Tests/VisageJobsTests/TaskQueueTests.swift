@@ -123,7 +123,8 @@ struct TaskQueueTests {
             #expect(runs.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<6).map { ("\($0)", 1) }))
             for id in ids { #expect(try await queue.task(id: id)?.result?.hasPrefix("done") == true) }
             let released = try #require(try await queue.task(id: slow))
-            #expect(released.status == .queued && released.leaseOwner == nil && released.attempts == 0)
+            #expect(released.status == .queued && released.leaseOwner == nil && released.attempts == 0,
+                    "\(released)")
         }
     }
 }
