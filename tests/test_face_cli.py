@@ -5,6 +5,7 @@ import subprocess
 from conftest import BINARY, ROOT, clean_env
 
 FACES = ROOT.parent / "shared" / "testdata" / "faces"
+EAST_ASIA = ROOT.parent / "shared" / "testdata" / "faces-east-asia"
 
 
 def visage(*args, check=True):
@@ -32,6 +33,27 @@ def test_compare_same_and_different_people():
     different = json.loads(visage("compare", str(FACES / "img1.jpg"), str(FACES / "img3.jpg")).stdout)
     assert same["SamePerson"] is True and same["Similarity"] > 0.5
     assert different["SamePerson"] is False and different["Similarity"] < 0.5
+
+
+def test_a_cohort_of_other_people_corrects_both_kinds_of_error(tmp_path):
+    """Two look-alike people the plain distance takes for one, and one person it takes for two."""
+    manifest = json.loads((EAST_ASIA / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry.get("identity") not in (None, "sato_amina", "kim_ji_won", "lee_hyun_jae"):
+            (tmp_path / entry["name"].replace("/", "_")).symlink_to(EAST_ASIA / entry["name"])
+    look_alikes = (str(EAST_ASIA / "sato_amina/sato_amina_01.jpg"), str(EAST_ASIA / "kim_ji_won/kim_ji_won_06.jpg"))
+    one_person = (str(EAST_ASIA / "lee_hyun_jae/lee_hyun_jae_02.jpg"), str(EAST_ASIA / "lee_hyun_jae/lee_hyun_jae_05.jpg"))
+    assert json.loads(visage("compare", *look_alikes).stdout)["SamePerson"] is True
+    assert json.loads(visage("compare", *one_person).stdout)["SamePerson"] is False
+    judged = json.loads(visage("compare", "--cohort", str(tmp_path), *look_alikes).stdout)
+    assert judged["SamePerson"] is False and judged["Similarity"] < 0.5
+    judged = json.loads(visage("compare", "--cohort", str(tmp_path), *one_person).stdout)
+    assert judged["SamePerson"] is True and judged["Similarity"] > 0.5
+    few = tmp_path / "few"
+    few.mkdir()
+    (few / "one.jpg").symlink_to(FACES / "img1.jpg")
+    refused = visage("compare", "--cohort", str(few), *one_person, check=False)
+    assert refused.returncode != 0 and "at least 10" in refused.stderr
 
 
 def test_models_lists_packages_checksums_and_status():

@@ -88,6 +88,17 @@ static inline int visage_vips_png(const unsigned char *rgb, int width, int heigh
     return status;
 }
 
+/// Encodes 8-bit RGB pixels as HEIF (HEVC), where libvips has its HEIF module.
+static inline int visage_vips_heif(const unsigned char *rgb, int width, int height, int quality, void **buffer,
+                                   size_t *length) {
+    VipsImage *image = visage_vips_from_rgb(rgb, width, height);
+    if (!image) return -1;
+    int status = vips_heifsave_buffer(image, buffer, length, "Q", quality, "compression",
+                                      VIPS_FOREIGN_HEIF_COMPRESSION_HEVC, NULL);
+    g_object_unref(image);
+    return status;
+}
+
 static inline void visage_vips_unref(VipsImage *image) { if (image) g_object_unref(image); }
 
 #endif

@@ -18,13 +18,20 @@ public final class FaceLandmarker: Sendable {
     /// The 68 landmarks of the face in `box`. Thread-safe: the predictor is read-only.
     public func landmarks(in image: RGBImage, box: FaceBox) throws -> [Point] {
         var points = [Double](repeating: 0, count: 136)
+        let rectangle = box.landmarkRectangle
         let count = image.pixels.withUnsafeBufferPointer { pixels in
             visage_dlib_landmarks(handle.pointer, pixels.baseAddress, image.width, image.height,
-                                  Int(box.left.rounded()), Int(box.top.rounded()),
-                                  Int((box.left + box.width).rounded()), Int((box.top + box.height).rounded()), &points)
+                                  rectangle[0], rectangle[1], rectangle[2], rectangle[3], &points)
         }
         guard count == 68 else { throw InferenceError(description: "the shape predictor returned \(count) points") }
         return (0..<68).map { Point(x: points[2 * $0], y: points[2 * $0 + 1]) }
+    }
+}
+
+extension FaceBox {
+    /// The box in whole pixels as the shape predictor takes it: left, top, right, bottom.
+    public var landmarkRectangle: [Int] {
+        [Int(left.rounded()), Int(top.rounded()), Int((left + width).rounded()), Int((top + height).rounded())]
     }
 }
 

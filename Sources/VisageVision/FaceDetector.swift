@@ -43,20 +43,27 @@ public struct DetectedFace: Sendable, Equatable {
     public let landmarks: [Point]
 }
 
-/// CenterFace face detection on OpenVINO. The network sees the image scaled so its longer side
-/// is at most `maxSide` and each side is a multiple of 32; boxes and landmarks are mapped back to
-/// the original image's pixels.
+/// CenterFace face detection on OpenVINO. The network sees the whole image scaled so its longer
+/// side is at most `maxSide`, padded to a coarse grid of input sizes. When that shrinks the image
+/// below `tileScale`, small faces would vanish, so the image is also cut into overlapping tiles
+/// seen at `tileScale`; all passes are merged by non-maximum suppression. Boxes and landmarks are
+/// in the original image's pixels.
 public struct FaceDetector: Sendable {
     public let model: InferenceModel
     public var scoreThreshold: Double
     public var nmsThreshold: Double
     public var maxSide: Int
+    /// The smallest scale at which the network sees every part of the image: at 0.5 a 40-pixel
+    /// face still reaches it 20 pixels high.
+    public var tileScale: Double
 
-    public init(model: InferenceModel, scoreThreshold: Double = 0.5, nmsThreshold: Double = 0.3, maxSide: Int = 1280) {
+    public init(model: InferenceModel, scoreThreshold: Double = 0.5, nmsThreshold: Double = 0.3, maxSide: Int = 1280,
+                tileScale: Double = 0.5) {
         self.model = model
         self.scoreThreshold = scoreThreshold
         self.nmsThreshold = nmsThreshold
         self.maxSide = maxSide
+        self.tileScale = tileScale
     }
 
     /// Loads CenterFace from the model catalog.
@@ -66,22 +73,94 @@ public struct FaceDetector: Sendable {
         return FaceDetector(model: model)
     }
 
+    /// A part of the image and the scale the network sees it at.
+    struct Pass: Sendable {
+        var region: Region
+        var scale: Double
+        /// Whether faces touching an inner edge are dropped (a neighbouring tile holds them whole).
+        var isTile: Bool
+    }
+
+    /// A rectangle of whole pixels.
+    struct Region: Sendable, Equatable {
+        var left: Int, top: Int, width: Int, height: Int
+    }
+
     public func detect(_ image: RGBImage) async throws -> [DetectedFace] {
-        let scale = min(1, Double(maxSide) / Double(max(image.width, image.height)))
-        let inputWidth = max(32, Int((Double(image.width) * scale / 32).rounded(.up)) * 32)
-        let inputHeight = max(32, Int((Double(image.height) * scale / 32).rounded(.up)) * 32)
-        let input = Self.planarResize(image, width: inputWidth, height: inputHeight)
+        let passes = plan(width: image.width, height: image.height)
+        let found = try await withThrowingTaskGroup(of: [DetectedFace].self) { group in
+            for pass in passes {
+                group.addTask { try await detect(image, pass: pass) }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        return Self.nonMaximumSuppression(found, threshold: nmsThreshold)
+    }
+
+    /// The whole image, plus tiles when the whole image is seen below `tileScale`. Tiles are
+    /// `maxSide` network pixels wide and overlap by a quarter of that, so a face up to that size
+    /// lies wholly inside at least one tile; larger faces are found by the whole-image pass.
+    func plan(width: Int, height: Int) -> [Pass] {
+        let wholeScale = min(1, Double(maxSide) / Double(max(width, height)))
+        var passes = [Pass(region: Region(left: 0, top: 0, width: width, height: height), scale: wholeScale, isTile: false)]
+        guard wholeScale < tileScale else { return passes }
+        let tile = Int(Double(maxSide) / tileScale), overlap = tile / 4
+        func starts(_ length: Int) -> [Int] {
+            guard length > tile else { return [0] }
+            let count = Int((Double(length - overlap) / Double(tile - overlap)).rounded(.up))
+            let step = Double(length - tile) / Double(count - 1)
+            return (0..<count).map { Int((Double($0) * step).rounded()) }
+        }
+        for top in starts(height) {
+            for left in starts(width) {
+                passes.append(Pass(region: Region(left: left, top: top, width: min(tile, width - left), height: min(tile, height - top)),
+                                   scale: tileScale, isTile: true))
+            }
+        }
+        return passes
+    }
+
+    /// Runs the network on one pass and maps its faces to image coordinates.
+    func detect(_ image: RGBImage, pass: Pass) async throws -> [DetectedFace] {
+        let region = pass.region
+        let scaledWidth = max(1, Int((Double(region.width) * pass.scale).rounded()))
+        let scaledHeight = max(1, Int((Double(region.height) * pass.scale).rounded()))
+        // The scaled region sits at the top left of an input padded to a multiple of
+        // `Self.inputGrid` on each side: few distinct input shapes, so OpenVINO reuses what it
+        // prepared for a shape instead of preparing every image's own (tens of milliseconds).
+        let inputWidth = Self.padded(scaledWidth), inputHeight = Self.padded(scaledHeight)
+        let input = Self.planarResize(image, region: region, width: scaledWidth, height: scaledHeight,
+                                      intoWidth: inputWidth, height: inputHeight)
         let outputs = try await model.run(input: input, shape: [1, 3, inputHeight, inputWidth])
         guard outputs.count == 4 else { throw InferenceError(description: "CenterFace returned \(outputs.count) outputs") }
-        let faces = decode(heatmap: outputs[0], scale: outputs[1], offset: outputs[2], landmarks: outputs[3],
-                           inputWidth: inputWidth, inputHeight: inputHeight)
-        let sx = Double(image.width) / Double(inputWidth), sy = Double(image.height) / Double(inputHeight)
+        var faces = decode(heatmap: outputs[0], scale: outputs[1], offset: outputs[2], landmarks: outputs[3],
+                           inputWidth: scaledWidth, inputHeight: scaledHeight)
+        if pass.isTile {
+            // A face cut by an edge shared with another tile is found whole in that tile.
+            let margin = 2.0
+            faces.removeAll { face in
+                (region.left > 0 && face.box.left < margin)
+                    || (region.top > 0 && face.box.top < margin)
+                    || (region.left + region.width < image.width && face.box.left + face.box.width > Double(scaledWidth) - margin)
+                    || (region.top + region.height < image.height && face.box.top + face.box.height > Double(scaledHeight) - margin)
+            }
+        }
+        let sx = Double(region.width) / Double(scaledWidth), sy = Double(region.height) / Double(scaledHeight)
+        let dx = Double(region.left), dy = Double(region.top)
         return faces.map { face in
             DetectedFace(
-                box: FaceBox(left: face.box.left * sx, top: face.box.top * sy, width: face.box.width * sx, height: face.box.height * sy),
+                box: FaceBox(left: face.box.left * sx + dx, top: face.box.top * sy + dy,
+                             width: face.box.width * sx, height: face.box.height * sy),
                 score: face.score,
-                landmarks: face.landmarks.map { Point(x: $0.x * sx, y: $0.y * sy) })
+                landmarks: face.landmarks.map { Point(x: $0.x * sx + dx, y: $0.y * sy + dy) })
         }
+    }
+
+    /// Input sides are multiples of this (CenterFace itself needs multiples of 32).
+    static let inputGrid = 128
+
+    static func padded(_ side: Int) -> Int {
+        max(inputGrid, (side + inputGrid - 1) / inputGrid * inputGrid)
     }
 
     /// CenterFace's output decoding: a heat-map peak marks a face centre (stride 4); `scale` holds
@@ -122,27 +201,30 @@ public struct FaceDetector: Sendable {
         return kept
     }
 
-    /// Bilinear resize into a planar float tensor (C, H, W) of 0–255 RGB values.
-    static func planarResize(_ image: RGBImage, width: Int, height: Int) -> [Float] {
-        var output = [Float](repeating: 0, count: 3 * width * height)
-        let plane = width * height
-        let sx = Double(image.width) / Double(width), sy = Double(image.height) / Double(height)
+    /// Bilinear resize of `region` to `width` × `height` into the top left of a zero-filled
+    /// planar float tensor (C, H, W) of 0–255 RGB values sized `intoWidth` × `intoHeight`.
+    static func planarResize(_ image: RGBImage, region: Region, width: Int, height: Int, intoWidth: Int,
+                             height intoHeight: Int) -> [Float] {
+        var output = [Float](repeating: 0, count: 3 * intoWidth * intoHeight)
+        let plane = intoWidth * intoHeight
+        let sx = Double(region.width) / Double(width), sy = Double(region.height) / Double(height)
+        let lastX = region.left + region.width - 1, lastY = region.top + region.height - 1
         image.pixels.withUnsafeBufferPointer { pixels in
             output.withUnsafeMutableBufferPointer { out in
                 for y in 0..<height {
                     let fy = max(0, (Double(y) + 0.5) * sy - 0.5)
-                    let y0 = min(Int(fy), image.height - 1), y1 = min(y0 + 1, image.height - 1)
-                    let wy = Float(fy - Double(y0))
+                    let y0 = min(region.top + Int(fy), lastY), y1 = min(y0 + 1, lastY)
+                    let wy = Float(fy - fy.rounded(.down))
                     for x in 0..<width {
                         let fx = max(0, (Double(x) + 0.5) * sx - 0.5)
-                        let x0 = min(Int(fx), image.width - 1), x1 = min(x0 + 1, image.width - 1)
-                        let wx = Float(fx - Double(x0))
+                        let x0 = min(region.left + Int(fx), lastX), x1 = min(x0 + 1, lastX)
+                        let wx = Float(fx - fx.rounded(.down))
                         let a = (y0 * image.width + x0) * 3, b = (y0 * image.width + x1) * 3
                         let c = (y1 * image.width + x0) * 3, d = (y1 * image.width + x1) * 3
                         for channel in 0..<3 {
                             let top = Float(pixels[a + channel]) * (1 - wx) + Float(pixels[b + channel]) * wx
                             let bottom = Float(pixels[c + channel]) * (1 - wx) + Float(pixels[d + channel]) * wx
-                            out[channel * plane + y * width + x] = top * (1 - wy) + bottom * wy
+                            out[channel * plane + y * intoWidth + x] = top * (1 - wy) + bottom * wy
                         }
                     }
                 }

@@ -15,6 +15,11 @@ public struct ImageAnalysis: Sendable {
     public let width: Int
     public let height: Int
     public let faces: [AnalyzedFace]
+
+    /// The face with the largest box, if any.
+    public var largestFace: AnalyzedFace? {
+        faces.max { $0.detection.box.width * $0.detection.box.height < $1.detection.box.width * $1.detection.box.height }
+    }
 }
 
 /// The whole face pipeline: decode, detect, 68 landmarks, aligned embedding, attributes. Models

@@ -22,16 +22,36 @@ public enum FaceEvaluation {
         public var recall: Double { expected > 0 ? Double(found) / Double(expected) : 0 }
     }
 
-    /// Same- and different-person distances over every pair of labelled embeddings.
-    public struct PairDistances: Sendable {
+    /// Same- and different-person decision scores over every pair of labelled embeddings. Plain
+    /// scores are distances; cohort scores are `FaceComparison.score` with the pooled faces of
+    /// every other identity as the cohort (both identities of a pair left out, as a collection
+    /// would judge two faces against the people they are not).
+    public struct PairScores: Sendable {
         public var same: [Double] = []
         public var different: [Double] = []
 
         public init(_ faces: [(identity: String, embedding: [Float])]) {
+            self.init(faces) { i, j in FaceComparison.distance(faces[i].embedding, faces[j].embedding) }
+        }
+
+        public init(_ faces: [(identity: String, embedding: [Float])], cohort pool: [(identity: String, embedding: [Float])]) {
+            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
+            let neighbours = faces.map { cohort.neighbours(of: $0.embedding) }
+            self.init(faces) { i, j in
+                let excluded: Set = [faces[i].identity, faces[j].identity]
+                let d = FaceComparison.distance(faces[i].embedding, faces[j].embedding)
+                guard let ti = Cohort.typicalDistance(among: neighbours[i], excluding: excluded),
+                      let tj = Cohort.typicalDistance(among: neighbours[j], excluding: excluded)
+                else { return d / FaceComparison.samePersonDistance }
+                return FaceComparison.score(distance: d, typical: (ti + tj) / 2)
+            }
+        }
+
+        private init(_ faces: [(identity: String, embedding: [Float])], score: (Int, Int) -> Double) {
             for i in faces.indices {
                 for j in faces.indices where j > i {
-                    let d = FaceComparison.distance(faces[i].embedding, faces[j].embedding)
-                    if faces[i].identity == faces[j].identity { same.append(d) } else { different.append(d) }
+                    let value = score(i, j)
+                    if faces[i].identity == faces[j].identity { same.append(value) } else { different.append(value) }
                 }
             }
             different.sort()
@@ -48,7 +68,7 @@ public enum FaceEvaluation {
         }
 
         /// Accuracy over all same-person pairs plus as many different-person pairs, taken evenly
-        /// across the sorted different-person distances.
+        /// across the sorted different-person scores.
         public func balancedAccuracy(at threshold: Double) -> Double {
             guard !same.isEmpty, !different.isEmpty else { return 0 }
             let step = Double(different.count) / Double(same.count)

@@ -169,24 +169,29 @@ public struct ImageDecoder: Sendable {
 public enum ImageEncoder {
     /// JPEG bytes; an `orientation` of 2–8 is written as the EXIF orientation tag.
     public static func jpeg(_ image: RGBImage, quality: Int = 90, orientation: Int = 1) throws -> [UInt8] {
-        Vips.ensureStarted()
-        var buffer: UnsafeMutableRawPointer?
-        var length = 0
-        let status = image.pixels.withUnsafeBufferPointer {
-            visage_vips_jpeg($0.baseAddress, Int32(image.width), Int32(image.height), Int32(orientation), Int32(quality),
-                             &buffer, &length)
-        }
-        guard status == 0, let buffer else { throw Vips.lastError() }
-        defer { g_free(buffer) }
-        return [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))
+        try encode(image) { visage_vips_jpeg($0, $1, $2, Int32(orientation), Int32(quality), $3, $4) }
     }
 
     public static func png(_ image: RGBImage) throws -> [UInt8] {
+        try encode(image) { visage_vips_png($0, $1, $2, $3, $4) }
+    }
+
+    /// HEIF (HEVC) bytes, where libvips has its HEIF module.
+    public static func heif(_ image: RGBImage, quality: Int = 80) throws -> [UInt8] {
+        try encode(image) { visage_vips_heif($0, $1, $2, Int32(quality), $3, $4) }
+    }
+
+    /// Runs one libvips save-to-buffer call and copies the result out.
+    private static func encode(
+        _ image: RGBImage,
+        _ save: (UnsafePointer<UInt8>?, Int32, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                 UnsafeMutablePointer<Int>) -> Int32
+    ) throws -> [UInt8] {
         Vips.ensureStarted()
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         let status = image.pixels.withUnsafeBufferPointer {
-            visage_vips_png($0.baseAddress, Int32(image.width), Int32(image.height), &buffer, &length)
+            save($0.baseAddress, Int32(image.width), Int32(image.height), &buffer, &length)
         }
         guard status == 0, let buffer else { throw Vips.lastError() }
         defer { g_free(buffer) }

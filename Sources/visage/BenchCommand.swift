@@ -29,6 +29,7 @@ struct BenchFaces: AsyncParsableCommand {
         let loadStart = ContinuousClock.now
         let faces = try engine.loadEngine()
         print("models loaded in \(format(ContinuousClock.now - loadStart)), resident memory \(residentMegabytes()) MB")
+        var measured: [(name: String, faces: [(identity: String, embedding: [Float])])] = []
         for set in sets {
             let folder = URL(fileURLWithPath: set)
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
@@ -43,26 +44,37 @@ struct BenchFaces: AsyncParsableCommand {
                 latencies.append(ContinuousClock.now - began)
                 if let expected = entry.expected_face_count { detection.add(expected: expected, detected: analysis.faces.count) }
                 if let identity = entry.identity,
-                   let largest = analysis.faces.max(by: { $0.detection.box.width * $0.detection.box.height
-                       < $1.detection.box.width * $1.detection.box.height }) {
-                    labelled.append((identity, largest.embedding))
+                   let largest = analysis.largestFace {
+                    labelled.append(("\(folder.lastPathComponent)/\(identity)", largest.embedding))
                 }
             }
             let elapsed = ContinuousClock.now - start
             latencies.sort()
-            let pairs = FaceEvaluation.PairDistances(labelled)
+            measured.append((folder.lastPathComponent, labelled))
             print("\n## \(folder.lastPathComponent)")
             print("images \(manifest.files.count), \(String(format: "%.2f", Double(manifest.files.count) / seconds(elapsed))) images/s, "
                   + "median \(format(latencies[latencies.count / 2])) per image")
             print(String(format: "detection: recall %.3f (%d/%d faces), %d extra on %d images",
                          detection.recall, detection.found, detection.expected, detection.extra, detection.images))
-            print("verification: \(pairs.same.count) same-person pairs, \(pairs.different.count) different-person pairs")
-            print("| distance threshold | accuracy (balanced) | true accepts | false accepts |")
+        }
+        // Verification after every set is in, so each set's pairs can be judged against a cohort
+        // pooled from all sets (the pair's own two identities left out).
+        let pool = measured.flatMap(\.faces)
+        for (name, labelled) in measured {
+            let plain = FaceEvaluation.PairScores(labelled)
+            let judged = FaceEvaluation.PairScores(labelled, cohort: pool)
+            print("\n## \(name) verification: \(plain.same.count) same-person pairs, \(plain.different.count) different-person pairs")
+            print("| rule | accuracy (balanced) | true accepts | false accepts |")
             print("| --- | --- | --- | --- |")
             for threshold in [0.40, 0.425, 0.45, 0.475, 0.50, 0.55, 0.60] {
-                let marker = threshold == FaceComparison.samePersonDistance ? " (chosen)" : ""
-                print(String(format: "| %.3f%@ | %.3f | %.3f | %.4f |", threshold, marker, pairs.balancedAccuracy(at: threshold),
-                             pairs.trueAcceptRate(at: threshold), pairs.falseAcceptRate(at: threshold)))
+                let marker = threshold == FaceComparison.samePersonDistance ? " (chosen, no cohort)" : ""
+                print(String(format: "| distance < %.3f%@ | %.3f | %.3f | %.4f |", threshold, marker, plain.balancedAccuracy(at: threshold),
+                             plain.trueAcceptRate(at: threshold), plain.falseAcceptRate(at: threshold)))
+            }
+            for factor in [0.95, 1.0, 1.05] {
+                let marker = factor == 1 ? " (chosen)" : ""
+                print(String(format: "| cohort score < %.2f%@ | %.3f | %.3f | %.4f |", factor, marker, judged.balancedAccuracy(at: factor),
+                             judged.trueAcceptRate(at: factor), judged.falseAcceptRate(at: factor)))
             }
         }
         var usage = rusage()

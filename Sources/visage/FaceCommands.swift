@@ -20,6 +20,8 @@ struct Detect: AsyncParsableCommand {
         abstract: "Detect faces and print, per image, JSON in the shape of IMM's DetectImageFaces response.")
 
     @OptionGroup var engine: EngineOptions
+    @Flag(help: "Add each face's 68 landmarks, embedding and the box given to the landmark model (not IMM fields).")
+    var raw = false
     @Argument(help: "Image files.") var images: [String]
 
     func run() async throws {
@@ -31,7 +33,9 @@ struct Detect: AsyncParsableCommand {
             do {
                 let analysis = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path)))
                 let figures = analysis.faces.map { IMMFigure(figureID: UUID().uuidString.lowercased(), attributes: $0.attributes) }
-                let line = try encoder.encode(DetectResult(SourceURI: URL(fileURLWithPath: path).absoluteString, Faces: figures))
+                let result = DetectResult(SourceURI: URL(fileURLWithPath: path).absoluteString, Faces: figures)
+                var line = try encoder.encode(result)
+                if raw { line = try withRawFields(line, analysis.faces) }
                 print(String(decoding: line, as: UTF8.self))
             } catch {
                 failed = true
@@ -39,6 +43,21 @@ struct Detect: AsyncParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// The IMM JSON with the engine's raw outputs added to each face, for checking them against
+    /// other implementations.
+    func withRawFields(_ json: Data, _ faces: [AnalyzedFace]) throws -> Data {
+        guard var object = try JSONSerialization.jsonObject(with: json) as? [String: Any],
+              let figures = object["Faces"] as? [[String: Any]] else { return json }
+        object["Faces"] = zip(figures, faces).map { figure, face in
+            var figure = figure
+            figure["Landmarks"] = face.landmarks.map { [$0.x, $0.y] }
+            figure["Embedding"] = face.embedding.map(Double.init)
+            figure["LandmarkBox"] = face.detection.box.landmarkRectangle
+            return figure
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     }
 
     struct DetectResult: Encodable {
@@ -50,9 +69,15 @@ struct Detect: AsyncParsableCommand {
 /// `visage compare A B`: are the (largest) faces of two images the same person?
 struct Compare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare the largest face of two images: prints {\"Similarity\": s, \"SamePerson\": b}.")
+        abstract: "Compare the largest face of two images: prints {\"Similarity\": s, \"SamePerson\": b}.",
+        discussion: """
+            With --cohort, the pair is also judged against faces of other people (a folder of \
+            photos of neither person, at least \(FaceComparison.cohortNeighbours) faces): fewer false \
+            matches between look-alike people, more true matches (see docs/face-attributes.md).
+            """)
 
     @OptionGroup var engine: EngineOptions
+    @Option(help: "A folder of photos of other people to judge the pair against.") var cohort: String?
     @Argument var first: String
     @Argument var second: String
 
@@ -60,15 +85,28 @@ struct Compare: AsyncParsableCommand {
         let faces = try engine.loadEngine()
         var embeddings: [[Float]] = []
         for path in [first, second] {
-            let analysis = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path)))
-            guard let largest = analysis.faces.max(by: { $0.detection.box.width * $0.detection.box.height
-                < $1.detection.box.width * $1.detection.box.height })
+            guard let largest = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path))).largestFace
             else { throw ValidationError("no face found in \(path)") }
             embeddings.append(largest.embedding)
         }
-        let similarity = (FaceComparison.similarity(embeddings[0], embeddings[1]) * 1000).rounded() / 1000
-        let same = FaceComparison.samePerson(embeddings[0], embeddings[1])
-        print("{\"SamePerson\":\(same),\"Similarity\":\(similarity)}")
+        var reference: Cohort?
+        if let cohort {
+            var members: [(label: String, embedding: [Float])] = []
+            let folder = URL(fileURLWithPath: cohort)
+            for name in try FileManager.default.contentsOfDirectory(atPath: cohort).sorted() {
+                // Unreadable or faceless files are simply not part of the cohort.
+                guard let bytes = try? Data(contentsOf: folder.appendingPathComponent(name)),
+                      let analysis = try? await faces.analyze(bytes) else { continue }
+                members += analysis.faces.map { (name, $0.embedding) }
+            }
+            guard members.count >= FaceComparison.cohortNeighbours else {
+                throw ValidationError("the cohort has \(members.count) faces; at least \(FaceComparison.cohortNeighbours) are needed")
+            }
+            reference = Cohort(members)
+        }
+        let score = FaceComparison.score(embeddings[0], embeddings[1], cohort: reference)
+        let similarity = (FaceComparison.similarity(score: score) * 1000).rounded() / 1000
+        print("{\"SamePerson\":\(score < 1),\"Similarity\":\(similarity)}")
     }
 }
 

@@ -61,6 +61,55 @@ struct FaceDetectorTests {
         #expect(abs(big.box.width - face.box.width * 2) < face.box.width * 0.2)
     }
 
+    @Test("small faces in a very large image are found through tiles")
+    func tiles() async throws {
+        // t1.jpg shrunk to a third (its six faces about 45 px high), pasted four times into a
+        // 7200 × 5400 canvas, once across the seam of two tiles.
+        let (_, group) = try ImageDecoder().decode(TestData.bytes("faces", "t1.jpg"))
+        let small = shrink(group, by: 3)
+        let width = 7200, height = 5400
+        var canvas = [UInt8](repeating: 120, count: width * height * 3)
+        let places = [(100, 100), (2300, 2250), (6600, 4900), (3000, 200)]
+        for (left, top) in places {
+            for y in 0..<min(small.height, height - top) {
+                let count = min(small.width, width - left) * 3
+                canvas.replaceSubrange((((top + y) * width + left) * 3)..<(((top + y) * width + left) * 3 + count),
+                                       with: small.pixels[(y * small.width * 3)..<(y * small.width * 3 + count)])
+            }
+        }
+        let image = RGBImage(width: width, height: height, pixels: canvas)
+        var detector = try sharedDetector.get()
+        let faces = try await detector.detect(image)
+        let inside = faces.filter { face in
+            places.contains { face.box.left >= Double($0.0) && face.box.top >= Double($0.1)
+                && face.box.left + face.box.width <= Double($0.0 + small.width) + 2
+                && face.box.top + face.box.height <= Double($0.1 + small.height) + 2 }
+        }
+        #expect(inside.count >= 22 && inside.count == faces.count, "found \(faces.count), \(inside.count) on the pasted photos")
+        detector.tileScale = 0
+        let wholeOnly = try await detector.detect(image)
+        print("tiles: \(faces.count) faces, \(inside.count) on the pasted photos; \(wholeOnly.count) without tiles")
+        #expect(wholeOnly.count < inside.count / 2)
+    }
+
+    /// Box-filter shrink by a whole factor.
+    func shrink(_ image: RGBImage, by factor: Int) -> RGBImage {
+        let width = image.width / factor, height = image.height / factor
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                for channel in 0..<3 {
+                    var sum = 0
+                    for dy in 0..<factor {
+                        for dx in 0..<factor { sum += Int(image.pixels[((y * factor + dy) * image.width + x * factor + dx) * 3 + channel]) }
+                    }
+                    pixels[(y * width + x) * 3 + channel] = UInt8(sum / (factor * factor))
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
     @Test("an image without faces yields none")
     func blank() async throws {
         let detector = try sharedDetector.get()

@@ -108,6 +108,15 @@ struct ImageDecoderTests {
             + chunk("IHDR", be(width) + be(height) + [8, 2, 0, 0, 0]) + chunk("IDAT", data) + chunk("IEND", [])
     }
 
+    @Test("HEIF decodes, and its faces are found")
+    func heif() async throws {
+        let (_, photo) = try ImageDecoder().decode(TestData.bytes("faces", "img1.jpg"))
+        let encoded = try ImageEncoder.heif(photo)
+        let (header, image) = try ImageDecoder().decode(encoded)
+        #expect(header.format == "heif" && image.width == photo.width && image.height == photo.height)
+        #expect(try await sharedDetector.get().detect(image).count == 1)
+    }
+
     @Test("BMP decodes")
     func bmp() throws {
         // 2×2, 24-bit, bottom-up rows padded to 4 bytes: blue, green / red, white.
