@@ -12,6 +12,11 @@ public struct SecretBox: Sendable {
         self.key = key
     }
 
+    /// A box with a fresh random key that lives only in memory: for tests and throw-away servers.
+    public static func ephemeral() -> SecretBox {
+        SecretBox(key: SymmetricKey(size: .bits256))
+    }
+
     /// Loads the key file, creating it (32 random bytes, mode 0600) on first use.
     public static func loadOrCreate(keyFile: URL) throws -> SecretBox {
         let manager = FileManager.default
@@ -26,6 +31,11 @@ public struct SecretBox: Sendable {
         let bytes = key.withUnsafeBytes { Data($0) }
         try PrivateFile.write(bytes, to: keyFile)
         return SecretBox(key: key)
+    }
+
+    /// A key for another purpose, derived from this one (HKDF-SHA256), so one key file serves all.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
     }
 
     public func seal(_ secret: String, boundTo id: String) throws -> String {

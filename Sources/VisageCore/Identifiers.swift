@@ -12,6 +12,11 @@ public enum Identifiers {
 
     /// A 16-digit account id, the shape of an Alibaba Cloud account UID.
     public static func accountID() -> String {
+        numericID()
+    }
+
+    /// A 16-digit id with no leading zero, as RAM gives users and roles.
+    public static func numericID() -> String {
         var generator = SystemRandomNumberGenerator()
         let first = String(Int.random(in: 1...9, using: &generator))
         return first + (0..<15).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
@@ -25,6 +30,11 @@ public enum Identifiers {
     /// An access key secret of 30 characters.
     public static func accessKeySecret() -> String {
         randomString(count: 30, from: alphanumerics)
+    }
+
+    /// A temporary access key id: `STS.` followed by 24 characters.
+    public static func temporaryAccessKeyID() -> String {
+        "STS." + randomString(count: 24, from: alphanumerics)
     }
 
     /// An opaque id for internal records (lower-case hex, 128 bits).

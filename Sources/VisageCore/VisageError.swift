@@ -6,6 +6,9 @@ public enum VisageError: Error, Equatable, Sendable {
     case notFound(kind: String, name: String)
     /// The thing already exists or is in a state that forbids the operation.
     case conflict(kind: String, name: String, message: String)
+    /// The thing cannot be deleted while others depend on it (`kind` names the dependency, e.g.
+    /// "User.AccessKey").
+    case inUse(kind: String, name: String, message: String)
     /// The caller is not allowed to do this.
     case forbidden(message: String)
     /// The input is larger than the limit, in bytes.
@@ -24,6 +27,7 @@ extension VisageError: CustomStringConvertible {
         case let .invalidArgument(field, message): return "invalid \(field): \(message)"
         case let .notFound(kind, name): return "\(kind) not found: \(name)"
         case let .conflict(_, _, message): return message
+        case let .inUse(_, _, message): return message
         case let .forbidden(message): return message
         case let .tooLarge(field, limit): return "\(field) exceeds the limit of \(limit) bytes"
         case let .preconditionFailed(message): return message

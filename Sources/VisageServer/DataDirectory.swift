@@ -9,6 +9,8 @@ public struct OpenedDataDirectory: Sendable {
     public let store: MetadataStore
     public let objects: LocalDiskObjectStore
     public let root: RootBootstrap.Outcome
+    /// Seals secrets at rest and keys the temporary-credential tokens.
+    public let box: SecretBox
 
     /// Creates the directory if needed, opens the stores, bootstraps the root account, removes
     /// what interrupted writes left, runs `body`, and closes everything again.
@@ -27,7 +29,7 @@ public struct OpenedDataDirectory: Sendable {
             let objects = try LocalDiskObjectStore(directory: layout.objectsDirectory, store: store)
             let removed = try await objects.recover()
             if removed > 0 { logger.notice("removed files left by interrupted writes", metadata: ["count": "\(removed)"]) }
-            return try await body(OpenedDataDirectory(store: store, objects: objects, root: root))
+            return try await body(OpenedDataDirectory(store: store, objects: objects, root: root, box: box))
         }
     }
 }

@@ -27,7 +27,7 @@ public struct WireError: Error, Sendable, Equatable {
                 self.init(status: .badRequest, code: "InvalidParameter", message: "\(field): \(message)")
             case .notFound:
                 self.init(status: .notFound, code: "NotFound", message: core.description)
-            case .conflict:
+            case .conflict, .inUse:
                 self.init(status: .conflict, code: "Conflict", message: core.description)
             case .forbidden:
                 self.init(status: .forbidden, code: "Forbidden", message: core.description)

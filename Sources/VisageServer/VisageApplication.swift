@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import VisageAccess
 import VisageCore
 import VisageStore
 
@@ -13,14 +14,16 @@ public struct ServerComponents: Sendable {
     public let objects: LocalDiskObjectStore
     public let metrics: HTTPMetrics
     public let assets: WebAssets
+    public let access: AccessServices
 
-    public init(configuration: ServerConfiguration, store: MetadataStore, objects: LocalDiskObjectStore,
+    public init(configuration: ServerConfiguration, store: MetadataStore, objects: LocalDiskObjectStore, box: SecretBox,
                 metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets) {
         self.configuration = configuration
         self.store = store
         self.objects = objects
         self.metrics = metrics
         self.assets = assets
+        self.access = AccessServices(store: store, box: box)
     }
 }
 
@@ -30,7 +33,9 @@ public enum VisageServer {
     public static func makeRouter(_ components: ServerComponents) -> Router<VisageContext> {
         let router = Router(context: VisageContext.self)
         router.add(middleware: RequestEnvelopeMiddleware(metrics: components.metrics))
-        let rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes)
+        var rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes, access: components.access)
+        STSOperations(access: components.access).register(in: &rpc)
+        RAMOperations(identities: components.access.identities).register(in: &rpc)
         router.add(middleware: DialectDispatchMiddleware(rpc: rpc))
         OperationsRoutes(store: components.store, metrics: components.metrics).add(to: router)
         WebUIRoutes(assets: components.assets).add(to: router)
@@ -67,7 +72,8 @@ public enum VisageServer {
                 announce("Root account \(credentials.AccountId) uses the access key \(credentials.AccessKeyId) from VISAGE_ROOT_ACCESS_KEY_ID.")
             }
             let components = ServerComponents(
-                configuration: configuration, store: opened.store, objects: opened.objects, assets: try WebAssets())
+                configuration: configuration, store: opened.store, objects: opened.objects, box: opened.box,
+                assets: try WebAssets())
             let app = makeApplication(components, logger: logger) { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
                 announce("Visage is listening on http://\(address ?? "\(configuration.host):\(configuration.port)")/")

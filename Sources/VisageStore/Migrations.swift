@@ -73,6 +73,64 @@ let schemaMigrations: [Migration] = [
         """,
         "CREATE INDEX tasks_ready ON tasks (queue, status, run_after)",
     ]),
+    Migration(version: 2, name: "users, roles, policies, attachments, signature nonces", statements: [
+        """
+        CREATE TABLE ram_users (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            id TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            comments TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, name)
+        )
+        """,
+        """
+        CREATE TABLE ram_roles (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name_key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            id TEXT NOT NULL,
+            trust_policy TEXT NOT NULL,
+            description TEXT NOT NULL,
+            max_session_duration INTEGER NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, name_key)
+        )
+        """,
+        """
+        CREATE TABLE ram_policies (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            description TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, name)
+        )
+        """,
+        """
+        CREATE TABLE ram_attachments (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            principal_type TEXT NOT NULL,
+            principal_name TEXT NOT NULL,
+            policy_type TEXT NOT NULL,
+            policy_name TEXT NOT NULL,
+            attached_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, principal_type, principal_name, policy_type, policy_name)
+        )
+        """,
+        "CREATE INDEX ram_attachments_policy ON ram_attachments (account_id, policy_type, policy_name)",
+        """
+        CREATE TABLE signature_nonces (
+            nonce TEXT PRIMARY KEY,
+            expires_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX signature_nonces_expiry ON signature_nonces (expires_at)",
+    ]),
 ]
 
 /// Applies pending migrations, each in its own transaction, recording them in `schema_migrations`.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import VisageAccess
 import VisageCore
 import VisageServer
 import VisageStore
@@ -18,7 +19,7 @@ func withLiveServer(_ engine: TestEngine, _ body: @Sendable @escaping (any TestC
         let components = ServerComponents(
             configuration: configuration, store: store,
             objects: try LocalDiskObjectStore(directory: directory.appendingPathComponent("objects"), store: store),
-            assets: try WebAssets(directory: static_))
+            box: .ephemeral(), assets: try WebAssets(directory: static_))
         let app = VisageServer.makeApplication(components, logger: Logger(label: "test"))
         try await app.test(.live) { client in try await body(client) }
     }
@@ -39,7 +40,7 @@ struct ServerTests {
                 let body = try json(response.body)
                 #expect(body["status"] as? String == "ok")
                 #expect(body["database"] as? String == engine.rawValue)
-                #expect(body["schemaVersion"] as? Int == 1)
+                #expect(body["schemaVersion"] as? Int == 2)
             }
         }
     }

@@ -11,6 +11,16 @@ public struct RPCRequest: Sendable {
     public let version: String
     public let parameters: [String: String]
     public let body: [UInt8]
+    /// What the signature covers, as received.
+    let head: HTTPRequest
+    let path: String
+    let rawQuery: String
+
+    /// How the call was signed; read once the operation is known to exist.
+    func signature() throws -> RPCSignature {
+        try RPCSignature.read(method: head.method, authority: head.authority, path: path, rawQuery: rawQuery,
+                              headers: head.headerFields, parameters: parameters, body: body)
+    }
 
     /// Reads the call from a request, refusing bodies over `maxBodyBytes`.
     public static func read(_ request: Request, maxBodyBytes: Int) async throws -> RPCRequest {
@@ -29,7 +39,8 @@ public struct RPCRequest: Sendable {
         guard let version, !version.isEmpty else {
             throw WireError(status: .badRequest, code: "MissingParameter", message: "The input parameter \"Version\" that is mandatory for processing this request is not supplied.")
         }
-        return RPCRequest(action: action, version: version, parameters: parameters, body: body)
+        return RPCRequest(action: action, version: version, parameters: parameters, body: body, head: request.head,
+                          path: request.uri.path, rawQuery: request.uri.query ?? "")
     }
 }
 
