@@ -14,18 +14,10 @@ from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
 from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
-from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException
 
+from alibaba import app_user, config, root_ram, trust_policy
 from conftest import Server
-
-
-def config(server, key_id, secret, token=None, algorithm=None):
-    options = dict(access_key_id=key_id, access_key_secret=secret, security_token=token,
-                   endpoint=server.url.removeprefix("http://"), protocol="http", region_id="cn-hangzhou")
-    if algorithm:
-        options["signature_algorithm"] = algorithm
-    return Config(**options)
 
 
 def error_code(call):
@@ -42,17 +34,11 @@ UPLOAD_POLICY = {"Version": "1", "Statement": [
 def seeded(tmp_path_factory):
     """A server with the seed's steps 1–5 done through the RAM SDK as the root account."""
     server = Server(tmp_path_factory.mktemp("ram") / "data")
-    root = json.loads((server.data / "root-credentials.json").read_text())
+    root, ram = root_ram(server)
     account = root["AccountId"]
-    ram = RamClient(config(server, root["AccessKeyId"], root["AccessKeySecret"]))
-    ram.create_user(ram_models.CreateUserRequest(user_name="upload-app", display_name="Upload app"))
-    key = ram.create_access_key(ram_models.CreateAccessKeyRequest(user_name="upload-app")).body.access_key
-    ram.attach_policy_to_user(ram_models.AttachPolicyToUserRequest(
-        policy_type="System", policy_name="AliyunSTSAssumeRoleAccess", user_name="upload-app"))
-    trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                            "Principal": {"RAM": [f"acs:ram::{account}:root"]}}]}
+    key = app_user(ram)
     role = ram.create_role(ram_models.CreateRoleRequest(
-        role_name="imm-web-upload", assume_role_policy_document=json.dumps(trust))).body.role
+        role_name="imm-web-upload", assume_role_policy_document=trust_policy(f"acs:ram::{account}:root"))).body.role
     ram.create_policy(ram_models.CreatePolicyRequest(policy_name="oss-web-upload", policy_document=json.dumps(UPLOAD_POLICY)))
     imm_policy = {"Version": "1", "Statement": [
         {"Effect": "Allow", "Action": "imm:*", "Resource": f"acs:imm:cn-hangzhou:{account}:project/photos"}]}
@@ -193,16 +179,10 @@ def test_replayed_nonce_and_skewed_clock_are_refused(seeded):
 def test_tokens_stop_working_when_the_role_is_deleted(tmp_path):
     server = Server(tmp_path / "data")
     try:
-        root = json.loads((server.data / "root-credentials.json").read_text())
-        ram = RamClient(config(server, root["AccessKeyId"], root["AccessKeySecret"]))
-        ram.create_user(ram_models.CreateUserRequest(user_name="app"))
-        key = ram.create_access_key(ram_models.CreateAccessKeyRequest(user_name="app")).body.access_key
-        ram.attach_policy_to_user(ram_models.AttachPolicyToUserRequest(
-            policy_type="System", policy_name="AliyunSTSAssumeRoleAccess", user_name="app"))
-        trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Principal": {"RAM": [f"acs:ram::{root['AccountId']}:user/app"]}}]}
-        role = ram.create_role(ram_models.CreateRoleRequest(role_name="short-lived",
-                                                            assume_role_policy_document=json.dumps(trust))).body.role
+        root, ram = root_ram(server)
+        key = app_user(ram, "app")
+        trust = trust_policy(f"acs:ram::{root['AccountId']}:user/app")
+        role = ram.create_role(ram_models.CreateRoleRequest(role_name="short-lived", assume_role_policy_document=trust)).body.role
         sts = StsClient(config(server, key.access_key_id, key.access_key_secret))
         credentials = sts.assume_role(sts_models.AssumeRoleRequest(role_arn=role.arn, role_session_name="s1")).body.credentials
         temporary = StsClient(config(server, credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
@@ -210,7 +190,7 @@ def test_tokens_stop_working_when_the_role_is_deleted(tmp_path):
         ram.delete_role(ram_models.DeleteRoleRequest(role_name="short-lived"))
         assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Expired"
         # A role created again under the same name does not revive the old token.
-        ram.create_role(ram_models.CreateRoleRequest(role_name="short-lived", assume_role_policy_document=json.dumps(trust)))
+        ram.create_role(ram_models.CreateRoleRequest(role_name="short-lived", assume_role_policy_document=trust))
         assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Expired"
         # Deleting the user's key ends the sessions it opened.
         credentials = sts.assume_role(sts_models.AssumeRoleRequest(role_arn=role.arn, role_session_name="s2")).body.credentials

@@ -5,6 +5,7 @@ import Hummingbird
 struct DialectDispatchMiddleware: RouterMiddleware {
     typealias Context = VisageContext
     let rpc: RPCRouter
+    let oss: OSSRouter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch context.route {
@@ -16,7 +17,9 @@ struct DialectDispatchMiddleware: RouterMiddleware {
             return try await rpc.respond(to: request, context: context)
         case .visageAPI:
             throw WireError(status: .notFound, code: "NotFound", message: "No API operation at \(request.uri.path).")
-        case .objectAPI, .green, .rekognition, .azureFace:
+        case let .objectAPI(bucket, rawKey):
+            return try await oss.respond(to: request, context: context, bucket: bucket, rawKey: rawKey)
+        case .green, .rekognition, .azureFace:
             throw WireError(status: .notImplemented, code: "NotImplemented",
                             message: "This server does not offer the \(context.route.label) API.")
         }

@@ -36,7 +36,10 @@ public enum VisageServer {
         var rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes, access: components.access)
         STSOperations(access: components.access).register(in: &rpc)
         RAMOperations(identities: components.access.identities).register(in: &rpc)
-        router.add(middleware: DialectDispatchMiddleware(rpc: rpc))
+        let oss = OSSRouter(
+            operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
+            access: components.access)
+        router.add(middleware: DialectDispatchMiddleware(rpc: rpc, oss: oss))
         OperationsRoutes(store: components.store, metrics: components.metrics).add(to: router)
         WebUIRoutes(assets: components.assets).add(to: router)
         return router

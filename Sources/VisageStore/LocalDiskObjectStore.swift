@@ -78,7 +78,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         case .deleted: return
         case .missing: throw VisageError.notFound(kind: "bucket", name: name.value)
         case .notEmpty:
-            throw VisageError.conflict(kind: "bucket", name: name.value, message: "the bucket \(name) is not empty")
+            throw VisageError.inUse(kind: "bucket", name: name.value, message: "the bucket \(name) is not empty")
         }
     }
 
@@ -101,10 +101,14 @@ public struct LocalDiskObjectStore: ObjectStore {
                 md5.update(data: chunk)
                 try writer.write(chunk)
             }
+            let digest = Array(md5.finalize())
+            if let expected = attributes.expectedMD5, expected != digest {
+                throw VisageError.invalidArgument(field: "Content-MD5", message: "the body does not have the MD5 digest sent with it")
+            }
             try writer.commit()
             let info = ObjectInfo(
                 bucket: bucket.value, key: key.value, size: size,
-                etag: md5.finalize().map { String(format: "%02x", $0) }.joined(),
+                etag: digest.map { String(format: "%02x", $0) }.joined(),
                 contentType: attributes.contentType, userMetadata: attributes.userMetadata,
                 lastModified: WallClock.date(millis: WallClock.nowMillis()))
             let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)

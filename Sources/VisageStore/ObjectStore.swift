@@ -26,12 +26,16 @@ public struct ObjectAttributes: Sendable, Equatable {
     public var userMetadata: [String: String]
     /// Writes longer than this fail with `VisageError.tooLarge` and leave nothing behind.
     public var maxBytes: Int64
+    /// When set, the write fails with `invalidArgument("Content-MD5")` and leaves nothing behind
+    /// unless the bytes have this MD5 digest.
+    public var expectedMD5: [UInt8]?
 
     public init(contentType: String = "application/octet-stream", userMetadata: [String: String] = [:],
-                maxBytes: Int64 = 5 * 1024 * 1024 * 1024) {
+                maxBytes: Int64 = 5 * 1024 * 1024 * 1024, expectedMD5: [UInt8]? = nil) {
         self.contentType = contentType
         self.userMetadata = userMetadata
         self.maxBytes = maxBytes
+        self.expectedMD5 = expectedMD5
     }
 }
 
@@ -97,7 +101,7 @@ public protocol ObjectStore: Sendable {
     func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo
     func bucket(_ name: BucketName) async throws -> BucketInfo
     func listBuckets() async throws -> [BucketInfo]
-    /// Fails with `conflict` while the bucket holds objects.
+    /// Fails with `inUse` while the bucket holds objects.
     func deleteBucket(_ name: BucketName) async throws
 
     /// Stores an object atomically: readers see the old object or the complete new one, never a part.

@@ -1,0 +1,36 @@
+"""Helpers shared by the tests that drive Visage with the official Alibaba Cloud SDKs."""
+import json
+
+from alibabacloud_ram20150501 import models as ram_models
+from alibabacloud_ram20150501.client import Client as RamClient
+from alibabacloud_tea_openapi.models import Config
+
+
+def config(server, key_id, secret, token=None, algorithm=None):
+    """An SDK configuration pointing at a test server."""
+    options = dict(access_key_id=key_id, access_key_secret=secret, security_token=token,
+                   endpoint=server.url.removeprefix("http://"), protocol="http", region_id="cn-hangzhou")
+    if algorithm:
+        options["signature_algorithm"] = algorithm
+    return Config(**options)
+
+
+def root_ram(server):
+    """The root credentials of a fresh server and a RAM client signed with them."""
+    root = json.loads((server.data / "root-credentials.json").read_text())
+    return root, RamClient(config(server, root["AccessKeyId"], root["AccessKeySecret"]))
+
+
+def app_user(ram, name="upload-app"):
+    """The seed's steps 1-2: a RAM user with an access key, allowed to call AssumeRole."""
+    ram.create_user(ram_models.CreateUserRequest(user_name=name, display_name="Upload app"))
+    key = ram.create_access_key(ram_models.CreateAccessKeyRequest(user_name=name)).body.access_key
+    ram.attach_policy_to_user(ram_models.AttachPolicyToUserRequest(
+        policy_type="System", policy_name="AliyunSTSAssumeRoleAccess", user_name=name))
+    return key
+
+
+def trust_policy(*principals):
+    """A role trust policy naming RAM principals (`acs:ram::ACCOUNT:root` for the whole account)."""
+    return json.dumps({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": list(principals)}}]})
