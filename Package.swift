@@ -79,9 +79,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "VisageMedia",
+            dependencies: ["VisageCore", "VisageStore", "VisageVision", .product(name: "SQLKit", package: "sql-kit")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "VisageServer",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

@@ -34,3 +34,23 @@ def trust_policy(*principals):
     """A role trust policy naming RAM principals (`acs:ram::ACCOUNT:root` for the whole account)."""
     return json.dumps({"Version": "1", "Statement": [
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": list(principals)}}]})
+
+
+def seed_policies(account, bucket="web-direct-upload", project="photos"):
+    """The seed's two custom policies: uploads into bucket/uploads/, and IMM on one project."""
+    return {
+        "oss-web-upload": {"Version": "1", "Statement": [
+            {"Effect": "Allow", "Action": "oss:PutObject", "Resource": f"acs:oss:*:*:{bucket}/uploads/*"}]},
+        "imm-photos": {"Version": "1", "Statement": [
+            {"Effect": "Allow", "Action": "imm:*", "Resource": f"acs:imm:cn-hangzhou:{account}:project/{project}"}]},
+    }
+
+
+def seed_role(ram, account, name="imm-web-upload", policies=None):
+    """The seed's steps 3-5: a role the account trusts, with custom policies created and attached."""
+    role = ram.create_role(ram_models.CreateRoleRequest(
+        role_name=name, assume_role_policy_document=trust_policy(f"acs:ram::{account}:root"))).body.role
+    for policy, document in (seed_policies(account) if policies is None else policies).items():
+        ram.create_policy(ram_models.CreatePolicyRequest(policy_name=policy, policy_document=json.dumps(document)))
+        ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(policy_type="Custom", policy_name=policy, role_name=name))
+    return role

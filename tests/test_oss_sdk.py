@@ -3,7 +3,6 @@ signing), with long-term and STS credentials, presigned URLs, and the seed's upl
 import base64
 import datetime
 import hashlib
-import json
 
 import alibabacloud_oss_v2 as ossv2
 import oss2
@@ -13,7 +12,7 @@ from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
 
-from alibaba import app_user, config, root_ram, trust_policy
+from alibaba import app_user, config, root_ram, seed_policies, seed_role, trust_policy
 from conftest import Server
 
 BUCKET = "web-direct-upload"
@@ -25,14 +24,12 @@ def world(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("oss") / "data")
     root, ram = root_ram(server)
     key = app_user(ram)
-    trust = trust_policy(f"acs:ram::{root['AccountId']}:root")
-    upload_policy = {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": "oss:PutObject", "Resource": f"acs:oss:*:*:{BUCKET}/uploads/*"}]}
-    ram.create_policy(ram_models.CreatePolicyRequest(policy_name="oss-web-upload", policy_document=json.dumps(upload_policy)))
-    roles = {}
-    for role, policy_type, policy in (("imm-web-upload", "Custom", "oss-web-upload"), ("oss-admin", "System", "AliyunOSSFullAccess")):
-        roles[role] = ram.create_role(ram_models.CreateRoleRequest(role_name=role, assume_role_policy_document=trust)).body.role.arn
-        ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(policy_type=policy_type, policy_name=policy, role_name=role))
+    roles = {"imm-web-upload": seed_role(ram, root["AccountId"], policies={
+        "oss-web-upload": seed_policies(root["AccountId"])["oss-web-upload"]}).arn}
+    roles["oss-admin"] = ram.create_role(ram_models.CreateRoleRequest(
+        role_name="oss-admin", assume_role_policy_document=trust_policy(f"acs:ram::{root['AccountId']}:root"))).body.role.arn
+    ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(
+        policy_type="System", policy_name="AliyunOSSFullAccess", role_name="oss-admin"))
     sts = StsClient(config(server, key.access_key_id, key.access_key_secret))
 
     def credentials(role):

@@ -16,7 +16,7 @@ from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
 from Tea.exceptions import TeaException
 
-from alibaba import app_user, config, root_ram, trust_policy
+from alibaba import app_user, config, root_ram, seed_policies, seed_role, trust_policy
 from conftest import Server
 
 
@@ -26,10 +26,6 @@ def error_code(call):
     return raised.value.code
 
 
-UPLOAD_POLICY = {"Version": "1", "Statement": [
-    {"Effect": "Allow", "Action": "oss:PutObject", "Resource": "acs:oss:*:*:web-direct-upload/uploads/*"}]}
-
-
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """A server with the seed's steps 1–5 done through the RAM SDK as the root account."""
@@ -37,15 +33,7 @@ def seeded(tmp_path_factory):
     root, ram = root_ram(server)
     account = root["AccountId"]
     key = app_user(ram)
-    role = ram.create_role(ram_models.CreateRoleRequest(
-        role_name="imm-web-upload", assume_role_policy_document=trust_policy(f"acs:ram::{account}:root"))).body.role
-    ram.create_policy(ram_models.CreatePolicyRequest(policy_name="oss-web-upload", policy_document=json.dumps(UPLOAD_POLICY)))
-    imm_policy = {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": "imm:*", "Resource": f"acs:imm:cn-hangzhou:{account}:project/photos"}]}
-    ram.create_policy(ram_models.CreatePolicyRequest(policy_name="imm-photos", policy_document=json.dumps(imm_policy)))
-    for name in ("oss-web-upload", "imm-photos"):
-        ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(
-            policy_type="Custom", policy_name=name, role_name="imm-web-upload"))
+    role = seed_role(ram, account)
     yield dict(server=server, root=root, account=account, ram=ram, key=key, role=role)
     server.stop()
 
@@ -59,8 +47,9 @@ def test_seed_identities_read_back(seeded):
     assert sorted((p.policy_name, p.policy_type) for p in attached.policies.policy) == [
         ("imm-photos", "Custom"), ("oss-web-upload", "Custom")]
     policy = ram.get_policy(ram_models.GetPolicyRequest(policy_name="oss-web-upload", policy_type="Custom")).body
-    assert json.loads(policy.policy.policy_document) == UPLOAD_POLICY
-    assert json.loads(policy.default_policy_version.policy_document) == UPLOAD_POLICY
+    upload_policy = seed_policies(account)["oss-web-upload"]
+    assert json.loads(policy.policy.policy_document) == upload_policy
+    assert json.loads(policy.default_policy_version.policy_document) == upload_policy
     system = ram.get_policy(ram_models.GetPolicyRequest(policy_name="AliyunSTSAssumeRoleAccess", policy_type="System")).body
     assert "sts:AssumeRole" in system.policy.policy_document
     keys = ram.list_access_keys(ram_models.ListAccessKeysRequest(user_name="upload-app")).body.access_keys.access_key

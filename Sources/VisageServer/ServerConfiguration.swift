@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestBodyBytes: Int
     /// The largest object a single PutObject stores (streamed to disk, never held in memory).
     public var maxObjectBytes: Int64 = 5 * 1024 * 1024 * 1024
+    /// The region this server stands for in resource names (`acs:imm:REGION:…`).
+    public var region = "cn-hangzhou"
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
                 databaseURL: String? = nil, rootAccessKeyID: String? = nil, rootAccessKeySecret: String? = nil,

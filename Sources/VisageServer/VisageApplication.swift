@@ -5,6 +5,8 @@ import NIOCore
 import ServiceLifecycle
 import VisageAccess
 import VisageCore
+import VisageMedia
+import VisageVision
 import VisageStore
 
 /// The parts a running server is built from, opened by `VisageServer.run`.
@@ -15,15 +17,17 @@ public struct ServerComponents: Sendable {
     public let metrics: HTTPMetrics
     public let assets: WebAssets
     public let access: AccessServices
+    public let faces: SharedFaceEngine
 
     public init(configuration: ServerConfiguration, store: MetadataStore, objects: LocalDiskObjectStore, box: SecretBox,
-                metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets) {
+                metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets, faces: SharedFaceEngine = SharedFaceEngine()) {
         self.configuration = configuration
         self.store = store
         self.objects = objects
         self.metrics = metrics
         self.assets = assets
         self.access = AccessServices(store: store, box: box)
+        self.faces = faces
     }
 }
 
@@ -36,6 +40,9 @@ public enum VisageServer {
         var rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes, access: components.access)
         STSOperations(access: components.access).register(in: &rpc)
         RAMOperations(identities: components.access.identities).register(in: &rpc)
+        IMMOperations(projects: ProjectCatalog(store: components.store), identities: components.access.identities,
+                      faces: ImageFaces(objects: components.objects, engine: components.faces),
+                      objects: components.objects, region: components.configuration.region).register(in: &rpc)
         let oss = OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
             access: components.access)

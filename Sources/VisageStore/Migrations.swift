@@ -131,7 +131,26 @@ let schemaMigrations: [Migration] = [
         """,
         "CREATE INDEX signature_nonces_expiry ON signature_nonces (expires_at)",
     ]),
+    Migration(version: 3, name: "media projects", statements: [
+        """
+        CREATE TABLE media_projects (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            service_role TEXT NOT NULL,
+            template_id TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, name)
+        )
+        """,
+    ]),
 ]
+
+extension MetadataStore {
+    /// The schema version this build migrates to.
+    public static let currentSchemaVersion = schemaMigrations.last!.version
+}
 
 /// Applies pending migrations, each in its own transaction, recording them in `schema_migrations`.
 struct Migrator {

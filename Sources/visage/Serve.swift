@@ -17,6 +17,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "Largest in-memory request body (env VISAGE_MAX_BODY_BYTES, default 8 MiB).")
     var maxBodyBytes: Int?
 
+    @Option(help: "Region named in resource ARNs such as acs:imm:REGION:ACCOUNT:project/NAME (env VISAGE_REGION, default cn-hangzhou).")
+    var region: String?
+
     func run() async throws {
         let logger = try data.makeLogger(label: "visage")
         let envPort = try Environment.value("VISAGE_PORT").map { text -> Int in
@@ -31,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? Environment.value("VISAGE_HOST") ?? configuration.host
         configuration.port = port ?? envPort ?? configuration.port
         configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes
+        configuration.region = region ?? Environment.value("VISAGE_REGION") ?? configuration.region
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))

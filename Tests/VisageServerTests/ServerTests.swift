@@ -40,7 +40,7 @@ struct ServerTests {
                 let body = try json(response.body)
                 #expect(body["status"] as? String == "ok")
                 #expect(body["database"] as? String == engine.rawValue)
-                #expect(body["schemaVersion"] as? Int == 2)
+                #expect(body["schemaVersion"] as? Int == MetadataStore.currentSchemaVersion)
             }
         }
     }

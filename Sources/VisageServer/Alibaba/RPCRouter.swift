@@ -70,6 +70,24 @@ public struct RPCRouter: Sendable {
         operations["\(version) \(action)"] = operation
     }
 
+    /// Registers a product's operations, each a method of `product`; core failures they throw
+    /// are named by the product's own `errors`.
+    mutating func register<Product: Sendable>(
+        version: String, _ product: Product,
+        _ table: [(String, @Sendable (Product, RPCCall) async throws -> [String: any Sendable])],
+        errors: @escaping @Sendable (VisageError) -> WireError
+    ) {
+        for (action, handler) in table {
+            register(version: version, action: action) { call in
+                do {
+                    return try await handler(product, call)
+                } catch let error as VisageError {
+                    throw errors(error)
+                }
+            }
+        }
+    }
+
     func respond(to request: Request, context: VisageContext) async throws -> Response {
         let call = try await RPCRequest.read(request, maxBodyBytes: maxBodyBytes)
         context.coreContext.endpointPath.value = "rpc:\(call.action)"

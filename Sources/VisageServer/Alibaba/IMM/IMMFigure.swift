@@ -43,6 +43,14 @@ public struct IMMFigure: Codable, Sendable, Equatable {
         MouthConfidence = Self.rounded(attributes.mouthConfidence)
     }
 
+    /// The figure as a JSON object for RPC responses.
+    public var wireObject: [String: any Sendable] {
+        ["FigureId": FigureId, "FigureType": FigureType, "FigureConfidence": FigureConfidence,
+         "Boundary": ["Left": self.Boundary.Left, "Top": self.Boundary.Top, "Width": self.Boundary.Width, "Height": self.Boundary.Height],
+         "HeadPose": ["Pitch": self.HeadPose.Pitch, "Roll": self.HeadPose.Roll, "Yaw": self.HeadPose.Yaw],
+         "Sharpness": Sharpness, "FaceQuality": FaceQuality, "Mouth": Mouth, "MouthConfidence": MouthConfidence]
+    }
+
     static func rounded(_ value: Double, places: Int = 3) -> Double {
         let factor = pow(10, Double(places))
         return (value * factor).rounded() / factor

@@ -33,15 +33,7 @@ struct RAMOperations: Sendable {
             ("ListPoliciesForUser", { try await $0.listPolicies($1, for: .user) }),
             ("ListPoliciesForRole", { try await $0.listPolicies($1, for: .role) }),
         ]
-        for (action, handler) in table {
-            router.register(version: Self.version, action: action) { call in
-                do {
-                    return try await handler(self, call)
-                } catch let error as VisageError {
-                    throw Self.wireError(error)
-                }
-            }
-        }
+        router.register(version: Self.version, self, table, errors: Self.wireError)
     }
 
     // MARK: Users and keys
