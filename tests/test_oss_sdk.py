@@ -172,3 +172,30 @@ def test_objects_with_the_v2_sdk(world):
     assert v2_error(lambda: client.get_object(ossv2.GetObjectRequest(bucket=BUCKET, key="v2/copy.txt"))) == (404, "NoSuchKey")
     limited = v2_client(world, "imm-web-upload")
     assert v2_error(lambda: limited.get_object(ossv2.GetObjectRequest(bucket=BUCKET, key="v2/dir/file.txt"))) == (403, "AccessDenied")
+
+
+def test_cors_rules_and_preflight(world):
+    bucket = root_bucket(world)
+    with pytest.raises(oss2.exceptions.NoSuchCors):
+        bucket.get_bucket_cors()
+    url = f"{world['server'].url}/{BUCKET}/uploads/cors.jpg"
+    preflight = {"Origin": "http://app.example", "Access-Control-Request-Method": "PUT",
+                 "Access-Control-Request-Headers": "content-type, x-oss-security-token, authorization"}
+    denied = requests.options(url, headers=preflight, timeout=10)
+    assert denied.status_code == 403 and "Access-Control-Allow-Origin" not in denied.headers
+    rule = oss2.models.CorsRule(allowed_origins=["http://*.example"], allowed_methods=["PUT", "GET"], allowed_headers=["*"],
+                                expose_headers=["ETag", "x-oss-request-id"], max_age_seconds=600)
+    bucket.put_bucket_cors(oss2.models.BucketCors([rule]))
+    stored = bucket.get_bucket_cors().rules[0]
+    assert stored.allowed_origins == ["http://*.example"] and stored.expose_headers == ["ETag", "x-oss-request-id"]
+    allowed = requests.options(url, headers=preflight, timeout=10)
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == "http://app.example"
+    assert "PUT" in allowed.headers["Access-Control-Allow-Methods"] and allowed.headers["Access-Control-Max-Age"] == "600"
+    for other in ({**preflight, "Origin": "http://evil.test"}, {**preflight, "Access-Control-Request-Method": "DELETE"}):
+        assert requests.options(url, headers=other, timeout=10).status_code == 403
+    # Actual cross-origin responses, errors included, carry the headers the browser needs.
+    error = requests.put(url, data=b"x", headers={"Origin": "http://app.example"}, timeout=10)
+    assert error.status_code == 403 and error.headers["Access-Control-Allow-Origin"] == "http://app.example"
+    assert "ETag" in error.headers["Access-Control-Expose-Headers"]
+    bucket.delete_bucket_cors()
+    assert requests.options(url, headers=preflight, timeout=10).status_code == 403

@@ -145,6 +145,9 @@ let schemaMigrations: [Migration] = [
         )
         """,
     ]),
+    Migration(version: 4, name: "bucket CORS rules", statements: [
+        "ALTER TABLE buckets ADD COLUMN cors TEXT",
+    ]),
 ]
 
 extension MetadataStore {

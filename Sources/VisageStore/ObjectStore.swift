@@ -103,6 +103,10 @@ public protocol ObjectStore: Sendable {
     func listBuckets() async throws -> [BucketInfo]
     /// Fails with `inUse` while the bucket holds objects.
     func deleteBucket(_ name: BucketName) async throws
+    /// The bucket's cross-origin rules; nil when none are set.
+    func corsRules(_ name: BucketName) async throws -> [CORSRule]?
+    /// Replaces the bucket's cross-origin rules; nil removes them.
+    func setCORSRules(_ name: BucketName, _ rules: [CORSRule]?) async throws
 
     /// Stores an object atomically: readers see the old object or the complete new one, never a part.
     func putObject(

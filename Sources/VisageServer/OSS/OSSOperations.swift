@@ -122,6 +122,51 @@ struct OSSOperations: Sendable {
         return OSSXML.response(call, body + "</DeleteResult>")
     }
 
+    // MARK: Cross-origin rules
+
+    func putBucketCORS(_ call: OSSCall) async throws -> Response {
+        let name = try call.bucketName
+        try call.authorize("oss:PutBucketCors", bucket: try await objects.bucket(name), bucketName: name.value)
+        var buffer = try await call.request.body.collect(upTo: 64 * 1024)
+        guard let document = OSSXMLReader.parse(buffer.readBytes(length: buffer.readableBytes) ?? []),
+              document.name == "CORSConfiguration"
+        else { throw WireError(status: .badRequest, code: "MalformedXML", message: "The XML you provided was not well-formed.") }
+        let rules = document.children("CORSRule").map { rule in
+            CORSRule(allowedOrigins: rule.children("AllowedOrigin").map(\.trimmed),
+                     allowedMethods: rule.children("AllowedMethod").map(\.trimmed),
+                     allowedHeaders: rule.children("AllowedHeader").map(\.trimmed),
+                     exposeHeaders: rule.children("ExposeHeader").map(\.trimmed),
+                     maxAgeSeconds: rule.child("MaxAgeSeconds").flatMap { Int($0.trimmed) })
+        }
+        try await objects.setCORSRules(name, rules)
+        return OSSXML.empty(call, status: .ok)
+    }
+
+    func getBucketCORS(_ call: OSSCall) async throws -> Response {
+        let name = try call.bucketName
+        try call.authorize("oss:GetBucketCors", bucket: try await objects.bucket(name), bucketName: name.value)
+        guard let rules = try await objects.corsRules(name) else {
+            throw WireError(status: .notFound, code: "NoSuchCORSConfiguration", message: "The CORS configuration does not exist.")
+        }
+        var body = ""
+        for rule in rules {
+            let elements: [(String, [String])] = [("AllowedOrigin", rule.allowedOrigins), ("AllowedMethod", rule.allowedMethods),
+                                                  ("AllowedHeader", rule.allowedHeaders), ("ExposeHeader", rule.exposeHeaders)]
+            body += "<CORSRule>"
+            for (name, values) in elements { body += values.map { OSSXML.element(name, $0) }.joined() }
+            if let age = rule.maxAgeSeconds { body += "<MaxAgeSeconds>\(age)</MaxAgeSeconds>" }
+            body += "</CORSRule>"
+        }
+        return OSSXML.response(call, "<CORSConfiguration>\(body)<ResponseVary>false</ResponseVary></CORSConfiguration>")
+    }
+
+    func deleteBucketCORS(_ call: OSSCall) async throws -> Response {
+        let name = try call.bucketName
+        try call.authorize("oss:DeleteBucketCors", bucket: try await objects.bucket(name), bucketName: name.value)
+        try await objects.setCORSRules(name, nil)
+        return OSSXML.empty(call, status: .noContent)
+    }
+
     // MARK: Objects
 
     func putObject(_ call: OSSCall) async throws -> Response {

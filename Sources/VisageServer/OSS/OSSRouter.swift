@@ -66,6 +66,58 @@ enum OSSError {
     }
 }
 
+/// The bucket's cross-origin rule that applies to a request carrying an `Origin` header.
+struct CrossOrigin: Sendable {
+    let origin: String?
+    let rule: CORSRule?
+    let requestedMethod: String?
+    let requestedHeaders: [String]
+
+    init(request: Request, bucket: String?, objects: any ObjectStore) async throws {
+        origin = request.headers[HTTPField.Name("Origin")!]
+        let preflight = request.method == .options
+        requestedMethod = preflight ? request.headers[HTTPField.Name("Access-Control-Request-Method")!] : request.method.rawValue
+        requestedHeaders = preflight
+            ? (request.headers[HTTPField.Name("Access-Control-Request-Headers")!] ?? "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            : []
+        guard let origin, let method = requestedMethod, let bucket, let name = try? BucketName(bucket),
+              let rules = try? await objects.corsRules(name)
+        else {
+            rule = nil
+            return
+        }
+        rule = CORSRule.firstMatch(rules, origin: origin, method: method, headers: requestedHeaders)
+    }
+
+    /// The answer to an `OPTIONS` preflight: 200 with the rule's grants, or 403.
+    func preflight(requestID: String) throws -> Response {
+        guard let rule, let origin else {
+            throw WireError(status: .forbidden, code: "AccessForbidden", message: "CORSResponse: This CORS request is not allowed.")
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name("Access-Control-Allow-Origin")!] = origin
+        headers[HTTPField.Name("Access-Control-Allow-Methods")!] = rule.allowedMethods.joined(separator: ", ")
+        if !requestedHeaders.isEmpty { headers[HTTPField.Name("Access-Control-Allow-Headers")!] = requestedHeaders.joined(separator: ", ") }
+        if !rule.exposeHeaders.isEmpty { headers[HTTPField.Name("Access-Control-Expose-Headers")!] = rule.exposeHeaders.joined(separator: ", ") }
+        if let age = rule.maxAgeSeconds { headers[HTTPField.Name("Access-Control-Max-Age")!] = String(age) }
+        headers[HTTPField.Name("x-oss-request-id")!] = requestID
+        headers[.vary] = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+        return Response(status: .ok, headers: headers)
+    }
+
+    /// Adds the allow-origin and expose headers to an actual cross-origin response.
+    func decorate(_ response: inout Response) {
+        guard let rule, let origin else { return }
+        response.headers[HTTPField.Name("Access-Control-Allow-Origin")!] = origin
+        response.headers[HTTPField.Name("Access-Control-Allow-Methods")!] = rule.allowedMethods.joined(separator: ", ")
+        if !rule.exposeHeaders.isEmpty {
+            response.headers[HTTPField.Name("Access-Control-Expose-Headers")!] = rule.exposeHeaders.joined(separator: ", ")
+        }
+        response.headers[.vary] = "Origin"
+    }
+}
+
 /// One authenticated object API request, with its decoded names.
 struct OSSCall: Sendable {
     let request: Request
@@ -112,11 +164,19 @@ struct OSSRouter: Sendable {
     let access: AccessServices
 
     func respond(to request: Request, context: VisageContext, bucket: String?, rawKey: String?) async throws -> Response {
+        let cors = try await CrossOrigin(request: request, bucket: bucket, objects: operations.objects)
+        if request.method == .options { return try cors.preflight(requestID: context.requestID) }
+        var response: Response
         do {
-            return try await dispatch(request, context: context, bucket: bucket, rawKey: rawKey)
+            response = try await dispatch(request, context: context, bucket: bucket, rawKey: rawKey)
         } catch {
-            throw OSSError.wire(error)
+            // Cross-origin callers must be able to read errors too, so they get the headers as well.
+            guard cors.rule != nil else { throw OSSError.wire(error) }
+            response = ErrorEnvelope.oss.response(WireError(OSSError.wire(error)), requestID: context.requestID,
+                                                  host: request.head.authority ?? "localhost")
         }
+        cors.decorate(&response)
+        return response
     }
 
     private func dispatch(_ request: Request, context: VisageContext, bucket: String?, rawKey: String?) async throws -> Response {
@@ -148,6 +208,9 @@ struct OSSRouter: Sendable {
         }
         if key == nil {
             switch request.method {
+            case .put where call.has("cors"): return try await operations.putBucketCORS(call)
+            case .get where call.has("cors"): return try await operations.getBucketCORS(call)
+            case .delete where call.has("cors"): return try await operations.deleteBucketCORS(call)
             case .put: return try await operations.putBucket(call)
             case .delete: return try await operations.deleteBucket(call)
             case .get where call.has("bucketInfo"): return try await operations.getBucketInfo(call)

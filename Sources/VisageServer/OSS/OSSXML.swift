@@ -67,6 +67,8 @@ final class OSSXMLReader: NSObject, XMLParserDelegate {
         var text = ""
         var children: [Element] = []
 
+        var trimmed: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+
         func child(_ name: String) -> Element? { children.first { $0.name == name } }
         func children(_ name: String) -> [Element] { children.filter { $0.name == name } }
     }
