@@ -98,6 +98,17 @@ public struct CallerResolver: Sendable {
     }
 }
 
+extension CallerResolver {
+    /// A user acting through its first active access key, for calls the server makes on a
+    /// user's behalf (the upload-token endpoint acts as its configured application user).
+    public func caller(account: String, userName: String) async throws -> Caller {
+        _ = try await identities.user(account: account, name: userName)
+        guard let key = try await identities.keys.keys(accountID: account, principal: "user/\(userName)").first(where: { $0.status == .active })
+        else { throw VisageError.notFound(kind: "User.AccessKey", name: userName) }
+        return try await resolve(accessKeyID: key.id, securityToken: nil, now: Date()).caller
+    }
+}
+
 /// Signature nonces seen within the clock-skew window; a second use is refused.
 public struct NonceLedger: Sendable {
     let store: MetadataStore

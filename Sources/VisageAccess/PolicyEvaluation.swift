@@ -15,6 +15,13 @@ public struct AccessRequest: Sendable {
     }
 
     public func value(of key: String) -> String? { context[key.lowercased()] }
+
+    /// The condition keys every request carries: its time, its transport and where it came from.
+    public static func standardContext(now: Date, sourceIP: String?, secureTransport: Bool = false) -> [String: String] {
+        var context = ["acs:CurrentTime": ISO8601DateFormatter().string(from: now), "acs:SecureTransport": String(secureTransport)]
+        if let sourceIP { context["acs:SourceIp"] = sourceIP }
+        return context
+    }
 }
 
 /// The outcome of evaluating policies: an explicit Deny wins over any Allow; with neither, the

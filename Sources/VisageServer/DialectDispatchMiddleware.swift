@@ -9,14 +9,12 @@ struct DialectDispatchMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch context.route {
-        case .operations, .webUI, .notFound:
+        case .operations, .webUI, .visageAPI, .notFound:
             return try await next(request, context)
         case .redirectToUI:
             return Response.redirect(to: "/ui/", type: .found)
         case .alibabaRPC:
             return try await rpc.respond(to: request, context: context)
-        case .visageAPI:
-            throw WireError(status: .notFound, code: "NotFound", message: "No API operation at \(request.uri.path).")
         case let .objectAPI(bucket, rawKey):
             return try await oss.respond(to: request, context: context, bucket: bucket, rawKey: rawKey)
         case .green, .rekognition, .azureFace:

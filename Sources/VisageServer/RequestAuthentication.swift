@@ -24,6 +24,7 @@ public struct AccessServices: Sendable {
     }
 
     public var tokens: SessionTokens { resolver.tokens }
+    public var issuer: SessionIssuer { SessionIssuer(identities: identities, tokens: tokens) }
 
     /// Checks the signing time, the secret behind the key, the signature and the nonce, in that
     /// order; returns who signed. `signedAt` is nil for forms that carry no time of their own.

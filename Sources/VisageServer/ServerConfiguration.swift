@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestBodyBytes: Int
     /// The largest object a single PutObject stores (streamed to disk, never held in memory).
     public var maxObjectBytes: Int64 = 5 * 1024 * 1024 * 1024
+    /// What the web UI's upload page and its token endpoint use.
+    public var upload = UploadSettings()
     /// The region this server stands for in resource names (`acs:imm:REGION:…`).
     public var region = "cn-hangzhou"
 
@@ -36,6 +38,23 @@ public struct ServerConfiguration: Sendable {
         if let databaseURL, !databaseURL.isEmpty { return try DatabaseLocation(url: databaseURL) }
         return .sqlite(path: layout.sqliteFile.path)
     }
+}
+
+/// The upload page's application-server settings: which RAM user asks for tokens, for which
+/// role (optionally narrowed by a session policy), where uploads go, and how the token endpoint
+/// is protected (a shared secret, or else callers on this machine only).
+public struct UploadSettings: Sendable {
+    public var userName: String?
+    public var roleName: String?
+    public var sessionPolicy: String?
+    public var bucket = "web-direct-upload"
+    public var project = "photos"
+    public var sharedSecret: String?
+    public var durationSeconds = 3600
+
+    public init() {}
+
+    public var isConfigured: Bool { userName != nil && roleName != nil }
 }
 
 /// Where things live inside the data directory.

@@ -35,6 +35,15 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port ?? envPort ?? configuration.port
         configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes
         configuration.region = region ?? Environment.value("VISAGE_REGION") ?? configuration.region
+        // The upload page's application server, configured by environment only (it holds a secret).
+        var upload = configuration.upload
+        upload.userName = Environment.value("VISAGE_UPLOAD_USER")
+        upload.roleName = Environment.value("VISAGE_UPLOAD_ROLE")
+        upload.sessionPolicy = Environment.value("VISAGE_UPLOAD_SESSION_POLICY")
+        upload.bucket = Environment.value("VISAGE_UPLOAD_BUCKET") ?? upload.bucket
+        upload.project = Environment.value("VISAGE_UPLOAD_PROJECT") ?? upload.project
+        upload.sharedSecret = Environment.value("VISAGE_UPLOAD_SECRET")
+        configuration.upload = upload
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))

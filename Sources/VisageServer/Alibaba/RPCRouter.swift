@@ -37,12 +37,12 @@ public struct RPCCall: Sendable {
         return value
     }
 
+    /// The request's condition keys: time, transport and source address.
+    public var context: [String: String] { AccessRequest.standardContext(now: now, sourceIP: sourceIP) }
+
     /// Refuses the call unless the caller's policies allow `action` on `resource`.
     public func authorize(_ action: String, resource: String, context extra: [String: String] = [:]) throws {
-        var context = extra
-        context["acs:CurrentTime"] = ISO8601DateFormatter().string(from: now)
-        context["acs:SecureTransport"] = "false"
-        if let sourceIP { context["acs:SourceIp"] = sourceIP }
+        let context = self.context.merging(extra) { _, new in new }
         guard caller.decide(AccessRequest(action: action, resource: resource, context: context)) == .allow else {
             throw WireError(status: .forbidden, code: "NoPermission",
                             message: "You are not authorized to do this action: \(action) on \(resource) is not allowed for \(caller.arn).")

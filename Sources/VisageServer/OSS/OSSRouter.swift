@@ -147,10 +147,7 @@ struct OSSCall: Sendable {
         }
         var resource = "acs:oss:*:\(caller.accountID):\(bucketName)"
         if let key { resource += "/\(key)" }
-        var context = extra
-        context["acs:CurrentTime"] = ISO8601DateFormatter().string(from: Date())
-        context["acs:SecureTransport"] = "false"
-        if let sourceIP { context["acs:SourceIp"] = sourceIP }
+        let context = AccessRequest.standardContext(now: Date(), sourceIP: sourceIP).merging(extra) { _, new in new }
         guard caller.decide(AccessRequest(action: action, resource: resource, context: context)) == .allow else {
             throw OSSError.accessDenied("You have no right to access this object because of bucket acl or RAM policy (\(action) on \(resource)).")
         }
