@@ -35,6 +35,7 @@ def world(tmp_path_factory):
     def credentials(role):
         return sts.assume_role(sts_models.AssumeRoleRequest(role_arn=roles[role], role_session_name="tests")).body.credentials
 
+    oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, BUCKET).create_bucket()
     yield dict(server=server, root=root, credentials=credentials)
     server.stop()
 
@@ -70,10 +71,17 @@ def v2_error(call):
 
 def test_buckets_and_objects_with_oss2(world):
     bucket = root_bucket(world)
-    bucket.create_bucket()
     assert bucket.get_bucket_info().name == BUCKET
+    second = root_bucket(world, "second-bucket")
+    second.create_bucket()
+    with pytest.raises(oss2.exceptions.ServerError) as raised:
+        second.create_bucket()
+    assert raised.value.code == "BucketAlreadyExists"
     service = oss2.Service(oss2.Auth(world["root"]["AccessKeyId"], world["root"]["AccessKeySecret"]), world["server"].url)
-    assert [b.name for b in service.list_buckets().buckets] == [BUCKET]
+    assert [b.name for b in service.list_buckets().buckets] == ["second-bucket", BUCKET]
+    second.delete_bucket()
+    with pytest.raises(oss2.exceptions.NoSuchBucket):
+        second.get_bucket_info()
 
     data = bytes(range(256)) * 40
     result = bucket.put_object("photos/2026/猫 cat+1.bin", data, headers={"x-oss-meta-camera": "X100", "Content-Type": "image/x-test"})
@@ -199,3 +207,42 @@ def test_cors_rules_and_preflight(world):
     assert "ETag" in error.headers["Access-Control-Expose-Headers"]
     bucket.delete_bucket_cors()
     assert requests.options(url, headers=preflight, timeout=10).status_code == 403
+
+
+def test_multipart_upload(world, tmp_path):
+    bucket = sts_bucket(world, "oss-admin")
+    parts_data = [bytes([n]) * (150 * 1024) for n in range(1, 4)] + [b"tail"]
+    upload_id = bucket.init_multipart_upload("big/file.bin").upload_id
+    uploaded = [oss2.models.PartInfo(n + 1, bucket.upload_part("big/file.bin", upload_id, n + 1, data).etag)
+                for n, data in enumerate(parts_data)]
+    listed = bucket.list_parts("big/file.bin", upload_id).parts
+    assert [p.part_number for p in listed] == [1, 2, 3, 4] and listed[0].size == 150 * 1024
+    assert not bucket.object_exists("big/file.bin")  # nothing visible before completion
+    bucket.complete_multipart_upload("big/file.bin", upload_id, uploaded)
+    assert bucket.get_object("big/file.bin").read() == b"".join(parts_data)
+    with pytest.raises(oss2.exceptions.NoSuchUpload):
+        bucket.list_parts("big/file.bin", upload_id)
+    # A wrong ETag, a part too small in the middle, and abort.
+    second = bucket.init_multipart_upload("big/other.bin").upload_id
+    small = bucket.upload_part("big/other.bin", second, 1, b"small").etag
+    last = bucket.upload_part("big/other.bin", second, 2, b"last").etag
+    with pytest.raises(oss2.exceptions.ServerError) as raised:
+        bucket.complete_multipart_upload("big/other.bin", second, [oss2.models.PartInfo(1, small), oss2.models.PartInfo(2, last)])
+    assert raised.value.code == "EntityTooSmall"
+    with pytest.raises(oss2.exceptions.ServerError) as raised:
+        bucket.complete_multipart_upload("big/other.bin", second, [oss2.models.PartInfo(1, "0" * 32)])
+    assert raised.value.code == "InvalidPart"
+    bucket.abort_multipart_upload("big/other.bin", second)
+    with pytest.raises(oss2.exceptions.NoSuchUpload):
+        bucket.upload_part("big/other.bin", second, 3, b"late")
+    # oss2's resumable upload splits a file into parts itself.
+    source = tmp_path / "resumable.bin"
+    source.write_bytes(bytes(range(256)) * 4096)
+    oss2.resumable_upload(bucket, "big/resumable.bin", str(source), multipart_threshold=200 * 1024, part_size=200 * 1024,
+                          store=oss2.ResumableStore(root=str(tmp_path)))
+    assert bucket.get_object("big/resumable.bin").read() == source.read_bytes()
+    # The seed's upload role may send parts into uploads/ only.
+    limited = sts_bucket(world, "imm-web-upload")
+    assert limited.init_multipart_upload("uploads/multi.bin").upload_id
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        limited.init_multipart_upload("elsewhere/multi.bin")

@@ -17,13 +17,17 @@ public struct LocalDiskObjectStore: ObjectStore {
         try files.prepare()
     }
 
-    /// Removes what an interrupted write left behind: temp files and blobs with no catalog row.
-    /// Safe to run while other processes write: files they still hold are left alone.
+    /// Removes what an interrupted write left behind: temp files and blobs that neither an
+    /// object nor a part of an unfinished multipart upload refers to. Safe to run while other
+    /// processes write: files they still hold are left alone.
     @discardableResult
     public func recover() async throws -> Int {
         try await files.sweep { blobID in
             try await store.withConnection { db in
-                try await db.raw("SELECT 1 AS one FROM objects WHERE blob_id = \(bind: blobID)").first() != nil
+                try await db.raw("""
+                    SELECT 1 AS one FROM objects WHERE blob_id = \(bind: blobID)
+                    UNION ALL SELECT 1 AS one FROM multipart_parts WHERE blob_id = \(bind: blobID)
+                    """).first() != nil
             }
         }
     }
@@ -84,6 +88,29 @@ public struct LocalDiskObjectStore: ObjectStore {
 
     // MARK: Objects
 
+    /// Streams `body` into a new blob file, checking size and digest, and makes it durable; the
+    /// caller records it in the catalog (or discards the writer on failure).
+    func writeBlob(_ writer: BlobWriter, attributes: ObjectAttributes, body: some AsyncSequence<[UInt8], any Error>)
+        async throws -> (size: Int64, digest: [UInt8])
+    {
+        var md5 = Insecure.MD5()
+        var size: Int64 = 0
+        for try await chunk in body {
+            size += Int64(chunk.count)
+            if size > attributes.maxBytes {
+                throw VisageError.tooLarge(field: "object", limit: Int(clamping: attributes.maxBytes))
+            }
+            md5.update(data: chunk)
+            try writer.write(chunk)
+        }
+        let digest = Array(md5.finalize())
+        if let expected = attributes.expectedMD5, expected != digest {
+            throw VisageError.invalidArgument(field: "Content-MD5", message: "the body does not have the MD5 digest sent with it")
+        }
+        try writer.commit()
+        return (size, digest)
+    }
+
     public func putObject(
         bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes,
         body: some AsyncSequence<[UInt8], any Error>
@@ -91,21 +118,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         let writer = try files.create()
         defer { writer.close() }
         do {
-            var md5 = Insecure.MD5()
-            var size: Int64 = 0
-            for try await chunk in body {
-                size += Int64(chunk.count)
-                if size > attributes.maxBytes {
-                    throw VisageError.tooLarge(field: "object", limit: Int(clamping: attributes.maxBytes))
-                }
-                md5.update(data: chunk)
-                try writer.write(chunk)
-            }
-            let digest = Array(md5.finalize())
-            if let expected = attributes.expectedMD5, expected != digest {
-                throw VisageError.invalidArgument(field: "Content-MD5", message: "the body does not have the MD5 digest sent with it")
-            }
-            try writer.commit()
+            let (size, digest) = try await writeBlob(writer, attributes: attributes, body: body)
             let info = ObjectInfo(
                 bucket: bucket.value, key: key.value, size: size,
                 etag: digest.map { String(format: "%02x", $0) }.joined(),

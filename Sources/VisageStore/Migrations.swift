@@ -145,8 +145,30 @@ let schemaMigrations: [Migration] = [
         )
         """,
     ]),
-    Migration(version: 4, name: "bucket CORS rules", statements: [
+    Migration(version: 4, name: "bucket CORS rules, multipart uploads", statements: [
         "ALTER TABLE buckets ADD COLUMN cors TEXT",
+        """
+        CREATE TABLE multipart_uploads (
+            upload_id TEXT PRIMARY KEY,
+            bucket TEXT NOT NULL REFERENCES buckets(name),
+            object_key {key} NOT NULL,
+            content_type TEXT NOT NULL,
+            user_metadata TEXT NOT NULL,
+            initiated_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE multipart_parts (
+            upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id),
+            part_number INTEGER NOT NULL,
+            blob_id TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            etag TEXT NOT NULL,
+            last_modified BIGINT NOT NULL,
+            PRIMARY KEY (upload_id, part_number)
+        )
+        """,
+        "CREATE INDEX multipart_parts_blob ON multipart_parts (blob_id)",
     ]),
 ]
 

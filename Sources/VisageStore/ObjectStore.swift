@@ -120,6 +120,14 @@ public protocol ObjectStore: Sendable {
     @discardableResult
     func deleteObject(bucket: BucketName, key: ObjectKey) async throws -> Bool
     func listObjects(bucket: BucketName, _ request: ObjectListRequest) async throws -> ObjectListPage
+
+    func initiateMultipartUpload(bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes) async throws -> MultipartUpload
+    func uploadPart(_ id: String, bucket: BucketName, key: ObjectKey, number: Int, attributes: ObjectAttributes,
+                    body: some AsyncSequence<[UInt8], any Error>) async throws -> UploadedPart
+    func parts(of id: String, bucket: BucketName, key: ObjectKey) async throws -> [UploadedPart]
+    func completeMultipartUpload(_ id: String, bucket: BucketName, key: ObjectKey,
+                                 parts: [(number: Int, etag: String)], maxBytes: Int64) async throws -> ObjectInfo
+    func abortMultipartUpload(_ id: String, bucket: BucketName, key: ObjectKey) async throws
 }
 
 extension ObjectStore {

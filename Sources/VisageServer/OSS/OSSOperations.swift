@@ -172,16 +172,81 @@ struct OSSOperations: Sendable {
     func putObject(_ call: OSSCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
-        var attributes = try attributes(from: call.request.headers)
-        if let md5 = call.request.headers[HTTPField.Name("Content-MD5")!] {
-            guard let digest = Data(base64Encoded: md5), digest.count == 16 else {
-                throw WireError(status: .badRequest, code: "InvalidDigest", message: "The Content-MD5 you specified was invalid.")
-            }
-            attributes.expectedMD5 = Array(digest)
-        }
-        let info = try await objects.putObject(bucket: name, key: key, attributes: attributes,
+        let info = try await objects.putObject(bucket: name, key: key, attributes: try attributes(from: call.request.headers),
                                                body: call.request.body.map { Array(buffer: $0) })
         return OSSXML.empty(call, status: .ok, headers: [.eTag: OSSXML.etag(info.etag)])
+    }
+
+    // MARK: Multipart uploads (authorized as PutObject, as OSS does, except listing and aborting)
+
+    func initiateMultipartUpload(_ call: OSSCall) async throws -> Response {
+        let (name, key) = (try call.bucketName, try call.objectKey)
+        try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
+        let upload = try await objects.initiateMultipartUpload(bucket: name, key: key, attributes: try attributes(from: call.request.headers))
+        return OSSXML.response(call, "<InitiateMultipartUploadResult>" + OSSXML.element("Bucket", name.value)
+                                   + OSSXML.element("Key", key.value) + OSSXML.element("UploadId", upload.id)
+                                   + "</InitiateMultipartUploadResult>")
+    }
+
+    func uploadPart(_ call: OSSCall) async throws -> Response {
+        let (name, key) = (try call.bucketName, try call.objectKey)
+        try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
+        guard let number = Int(call.query["partNumber"] ?? "") else {
+            throw WireError(status: .badRequest, code: "InvalidArgument", message: "partNumber must be an integer from 1 to 10000.")
+        }
+        let part = try await objects.uploadPart(call.query["uploadId"] ?? "", bucket: name, key: key, number: number,
+                                                attributes: try attributes(from: call.request.headers),
+                                                body: call.request.body.map { Array(buffer: $0) })
+        return OSSXML.empty(call, status: .ok, headers: [.eTag: OSSXML.etag(part.etag)])
+    }
+
+    func listParts(_ call: OSSCall) async throws -> Response {
+        let (name, key) = (try call.bucketName, try call.objectKey)
+        try call.authorize("oss:ListParts", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
+        let uploadID = call.query["uploadId"] ?? ""
+        let marker = try OSSXML.integer(call.query["part-number-marker"], name: "part-number-marker", default: 0, range: 0...10_000)
+        let maxParts = try OSSXML.integer(call.query["max-parts"], name: "max-parts", default: 1000, range: 1...1000)
+        let all = try await objects.parts(of: uploadID, bucket: name, key: key).filter { $0.number > marker }
+        let page = all.prefix(maxParts)
+        var body = "<ListPartsResult>" + OSSXML.element("Bucket", name.value) + OSSXML.element("Key", key.value)
+            + OSSXML.element("UploadId", uploadID) + "<PartNumberMarker>\(marker)</PartNumberMarker>"
+            + "<NextPartNumberMarker>\(page.last?.number ?? marker)</NextPartNumberMarker><MaxParts>\(maxParts)</MaxParts>"
+            + "<IsTruncated>\(all.count > page.count)</IsTruncated>"
+        for part in page {
+            body += "<Part><PartNumber>\(part.number)</PartNumber><LastModified>\(OSSXML.time(part.lastModified))</LastModified>"
+                + "<ETag>\(OSSXML.etag(part.etag))</ETag><Size>\(part.size)</Size></Part>"
+        }
+        return OSSXML.response(call, body + "</ListPartsResult>")
+    }
+
+    func completeMultipartUpload(_ call: OSSCall) async throws -> Response {
+        let (name, key) = (try call.bucketName, try call.objectKey)
+        try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
+        var buffer = try await call.request.body.collect(upTo: 2 * 1024 * 1024)
+        guard let document = OSSXMLReader.parse(buffer.readBytes(length: buffer.readableBytes) ?? []),
+              document.name == "CompleteMultipartUpload"
+        else { throw WireError(status: .badRequest, code: "MalformedXML", message: "The XML you provided was not well-formed.") }
+        let parts = try document.children("Part").map { part -> (number: Int, etag: String) in
+            guard let number = part.child("PartNumber").flatMap({ Int($0.trimmed) }), let etag = part.child("ETag")?.trimmed else {
+                throw WireError(status: .badRequest, code: "MalformedXML", message: "Each Part needs a PartNumber and an ETag.")
+            }
+            return (number, etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+        }
+        let info = try await objects.completeMultipartUpload(call.query["uploadId"] ?? "", bucket: name, key: key, parts: parts,
+                                                             maxBytes: maxObjectBytes)
+        let response = OSSXML.response(call, "<CompleteMultipartUploadResult>" + OSSXML.element("Location", "/\(name.value)/\(key.value)")
+                                            + OSSXML.element("Bucket", name.value) + OSSXML.element("Key", key.value)
+                                            + "<ETag>\(OSSXML.etag(info.etag))</ETag></CompleteMultipartUploadResult>")
+        var withTag = response
+        withTag.headers[.eTag] = OSSXML.etag(info.etag)
+        return withTag
+    }
+
+    func abortMultipartUpload(_ call: OSSCall) async throws -> Response {
+        let (name, key) = (try call.bucketName, try call.objectKey)
+        try call.authorize("oss:AbortMultipartUpload", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
+        try await objects.abortMultipartUpload(call.query["uploadId"] ?? "", bucket: name, key: key)
+        return OSSXML.empty(call, status: .noContent)
     }
 
     /// CopyObject: `PUT` with `x-oss-copy-source: /bucket/key`; metadata copied unless
@@ -248,14 +313,21 @@ struct OSSOperations: Sendable {
         return OSSXML.empty(call, status: .noContent)
     }
 
-    /// Content type and `x-oss-meta-*` of a new object.
+    /// Content type, `x-oss-meta-*` and `Content-MD5` of a new object or part.
     func attributes(from headers: HTTPFields) throws -> ObjectAttributes {
         var metadata: [String: String] = [:]
         for field in headers where field.name.canonicalName.hasPrefix("x-oss-meta-") {
             metadata[String(field.name.canonicalName.dropFirst("x-oss-meta-".count))] = field.value
         }
-        return ObjectAttributes(contentType: headers[.contentType] ?? "application/octet-stream", userMetadata: metadata,
-                                maxBytes: maxObjectBytes)
+        var attributes = ObjectAttributes(contentType: headers[.contentType] ?? "application/octet-stream", userMetadata: metadata,
+                                          maxBytes: maxObjectBytes)
+        if let md5 = headers[HTTPField.Name("Content-MD5")!] {
+            guard let digest = Data(base64Encoded: md5), digest.count == 16 else {
+                throw WireError(status: .badRequest, code: "InvalidDigest", message: "The Content-MD5 you specified was invalid.")
+            }
+            attributes.expectedMD5 = Array(digest)
+        }
+        return attributes
     }
 }
 

@@ -18,6 +18,14 @@ enum OSSError {
         switch core {
         case .notFound(kind: "bucket", _):
             return WireError(status: .notFound, code: "NoSuchBucket", message: "The specified bucket does not exist.")
+        case .notFound(kind: "upload", _):
+            return WireError(status: .notFound, code: "NoSuchUpload", message: "The specified upload does not exist.")
+        case .invalidArgument(field: "Part", let message):
+            return WireError(status: .badRequest, code: "InvalidPart", message: "One or more of the specified parts could not be found: \(message).")
+        case .invalidArgument(field: "PartOrder", let message):
+            return WireError(status: .badRequest, code: "InvalidPartOrder", message: "The list of parts was not in ascending order: \(message).")
+        case .invalidArgument(field: "EntityTooSmall", let message):
+            return WireError(status: .badRequest, code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed size: \(message).")
         case .notFound(kind: "object", _):
             return WireError(status: .notFound, code: "NoSuchKey", message: "The specified key does not exist.")
         case .conflict(kind: "bucket", _, _):
@@ -217,6 +225,11 @@ struct OSSRouter: Sendable {
             }
         }
         switch request.method {
+        case .post where call.has("uploads"): return try await operations.initiateMultipartUpload(call)
+        case .put where call.has("uploadId") && call.has("partNumber"): return try await operations.uploadPart(call)
+        case .get where call.has("uploadId"): return try await operations.listParts(call)
+        case .post where call.has("uploadId"): return try await operations.completeMultipartUpload(call)
+        case .delete where call.has("uploadId"): return try await operations.abortMultipartUpload(call)
         case .put where request.headers[HTTPField.Name("x-oss-copy-source")!] != nil: return try await operations.copyObject(call)
         case .put: return try await operations.putObject(call)
         case .get: return try await operations.getObject(call, head: false)
