@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +45,10 @@ class Server:
             match = re.search(r"listening on (http://[\d.]+:\d+)/", line)
             if match:
                 self.url = match.group(1)
+                # The log goes to stderr; drain it, or a full pipe would block the server.
+                self.log = []
+                self.drain = threading.Thread(target=lambda: self.log.extend(self.process.stderr), daemon=True)
+                self.drain.start()
                 return
         raise RuntimeError("server did not start in time")
 
@@ -59,6 +64,8 @@ class Server:
         try:
             return self.process.wait(timeout=timeout)
         finally:
+            if hasattr(self, "drain"):
+                self.drain.join(timeout=5)
             self.process.stdout.close()
             self.process.stderr.close()
 
