@@ -9,7 +9,8 @@ struct Visage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visage",
         abstract: "Self-hosted face and media intelligence server.",
-        subcommands: [Serve.self, Detect.self, Compare.self, Models.self, Bench.self, Buckets.self, Objects.self])
+        subcommands: [Serve.self, Detect.self, Compare.self, Models.self, Bench.self, Buckets.self, Objects.self, Users.self, Roles.self,
+                      Policies.self])
 }
 
 /// Options every command that opens the data directory shares.
