@@ -36,7 +36,7 @@ def world(tmp_path_factory):
         return sts.assume_role(sts_models.AssumeRoleRequest(role_arn=roles[role], role_session_name="tests")).body.credentials
 
     oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, BUCKET).create_bucket()
-    yield dict(server=server, root=root, credentials=credentials)
+    yield dict(server=server, root=root, credentials=credentials, sts=sts, roles=roles)
     server.stop()
 
 
@@ -246,3 +246,20 @@ def test_multipart_upload(world, tmp_path):
     assert limited.init_multipart_upload("uploads/multi.bin").upload_id
     with pytest.raises(oss2.exceptions.AccessDenied):
         limited.init_multipart_upload("elsewhere/multi.bin")
+
+
+def test_session_policy_only_narrows(world):
+    broad = '{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:*","Resource":"*"}]}'
+    narrow = ('{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:PutObject",'
+              f'"Resource":"acs:oss:*:*:{BUCKET}/uploads/narrow/*"}}]}}')
+    sts = world["sts"]
+    for policy, allowed, refused in ((broad, "uploads/broad.txt", "elsewhere/broad.txt"),
+                                     (narrow, "uploads/narrow/ok.txt", "uploads/not-narrow.txt")):
+        c = sts.assume_role(sts_models.AssumeRoleRequest(role_arn=world["roles"]["imm-web-upload"], role_session_name="narrowed",
+                                                         policy=policy)).body.credentials
+        bucket = oss2.Bucket(oss2.StsAuth(c.access_key_id, c.access_key_secret, c.security_token), world["server"].url, BUCKET)
+        bucket.put_object(allowed, b"x")
+        with pytest.raises(oss2.exceptions.AccessDenied):
+            bucket.put_object(refused, b"x")
+        with pytest.raises(oss2.exceptions.AccessDenied):
+            bucket.get_object(allowed)

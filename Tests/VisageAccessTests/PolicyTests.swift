@@ -136,3 +136,32 @@ struct PolicyTests {
         for (name, _, document) in SystemPolicies.all { #expect((try? PolicyDocument.parse(document)) != nil, "\(name)") }
     }
 }
+
+@Suite("Session tokens")
+struct SessionTokenTests {
+    let tokens = SessionTokens(box: .ephemeral())
+    let claims = SessionClaims(accountID: "1234", roleName: "uploader", roleID: "42", sessionName: "s1", issuerKeyID: "LTAIx",
+                               sessionPolicy: nil, issuedAt: 1_000, expiresAt: 1_900)
+
+    @Test("a token verifies with its own key id until it expires; any change breaks it")
+    func lifecycle() throws {
+        let issued = try tokens.issue(claims)
+        #expect(issued.accessKeyID.hasPrefix("STS.") && issued.secret == tokens.secret(for: issued.accessKeyID))
+        let now = Date(timeIntervalSince1970: 1_500)
+        #expect(try tokens.verify(issued.token, accessKeyID: issued.accessKeyID, now: now).roleName == "uploader")
+        #expect(throws: SessionTokens.Failure.expired) {
+            try tokens.verify(issued.token, accessKeyID: issued.accessKeyID, now: Date(timeIntervalSince1970: 1_900))
+        }
+        #expect(throws: SessionTokens.Failure.mismatchWithAccessKey) {
+            try tokens.verify(issued.token, accessKeyID: "STS.other", now: now)
+        }
+        var tampered = Array(issued.token)
+        tampered[10] = tampered[10] == "A" ? "B" : "A"
+        #expect(throws: SessionTokens.Failure.malformed) { try tokens.verify(String(tampered), accessKeyID: issued.accessKeyID, now: now) }
+        #expect(throws: SessionTokens.Failure.malformed) { try tokens.verify("garbage", accessKeyID: issued.accessKeyID, now: now) }
+        // Another data directory's key signs differently.
+        #expect(throws: SessionTokens.Failure.malformed) {
+            try SessionTokens(box: .ephemeral()).verify(issued.token, accessKeyID: issued.accessKeyID, now: now)
+        }
+    }
+}
