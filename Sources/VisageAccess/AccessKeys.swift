@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SQLKit
 import VisageCore
 import VisageStore
@@ -16,10 +17,24 @@ public struct AccessKey: Sendable, Equatable {
     public let created: Date
 }
 
+/// A counter bumped by every change to keys, users, roles, policies or attachments made through
+/// this process, so that caches of who may do what know when to forget.
+public final class IdentityGeneration: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    public var current: Int { value.load(ordering: .acquiring) }
+
+    func bump() { value.add(1, ordering: .releasing) }
+}
+
 /// Accounts and access keys in the metadata store; secrets are sealed at rest.
 public struct AccessKeyDirectory: Sendable {
     let store: MetadataStore
     let box: SecretBox
+    /// Shared by everything built on this directory (the identity directory, caller caches).
+    public let generation = IdentityGeneration()
 
     public init(store: MetadataStore, box: SecretBox) {
         self.store = store
@@ -42,6 +57,7 @@ public struct AccessKeyDirectory: Sendable {
 
     /// Stores a key pair; replaces the secret and status if the id exists.
     public func put(_ key: AccessKey) async throws {
+        defer { generation.bump() }
         let sealed = try box.seal(key.secret, boundTo: key.id)
         let created = Int64((key.created.timeIntervalSince1970 * 1000).rounded())
         try await store.withConnection { db in
@@ -73,6 +89,7 @@ public struct AccessKeyDirectory: Sendable {
     }
 
     public func delete(id: String) async throws {
+        defer { generation.bump() }
         try await store.withConnection { db in
             try await db.raw("DELETE FROM access_keys WHERE id = \(bind: id)").run()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SQLKit
 import VisageCore
 import VisageStore
@@ -50,6 +51,7 @@ public enum AuthenticationFailure: Error, Sendable, Equatable {
 public struct CallerResolver: Sendable {
     public let identities: IdentityDirectory
     public let tokens: SessionTokens
+    private let recent = RecentCallers()
 
     public init(identities: IdentityDirectory, tokens: SessionTokens) {
         self.identities = identities
@@ -57,8 +59,28 @@ public struct CallerResolver: Sendable {
     }
 
     /// The signing secret for `accessKeyID`, and the caller it stands for once the signature is
-    /// known to match.
+    /// known to match. A token's integrity and expiry are checked on every call; what the store
+    /// says about keys, roles and policies is reused for a few seconds, until any identity
+    /// changes through this process (changes made by another process show within that time).
     public func resolve(accessKeyID: String, securityToken: String?, now: Date) async throws -> (secret: String, caller: Caller) {
+        let cacheKey = accessKeyID + "\u{0}" + (securityToken ?? "")
+        let generation = identities.keys.generation.current
+        if let cached = recent.lookup(cacheKey, generation: generation, now: now) {
+            if accessKeyID.hasPrefix("STS.") {
+                do {
+                    _ = try tokens.verify(securityToken ?? "", accessKeyID: accessKeyID, now: now)
+                } catch {
+                    throw AuthenticationFailure.tokenExpired
+                }
+            }
+            return cached
+        }
+        let resolved = try await resolveFromStore(accessKeyID: accessKeyID, securityToken: securityToken, now: now)
+        recent.store(cacheKey, resolved, generation: generation, now: now)
+        return resolved
+    }
+
+    private func resolveFromStore(accessKeyID: String, securityToken: String?, now: Date) async throws -> (secret: String, caller: Caller) {
         if accessKeyID.hasPrefix("STS.") {
             guard let securityToken, !securityToken.isEmpty else { throw AuthenticationFailure.tokenMissing }
             let claims: SessionClaims
@@ -106,6 +128,35 @@ extension CallerResolver {
         guard let key = try await identities.keys.keys(accountID: account, principal: "user/\(userName)").first(where: { $0.status == .active })
         else { throw VisageError.notFound(kind: "User.AccessKey", name: userName) }
         return try await resolve(accessKeyID: key.id, securityToken: nil, now: Date()).caller
+    }
+}
+
+/// Callers resolved in the last few seconds, with the identity generation they were read at.
+final class RecentCallers: Sendable {
+    struct Entry {
+        let secret: String
+        let caller: Caller
+        let generation: Int
+        let until: Date
+    }
+
+    static let lifetime: TimeInterval = 5
+    static let capacity = 10_000
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func lookup(_ key: String, generation: Int, now: Date) -> (secret: String, caller: Caller)? {
+        entries.withLock { entries in
+            guard let entry = entries[key], entry.generation == generation, entry.until > now else { return nil }
+            return (entry.secret, entry.caller)
+        }
+    }
+
+    func store(_ key: String, _ resolved: (secret: String, caller: Caller), generation: Int, now: Date) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll() }
+            entries[key] = Entry(secret: resolved.secret, caller: resolved.caller, generation: generation,
+                                 until: now.addingTimeInterval(Self.lifetime))
+        }
     }
 }
 

@@ -60,6 +60,7 @@ public struct IdentityDirectory: Sendable {
     // MARK: Users
 
     public func createUser(account: String, name: String, displayName: String?, comments: String?) async throws -> RAMUser {
+        defer { keys.generation.bump() }
         try Names.check(name, field: "UserName", pattern: "-_.@", max: 64)
         let now = WallClock.nowMillis()
         let user = RAMUser(id: Identifiers.numericID(), name: name, displayName: displayName ?? name, comments: comments ?? "",
@@ -92,6 +93,7 @@ public struct IdentityDirectory: Sendable {
 
     /// Deletes a user that holds no access keys and no policies, as RAM requires.
     public func deleteUser(account: String, name: String) async throws {
+        defer { keys.generation.bump() }
         _ = try await user(account: account, name: name)
         guard try await keys.keys(accountID: account, principal: "user/\(name)").isEmpty else {
             throw VisageError.inUse(kind: "User.AccessKey", name: name, message: "The user \(name) still has access keys.")
@@ -129,6 +131,7 @@ public struct IdentityDirectory: Sendable {
 
     public func createRole(account: String, name: String, trustPolicy: String, description: String?,
                            maxSessionDuration: Int?) async throws -> RAMRole {
+        defer { keys.generation.bump() }
         try Names.check(name, field: "RoleName", pattern: "-_.", max: 64)
         do {
             _ = try PolicyDocument.parse(trustPolicy, kind: .trust)
@@ -178,6 +181,7 @@ public struct IdentityDirectory: Sendable {
     /// Deletes a role with no policies attached, as RAM requires. Tokens issued for it stop
     /// working, because they carry the id of the role they were issued for.
     public func deleteRole(account: String, name: String) async throws {
+        defer { keys.generation.bump() }
         let role = try await role(account: account, name: name)
         guard try await attachedPolicies(account: account, to: .role, name: role.name).isEmpty else {
             throw VisageError.inUse(kind: "Role.Policy", name: name, message: "The role \(name) still has policies attached.")
@@ -190,6 +194,7 @@ public struct IdentityDirectory: Sendable {
     // MARK: Policies
 
     public func createPolicy(account: String, name: String, document: String, description: String?) async throws -> RAMPolicy {
+        defer { keys.generation.bump() }
         try Names.check(name, field: "PolicyName", pattern: "-", max: 128)
         guard SystemPolicies.named(name) == nil else {
             throw VisageError.conflict(kind: "Policy", name: name, message: "\(name) is the name of a system policy.")
@@ -244,6 +249,7 @@ public struct IdentityDirectory: Sendable {
 
     /// Deletes a custom policy that is attached to no one.
     public func deletePolicy(account: String, name: String) async throws {
+        defer { keys.generation.bump() }
         _ = try await policy(account: account, name: name, kind: .custom)
         try await store.withTransaction { db in
             guard try await db.raw("""
@@ -258,6 +264,7 @@ public struct IdentityDirectory: Sendable {
 
     public func attach(account: String, policy name: String, kind: RAMPolicy.Kind, to principal: PrincipalKind,
                        named principalName: String) async throws {
+        defer { keys.generation.bump() }
         _ = try await policy(account: account, name: name, kind: kind)
         let canonical = try await canonicalName(account: account, principal, principalName)
         try await store.withTransaction { db in
@@ -279,6 +286,7 @@ public struct IdentityDirectory: Sendable {
 
     public func detach(account: String, policy name: String, kind: RAMPolicy.Kind, from principal: PrincipalKind,
                        named principalName: String) async throws {
+        defer { keys.generation.bump() }
         let canonical = try await canonicalName(account: account, principal, principalName)
         let removed = try await store.withTransaction { db in
             let existing = try await db.raw("""
