@@ -107,6 +107,12 @@ def test_buckets_and_objects_with_oss2(world):
 
     bucket.copy_object(BUCKET, "photos/a.jpg", "copies/a.jpg")
     assert bucket.get_object("copies/a.jpg").read() == b"x"
+    bucket.copy_object(BUCKET, "photos/2026/猫 cat+1.bin", "copies/kept.bin")
+    assert bucket.head_object("copies/kept.bin").headers["x-oss-meta-camera"] == "X100"
+    bucket.copy_object(BUCKET, "photos/2026/猫 cat+1.bin", "copies/replaced.bin",
+                       headers={"x-oss-metadata-directive": "REPLACE", "Content-Type": "text/x-replaced"})
+    replaced = bucket.head_object("copies/replaced.bin")
+    assert replaced.content_type == "text/x-replaced" and "x-oss-meta-camera" not in replaced.headers
     deleted = bucket.batch_delete_objects(["photos/a.jpg", "photos/b.jpg"])
     assert sorted(deleted.deleted_keys) == ["photos/a.jpg", "photos/b.jpg"]
     assert not bucket.object_exists("photos/a.jpg")

@@ -131,6 +131,15 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    /// Copies an object's bytes to another key (any bucket), through the same atomic write as a
+    /// new object; `attributes` nil keeps the source's content type and metadata.
+    public func copyObject(from sourceBucket: BucketName, _ sourceKey: ObjectKey, to bucket: BucketName, _ key: ObjectKey,
+                           attributes: ObjectAttributes?, maxBytes: Int64) async throws -> ObjectInfo {
+        let read = try await getObject(bucket: sourceBucket, key: sourceKey, range: nil)
+        let kept = ObjectAttributes(contentType: read.info.contentType, userMetadata: read.info.userMetadata, maxBytes: maxBytes)
+        return try await putObject(bucket: bucket, key: key, attributes: attributes ?? kept, body: read.body)
+    }
+
     /// Stores an object from bytes already in memory.
     public func putObject(bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes = .init(), bytes: [UInt8])
         async throws -> ObjectInfo

@@ -263,13 +263,9 @@ struct OSSOperations: Sendable {
         try call.authorize("oss:GetObject", bucket: try await objects.bucket(sourceBucket), bucketName: sourceBucket.value,
                            key: sourceKey.value)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
-        let read = try await objects.getObject(bucket: sourceBucket, key: sourceKey, range: nil)
-        var attributes = ObjectAttributes(contentType: read.info.contentType, userMetadata: read.info.userMetadata,
-                                          maxBytes: maxObjectBytes)
-        if headers[HTTPField.Name("x-oss-metadata-directive")!]?.uppercased() == "REPLACE" {
-            attributes = try self.attributes(from: headers)
-        }
-        let info = try await objects.putObject(bucket: name, key: key, attributes: attributes, body: read.body)
+        let replace = headers[HTTPField.Name("x-oss-metadata-directive")!]?.uppercased() == "REPLACE"
+        let info = try await objects.copyObject(from: sourceBucket, sourceKey, to: name, key,
+                                                attributes: replace ? try attributes(from: headers) : nil, maxBytes: maxObjectBytes)
         return OSSXML.response(call, "<CopyObjectResult><LastModified>\(OSSXML.time(info.lastModified))</LastModified>"
                                    + "<ETag>\(OSSXML.etag(info.etag))</ETag></CopyObjectResult>")
     }
