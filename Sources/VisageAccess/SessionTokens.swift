@@ -87,13 +87,13 @@ public struct SessionTokens: Sendable {
 }
 
 /// Base64 with the URL-safe alphabet and no padding.
-enum Base64URL {
-    static func encode(_ data: Data) -> String {
+public enum Base64URL {
+    public static func encode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ text: String) -> Data? {
+    public static func decode(_ text: String) -> Data? {
         var base = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base += String(repeating: "=", count: (4 - base.count % 4) % 4)
         return Data(base64Encoded: base)

@@ -5,6 +5,7 @@ import FoundationXML
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import VisageAccess
 
 /// OSS's XML bodies and the small value formats inside them.
 enum OSSXML {
@@ -32,15 +33,10 @@ enum OSSXML {
     }
 
     /// Continuation tokens are the last listed name, base64url-encoded so clients treat them as opaque.
-    static func encodeToken(_ marker: String) -> String {
-        Data(marker.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func encodeToken(_ marker: String) -> String { Base64URL.encode(Data(marker.utf8)) }
 
     static func decodeToken(_ token: String) -> String? {
-        var base = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base += String(repeating: "=", count: (4 - base.count % 4) % 4)
-        return Data(base64Encoded: base).flatMap { String(data: $0, encoding: .utf8) }
+        Base64URL.decode(token).flatMap { String(data: $0, encoding: .utf8) }
     }
 
     static func response(_ call: OSSCall, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
