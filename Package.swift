@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -73,6 +74,8 @@ let package = Package(
             name: "VisageJobs",
             dependencies: [
                 "VisageCore", "VisageStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -80,13 +83,16 @@ let package = Package(
         ),
         .target(
             name: "VisageMedia",
-            dependencies: ["VisageCore", "VisageStore", "VisageVision", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: ["VisageCore", "VisageStore", "VisageVision", "VisageAccess", "VisageJobs",
+                           .product(name: "SQLKit", package: "sql-kit"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
             name: "VisageServer",
             dependencies: [
                 "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "visage",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer", "VisageVision",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer", "VisageVision", "VisageMedia",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -123,6 +130,11 @@ let package = Package(
         .testTarget(
             name: "VisageAccessTests",
             dependencies: ["VisageCore", "VisageStore", "VisageAccess", "VisageTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VisageMediaTests",
+            dependencies: ["VisageCore", "VisageStore", "VisageMedia", "VisageTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

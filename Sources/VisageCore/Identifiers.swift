@@ -37,6 +37,14 @@ public enum Identifiers {
         "STS." + randomString(count: 24, from: alphanumerics)
     }
 
+    /// An event id in the shape of the media service's: three hex digits, a dash and 27
+    /// letters and digits.
+    public static func eventID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = String(Int.random(in: 0..<4096, using: &generator), radix: 16, uppercase: true)
+        return String(repeating: "0", count: 3 - hex.count) + hex + "-" + randomString(count: 27, from: alphanumerics)
+    }
+
     /// An opaque id for internal records (lower-case hex, 128 bits).
     public static func opaque() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -9,4 +9,8 @@ public enum WallClock {
     public static func date(millis: Int64) -> Date {
         Date(timeIntervalSince1970: Double(millis) / 1000)
     }
+
+    public static func millis(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
 }

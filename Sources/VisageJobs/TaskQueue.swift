@@ -24,6 +24,8 @@ public struct QueuedTask: Sendable, Equatable {
     public let lastError: String?
     public let result: String?
     public let leaseOwner: String?
+    /// When a queued task may next be leased (after a retry's backoff).
+    public let runAfter: Date
     public let created: Date
     public let updated: Date
 }
@@ -53,15 +55,38 @@ public struct TaskQueue: Sendable {
     public func enqueue(queue: String, payload: String, maxAttempts: Int = 5, id: String = Identifiers.opaque())
         async throws -> String
     {
-        let now = self.now()
         try await store.withConnection { db in
-            try await db.raw("""
-                INSERT INTO tasks (id, queue, payload, status, attempts, max_attempts, run_after, progress, created_at, updated_at)
-                VALUES (\(bind: id), \(bind: queue), \(bind: payload), \(bind: TaskStatus.queued.rawValue), 0,
-                        \(bind: maxAttempts), \(bind: now), 0, \(bind: now), \(bind: now))
-                """).run()
+            try await enqueue(queue: queue, payload: payload, maxAttempts: maxAttempts, id: id, db: db)
         }
+    }
+
+    /// Enqueues inside the caller's transaction, so the task exists exactly when the caller's
+    /// other writes do.
+    @discardableResult
+    public func enqueue(queue: String, payload: String, maxAttempts: Int = 5, id: String = Identifiers.opaque(),
+                        db: any SQLDatabase) async throws -> String
+    {
+        let now = self.now()
+        try await db.raw("""
+            INSERT INTO tasks (id, queue, payload, status, attempts, max_attempts, run_after, progress, created_at, updated_at)
+            VALUES (\(bind: id), \(bind: queue), \(bind: payload), \(bind: TaskStatus.queued.rawValue), 0,
+                    \(bind: maxAttempts), \(bind: now), 0, \(bind: now), \(bind: now))
+            """).run()
         return id
+    }
+
+    /// The newest tasks of a queue, newest first.
+    public func tasks(queue: String, limit: Int = 50) async throws -> [QueuedTask] {
+        try await store.withConnection { db in
+            let rows = try await db.raw("""
+                SELECT id FROM tasks WHERE queue = \(bind: queue) ORDER BY created_at DESC, id LIMIT \(bind: limit)
+                """).all()
+            var tasks: [QueuedTask] = []
+            for row in rows {
+                if let task = try await Self.fetch(id: try row.decode(column: "id", as: String.self), db: db) { tasks.append(task) }
+            }
+            return tasks
+        }
     }
 
     /// Takes the oldest ready task of `queue` for `owner`, or returns nil when none is ready.
@@ -165,7 +190,7 @@ public struct TaskQueue: Sendable {
     private static func fetch(id: String, db: any SQLDatabase) async throws -> QueuedTask? {
         guard let row = try await db.raw("""
             SELECT id, queue, payload, status, attempts, max_attempts, progress, last_error, result, lease_owner,
-                   created_at, updated_at
+                   run_after, created_at, updated_at
             FROM tasks WHERE id = \(bind: id)
             """).first()
         else { return nil }
@@ -180,6 +205,7 @@ public struct TaskQueue: Sendable {
             lastError: try row.decode(column: "last_error", as: String?.self),
             result: try row.decode(column: "result", as: String?.self),
             leaseOwner: try row.decode(column: "lease_owner", as: String?.self),
+            runAfter: WallClock.date(millis: try row.decode(column: "run_after", as: Int64.self)),
             created: WallClock.date(millis: try row.decode(column: "created_at", as: Int64.self)),
             updated: WallClock.date(millis: try row.decode(column: "updated_at", as: Int64.self)))
     }

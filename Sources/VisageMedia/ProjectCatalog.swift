@@ -70,7 +70,7 @@ public struct ProjectCatalog: Sendable {
         try await store.withConnection { db in
             try await db.raw("""
                 SELECT * FROM media_projects WHERE account_id = \(bind: account) AND name > \(bind: after)
-                  AND substr(name, 1, \(bind: prefix.count)) = \(bind: prefix)
+                  AND substr(name, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix)
                 ORDER BY name LIMIT \(bind: limit)
                 """).all()
         }.map(Self.project)

@@ -1,4 +1,5 @@
 import Foundation
+import VisageJobs
 import VisageStore
 
 /// Everything `visage serve` needs to know; each field has a flag and an environment variable.
@@ -18,6 +19,13 @@ public struct ServerConfiguration: Sendable {
     public var upload = UploadSettings()
     /// The region this server stands for in resource names (`acs:imm:REGION:…`).
     public var region = "cn-hangzhou"
+    /// Where and how task notifications are delivered.
+    public var notifications = NotificationSettings()
+    /// Indexing tasks run at once (each analyses its files one after another).
+    public var indexWorkers = 2
+    /// How long a worker's claim on a task lasts without a heartbeat; after a crash the task is
+    /// taken up again this long after the last heartbeat.
+    public var taskLease: Duration = .seconds(60)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
                 databaseURL: String? = nil, rootAccessKeyID: String? = nil, rootAccessKeySecret: String? = nil,

@@ -1,10 +1,12 @@
 import Foundation
+import Crypto
 import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
 import VisageAccess
 import VisageCore
+import VisageJobs
 import VisageMedia
 import VisageVision
 import VisageStore
@@ -18,6 +20,10 @@ public struct ServerComponents: Sendable {
     public let assets: WebAssets
     public let access: AccessServices
     public let faces: SharedFaceEngine
+    public let outbox: NotificationOutbox
+    public let indexing: MediaIndexing
+    /// Signs outgoing notifications (derived from the data directory's key).
+    public let notificationKey: SymmetricKey
 
     public init(configuration: ServerConfiguration, store: MetadataStore, objects: LocalDiskObjectStore, box: SecretBox,
                 metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets, faces: SharedFaceEngine = SharedFaceEngine()) {
@@ -28,6 +34,12 @@ public struct ServerComponents: Sendable {
         self.assets = assets
         self.access = AccessServices(store: store, box: box)
         self.faces = faces
+        self.outbox = NotificationOutbox(store: store, settings: configuration.notifications)
+        let indexer = FileIndexer(objects: objects, engine: faces,
+                                  access: ServiceRoleAccess(identities: access.identities, objects: objects))
+        self.indexing = MediaIndexing(store: store, indexer: indexer, queue: TaskQueue(store: store, lease: configuration.taskLease),
+                                      outbox: outbox, region: configuration.region)
+        self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
     }
 }
 
@@ -40,9 +52,10 @@ public enum VisageServer {
         var rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes, access: components.access)
         STSOperations(access: components.access).register(in: &rpc)
         RAMOperations(identities: components.access.identities).register(in: &rpc)
-        IMMOperations(projects: ProjectCatalog(store: components.store), identities: components.access.identities,
-                      faces: ImageFaces(objects: components.objects, engine: components.faces),
-                      objects: components.objects, region: components.configuration.region).register(in: &rpc)
+        IMMOperations(store: components.store,
+                      readAccess: ServiceRoleAccess(identities: components.access.identities, objects: components.objects),
+                      faces: ImageFaces(objects: components.objects, engine: components.faces), indexing: components.indexing,
+                      region: components.configuration.region).register(in: &rpc)
         let oss = OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
             access: components.access)
@@ -86,11 +99,23 @@ public enum VisageServer {
             let components = ServerComponents(
                 configuration: configuration, store: opened.store, objects: opened.objects, box: opened.box,
                 assets: try WebAssets())
-            let app = makeApplication(components, logger: logger) { channel in
+            let client = NotificationDelivery.makeClient()
+            let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey, client: client)
+            let workers: [any Service] = [
+                components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),
+                delivery.workers(logger: logger),
+            ]
+            let app = makeApplication(components, logger: logger, services: workers) { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
                 announce("Visage is listening on http://\(address ?? "\(configuration.host):\(configuration.port)")/")
             }
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
         }
     }
 }

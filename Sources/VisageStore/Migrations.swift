@@ -170,6 +170,93 @@ let schemaMigrations: [Migration] = [
         """,
         "CREATE INDEX multipart_parts_blob ON multipart_parts (blob_id)",
     ]),
+    Migration(version: 5, name: "datasets, file metadata and its field index, faces, media tasks", statements: [
+        """
+        CREATE TABLE media_datasets (
+            account_id TEXT NOT NULL,
+            project TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            template_id TEXT NOT NULL,
+            max_bind_count INTEGER NOT NULL,
+            max_file_count BIGINT NOT NULL,
+            workflow_parameters TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, project, name)
+        )
+        """,
+        """
+        CREATE TABLE media_files (
+            id TEXT PRIMARY KEY,
+            dataset_key TEXT NOT NULL,
+            uri {key} NOT NULL,
+            size BIGINT NOT NULL,
+            document TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX media_files_uri ON media_files (dataset_key, uri)",
+        """
+        CREATE TABLE media_file_fields (
+            file_id TEXT NOT NULL,
+            dataset_key TEXT NOT NULL,
+            path TEXT NOT NULL,
+            element INTEGER NOT NULL,
+            text_value {key},
+            number_value DOUBLE PRECISION
+        )
+        """,
+        "CREATE INDEX media_file_fields_text ON media_file_fields (dataset_key, path, text_value)",
+        "CREATE INDEX media_file_fields_number ON media_file_fields (dataset_key, path, number_value)",
+        "CREATE INDEX media_file_fields_file ON media_file_fields (file_id, path)",
+        """
+        CREATE TABLE media_faces (
+            figure_id TEXT PRIMARY KEY,
+            dataset_key TEXT NOT NULL,
+            file_id TEXT NOT NULL,
+            embedding {blob} NOT NULL,
+            quality_ok INTEGER NOT NULL,
+            cluster_id TEXT
+        )
+        """,
+        "CREATE INDEX media_faces_file ON media_faces (file_id)",
+        "CREATE INDEX media_faces_dataset ON media_faces (dataset_key, cluster_id)",
+        """
+        CREATE TABLE media_tasks (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            project TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            task_type TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            progress INTEGER NOT NULL,
+            user_data TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            notification TEXT NOT NULL,
+            request_definition TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            ended_at BIGINT
+        )
+        """,
+        "CREATE INDEX media_tasks_project ON media_tasks (account_id, project, id)",
+        """
+        CREATE TABLE media_task_files (
+            task_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            uri TEXT NOT NULL,
+            input TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT NOT NULL,
+            PRIMARY KEY (task_id, seq)
+        )
+        """,
+    ]),
 ]
 
 extension MetadataStore {
@@ -211,7 +298,8 @@ struct Migrator {
 
     static func expand(_ statement: String, for kind: SQLEngineKind) -> String {
         let keyType = kind == .postgres ? "TEXT COLLATE \"C\"" : "TEXT COLLATE BINARY"
-        return statement.replacingOccurrences(of: "{key}", with: keyType)
+        let blobType = kind == .postgres ? "BYTEA" : "BLOB"
+        return statement.replacingOccurrences(of: "{key}", with: keyType).replacingOccurrences(of: "{blob}", with: blobType)
     }
 
 }

@@ -15,6 +15,9 @@ public struct ImageAnalysis: Sendable {
     public let width: Int
     public let height: Int
     public let faces: [AnalyzedFace]
+    /// Whole-image quality in [0, 1]: 0.6 × sharpness + 0.4 × exposure, both measured on the
+    /// whole image as FaceMeasures measures them on a face.
+    public let overallQuality: Double
 
     /// The face with the largest box, if any.
     public var largestFace: AnalyzedFace? {
@@ -64,7 +67,9 @@ public struct FaceEngine: Sendable {
                     attributes: FaceMeasures.attributes(detection: detection, landmarks: landmarks, image: image))
             })
         }
-        return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces)
+        let whole = FaceBox(left: 0, top: 0, width: Double(image.width), height: Double(image.height))
+        let quality = 0.6 * FaceMeasures.sharpness(image, box: whole) + 0.4 * FaceMeasures.exposure(image, box: whole)
+        return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces, overallQuality: quality)
     }
 }
 

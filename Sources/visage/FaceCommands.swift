@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VisageMedia
 import VisageServer
 import VisageVision
 
@@ -26,16 +27,14 @@ struct Detect: AsyncParsableCommand {
 
     func run() async throws {
         let faces = try engine.loadEngine()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var failed = false
         for path in images {
             do {
                 let analysis = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path)))
-                let figures = analysis.faces.map { IMMFigure(figureID: UUID().uuidString.lowercased(), attributes: $0.attributes) }
-                let result = DetectResult(SourceURI: URL(fileURLWithPath: path).absoluteString, Faces: figures)
-                var line = try encoder.encode(result)
-                if raw { line = try withRawFields(line, analysis.faces) }
+                var figures = analysis.faces.map { Figure.document(id: UUID().uuidString.lowercased(), attributes: $0.attributes).any }
+                if raw { figures = zip(figures, analysis.faces).map { Self.withRawFields($0, $1) } }
+                let result: [String: Any] = ["SourceURI": URL(fileURLWithPath: path).absoluteString, "Faces": figures]
+                let line = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: line, as: UTF8.self))
             } catch {
                 failed = true
@@ -45,24 +44,14 @@ struct Detect: AsyncParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    /// The IMM JSON with the engine's raw outputs added to each face, for checking them against
-    /// other implementations.
-    func withRawFields(_ json: Data, _ faces: [AnalyzedFace]) throws -> Data {
-        guard var object = try JSONSerialization.jsonObject(with: json) as? [String: Any],
-              let figures = object["Faces"] as? [[String: Any]] else { return json }
-        object["Faces"] = zip(figures, faces).map { figure, face in
-            var figure = figure
-            figure["Landmarks"] = face.landmarks.map { [$0.x, $0.y] }
-            figure["Embedding"] = face.embedding.map(Double.init)
-            figure["LandmarkBox"] = face.detection.box.landmarkRectangle
-            return figure
-        }
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    }
-
-    struct DetectResult: Encodable {
-        let SourceURI: String
-        let Faces: [IMMFigure]
+    /// The figure with the engine's raw outputs added, for checking them against other
+    /// implementations.
+    static func withRawFields(_ figure: any Sendable, _ face: AnalyzedFace) -> any Sendable {
+        guard var figure = figure as? [String: any Sendable] else { return figure }
+        figure["Landmarks"] = face.landmarks.map { [$0.x, $0.y] }
+        figure["Embedding"] = face.embedding.map(Double.init)
+        figure["LandmarkBox"] = face.detection.box.landmarkRectangle
+        return figure
     }
 }
 

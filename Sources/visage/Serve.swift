@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VisageJobs
 import VisageServer
 
 /// `visage serve`: runs the HTTP server.
@@ -44,6 +45,19 @@ struct Serve: AsyncParsableCommand {
         upload.project = Environment.value("VISAGE_UPLOAD_PROJECT") ?? upload.project
         upload.sharedSecret = Environment.value("VISAGE_UPLOAD_SECRET")
         configuration.upload = upload
+        do {
+            configuration.notifications = try NotificationSettings.fromEnvironment()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let text = Environment.value("VISAGE_WORKERS") {
+            guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_WORKERS must be a positive number") }
+            configuration.indexWorkers = value
+        }
+        if let text = Environment.value("VISAGE_TASK_LEASE_SECONDS") {
+            guard let value = Int(text), value >= 2 else { throw ValidationError("VISAGE_TASK_LEASE_SECONDS must be at least 2") }
+            configuration.taskLease = .seconds(value)
+        }
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))

@@ -10,6 +10,8 @@ public struct RPCCall: Sendable {
     public let caller: Caller
     public let sourceIP: String?
     public let now: Date
+    /// The id this call's response carries as `RequestId`.
+    public let requestID: String
 
     /// A parameter, or nil when absent or empty (the SDKs send unset values as empty).
     public func optional(_ name: String) -> String? {
@@ -100,7 +102,8 @@ public struct RPCRouter: Sendable {
         let caller = try await access.authenticate(
             accessKeyID: signature.accessKeyID, securityToken: signature.securityToken, signedAt: signature.timestamp,
             nonce: signature.nonce, matches: signature.matches, failure: Self.wireError)
-        var body = try await operation(RPCCall(request: call, caller: caller, sourceIP: context.remoteAddress, now: access.now()))
+        var body = try await operation(RPCCall(request: call, caller: caller, sourceIP: context.remoteAddress, now: access.now(),
+                                                 requestID: context.requestID))
         body["RequestId"] = context.requestID
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(status: .ok, headers: [.contentType: "application/json;charset=utf-8"],

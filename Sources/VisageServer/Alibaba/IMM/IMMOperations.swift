@@ -3,18 +3,33 @@ import VisageAccess
 import VisageCore
 import VisageMedia
 import VisageStore
+import VisageJobs
 
-/// IMM (Version 2020-09-30): projects and DetectImageFaces. Every operation authorizes
-/// `imm:<Action>` on `acs:imm:REGION:ACCOUNT:project/NAME`. As in the cloud, source objects are
-/// read by the project's service role, not the caller: the built-in `AliyunIMMDefaultRole` may
-/// read the account's objects; a role of the account named instead needs `oss:GetObject`.
+/// IMM (Version 2020-09-30): projects, datasets, file metadata, SimpleQuery, tasks and
+/// DetectImageFaces. Every operation authorizes `imm:<Action>` on
+/// `acs:imm:REGION:ACCOUNT:project/NAME`. Source objects are read by the project's service role
+/// (`ServiceRoleAccess`), not the caller.
 struct IMMOperations: Sendable {
     let projects: ProjectCatalog
-    let identities: IdentityDirectory
+    let datasets: DatasetCatalog
+    let files: FileIndex
+    let indexing: MediaIndexing
+    let tasks: MediaTaskStore
+    let readAccess: ServiceRoleAccess
     let faces: ImageFaces
-    let objects: any ObjectStore
     let region: String
     static let version = "2020-09-30"
+
+    init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, indexing: MediaIndexing, region: String) {
+        self.projects = ProjectCatalog(store: store)
+        self.datasets = DatasetCatalog(store: store)
+        self.files = FileIndex(store: store)
+        self.tasks = MediaTaskStore(store: store)
+        self.indexing = indexing
+        self.readAccess = readAccess
+        self.faces = faces
+        self.region = region
+    }
 
     func register(in router: inout RPCRouter) {
         let table: [(String, @Sendable (IMMOperations, RPCCall) async throws -> [String: any Sendable])] = [
@@ -23,6 +38,21 @@ struct IMMOperations: Sendable {
             ("ListProjects", { try await $0.listProjects($1) }),
             ("DeleteProject", { try await $0.deleteProject($1) }),
             ("DetectImageFaces", { try await $0.detectImageFaces($1) }),
+            ("CreateDataset", { try await $0.createDataset($1) }),
+            ("GetDataset", { try await $0.getDataset($1) }),
+            ("ListDatasets", { try await $0.listDatasets($1) }),
+            ("UpdateDataset", { try await $0.updateDataset($1) }),
+            ("DeleteDataset", { try await $0.deleteDataset($1) }),
+            ("IndexFileMeta", { try await $0.indexFileMeta($1) }),
+            ("BatchIndexFileMeta", { try await $0.batchIndexFileMeta($1) }),
+            ("GetFileMeta", { try await $0.getFileMeta($1) }),
+            ("BatchGetFileMeta", { try await $0.batchGetFileMeta($1) }),
+            ("UpdateFileMeta", { try await $0.updateFileMeta($1) }),
+            ("DeleteFileMeta", { try await $0.deleteFileMeta($1) }),
+            ("BatchDeleteFileMeta", { try await $0.batchDeleteFileMeta($1) }),
+            ("SimpleQuery", { try await $0.simpleQuery($1) }),
+            ("GetTask", { try await $0.getTask($1) }),
+            ("ListTasks", { try await $0.listTasks($1) }),
         ]
         router.register(version: Self.version, self, table, errors: Self.wireError)
     }
@@ -43,10 +73,7 @@ struct IMMOperations: Sendable {
 
     func listProjects(_ call: RPCCall) async throws -> [String: any Sendable] {
         try authorize(call, "ListProjects", project: "*")
-        let limit = try call.integer("MaxResults") ?? 100
-        guard (1...200).contains(limit) else {
-            throw WireError(status: .badRequest, code: "InvalidArgument", message: "MaxResults must be from 1 to 200.")
-        }
+        let limit = try maxResults(call, range: 1...200, default: 100)
         let page = try await projects.projects(account: call.caller.accountID, prefix: call.optional("Prefix") ?? "",
                                                after: call.optional("NextToken") ?? "", limit: limit + 1)
         var body: [String: any Sendable] = ["Projects": page.prefix(limit).map(Self.project)]
@@ -66,37 +93,10 @@ struct IMMOperations: Sendable {
         let name = try call.required("ProjectName")
         try authorize(call, "DetectImageFaces", project: name)
         let project = try await projects.project(account: call.caller.accountID, name: name)
-        let (bucket, key) = try Self.ossURI(try call.required("SourceURI"), field: "SourceURI")
-        try await authorizeRead(project: project, bucket: bucket, key: key)
+        let (bucket, key) = try ServiceRoleAccess.ossURI(try call.required("SourceURI"), field: "SourceURI")
+        try await readAccess.authorizeRead(project: project, bucket: bucket, key: key)
         let analysis = try await faces.detect(bucket: bucket, key: key)
-        return ["Faces": analysis.faces.map { IMMFigure(figureID: UUID().uuidString.lowercased(), attributes: $0.attributes).wireObject }]
-    }
-
-    /// Whether the project's service role may read the object.
-    func authorizeRead(project: MediaProject, bucket: BucketName, key: ObjectKey) async throws {
-        let owner = try await objects.bucket(bucket).ownerAccount
-        let denied = WireError(status: .forbidden, code: "NoPermission",
-                               message: "The service role \(project.serviceRole) of project \(project.name) may not read oss://\(bucket.value)/\(key.value).")
-        guard owner == project.accountID else { throw denied }
-        let role: RAMRole
-        do {
-            role = try await identities.role(account: project.accountID, name: project.serviceRole)
-        } catch VisageError.notFound where project.serviceRole == MediaProject.defaultServiceRole {
-            return
-        }
-        let policies = try await identities.permissions(account: project.accountID, of: .role, name: role.name)
-        let request = AccessRequest(action: "oss:GetObject", resource: "acs:oss:*:\(owner):\(bucket.value)/\(key.value)")
-        guard PolicyDocument.evaluate(policies, request) == .allow else { throw denied }
-    }
-
-    /// `oss://bucket/key` split into a checked bucket name and key.
-    static func ossURI(_ uri: String, field: String) throws -> (BucketName, ObjectKey) {
-        guard uri.hasPrefix("oss://") else {
-            throw VisageError.invalidArgument(field: field, message: "must be an oss://bucket/key URI")
-        }
-        let parts = uri.dropFirst("oss://".count).split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw VisageError.invalidArgument(field: field, message: "must be an oss://bucket/key URI") }
-        return (try BucketName(parts[0]), try ObjectKey(parts[1]))
+        return ["Faces": analysis.faces.map { Figure.document(id: UUID().uuidString.lowercased(), attributes: $0.attributes).any }]
     }
 
     func authorize(_ call: RPCCall, _ action: String, project: String) throws {
@@ -109,9 +109,27 @@ struct IMMOperations: Sendable {
     }
 
     static func time(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        MediaTime.text(date)
+    }
+
+    /// MaxResults within `range`, or InvalidArgument.
+    func maxResults(_ call: RPCCall, range: ClosedRange<Int>, default value: Int) throws -> Int {
+        let limit = try call.integer("MaxResults") ?? value
+        guard range.contains(limit) else {
+            throw WireError(status: .badRequest, code: "InvalidArgument",
+                            message: "MaxResults must be from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return limit
+    }
+
+    /// A boolean parameter (`true`/`false`, any case, as the SDKs send them).
+    func flag(_ call: RPCCall, _ name: String) throws -> Bool {
+        guard let text = call.optional(name) else { return false }
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw WireError(status: .badRequest, code: "InvalidArgument", message: "\(name) must be true or false.")
+        }
     }
 
     /// IMM's error codes (its documentation gives 400 for missing and existing resources).
@@ -123,6 +141,8 @@ struct IMMOperations: Sendable {
             return WireError(status: .badRequest, code: "ResourceAlreadyExists", message: "The specified resource \(kind) \(name) already exists.")
         case let .invalidArgument(field, message):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "\(field) \(message)")
+        case let .forbidden(message):
+            return WireError(status: .forbidden, code: "NoPermission", message: message)
         case let .tooLarge(field, limit):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "The \(field) is larger than \(limit) bytes.")
         default:

@@ -1,0 +1,198 @@
+import Crypto
+import Foundation
+import SQLKit
+import VisageCore
+import VisageStore
+
+/// A file's metadata document and the faces found in it, ready to be written.
+public struct IndexedFile: Sendable {
+    public let uri: String
+    public let size: Int64
+    /// The FileMeta document (IMM field names).
+    public var document: [String: JSONValue]
+    public let faces: [IndexedFace]
+
+    public init(uri: String, size: Int64, document: [String: JSONValue], faces: [IndexedFace]) {
+        self.uri = uri
+        self.size = size
+        self.document = document
+        self.faces = faces
+    }
+}
+
+/// A face of an indexed file, kept for clustering and face search.
+public struct IndexedFace: Sendable {
+    public let figureID: String
+    public let embedding: [Float]
+    /// Whether the face passes the bar for founding a person (`Figure.isHighQuality`).
+    public let highQuality: Bool
+}
+
+/// The file metadata of datasets: one JSON document per URI, plus a row per queryable value
+/// (`media_file_fields`: dotted path, array element, text or number) that SimpleQuery filters,
+/// sorts and aggregates on with ordinary indexes in either SQL engine.
+public struct FileIndex: Sendable {
+    let store: MetadataStore
+
+    public init(store: MetadataStore) {
+        self.store = store
+    }
+
+    /// Text values longer than this are kept in the document but not indexed (a PostgreSQL
+    /// B-tree entry must stay under about 2.7 kB; EXIF text is the usual case).
+    public static let maxIndexedText = 1024
+
+    /// IMM's ObjectId: stable for a URI within a dataset (SHA-256 of both, hex).
+    public static func objectID(_ dataset: DatasetKey, uri: String) -> String {
+        SHA256.hash(data: Data("\(dataset)\n\(uri)".utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Writes (or replaces) a file's document, fields and faces in `db`, keeping the original
+    /// CreateTime and the user's CustomLabels/CustomId of an earlier version.
+    public func write(_ file: IndexedFile, dataset: DatasetKey, now: Int64, db: any SQLDatabase) async throws {
+        let id = Self.objectID(dataset, uri: file.uri)
+        let key = dataset.description
+        var document = file.document
+        var created = now
+        if let row = try await db.raw("SELECT document, created_at FROM media_files WHERE id = \(bind: id)").first() {
+            created = try row.decode(column: "created_at", as: Int64.self)
+            let previous = JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue ?? [:]
+            for field in ["CustomLabels", "CustomId"] where document[field] == nil {
+                document[field] = previous[field]
+            }
+        }
+        document["ObjectId"] = .string(id)
+        document["ObjectType"] = .string("file")
+        document["CreateTime"] = .string(MediaTime.text(millis: created))
+        document["UpdateTime"] = .string(MediaTime.text(millis: now))
+        try await remove(id: id, db: db)
+        try await db.raw("""
+            INSERT INTO media_files (id, dataset_key, uri, size, document, created_at, updated_at)
+            VALUES (\(bind: id), \(bind: key), \(bind: file.uri), \(bind: file.size), \(bind: JSONValue.object(document).text),
+                    \(bind: created), \(bind: now))
+            """).run()
+        try await insertFields(of: document, id: id, key: key, db: db)
+        for face in file.faces {
+            let bytes = face.embedding.withUnsafeBufferPointer { Data(buffer: $0) }
+            try await db.raw("""
+                INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok)
+                VALUES (\(bind: face.figureID), \(bind: key), \(bind: id), \(bind: bytes), \(bind: face.highQuality ? 1 : 0))
+                """).run()
+        }
+    }
+
+    /// The document of one file, or nil.
+    public func document(dataset: DatasetKey, uri: String) async throws -> [String: JSONValue]? {
+        try await documents(dataset: dataset, uris: [uri]).first
+    }
+
+    /// Documents of the URIs that are indexed, in the order asked.
+    public func documents(dataset: DatasetKey, uris: [String]) async throws -> [[String: JSONValue]] {
+        let ids = uris.map { Self.objectID(dataset, uri: $0) }
+        guard !ids.isEmpty else { return [] }
+        let rows = try await store.withConnection { db in
+            try await db.raw("SELECT id, document FROM media_files WHERE id IN (\(binds: ids))").all()
+        }
+        var byID: [String: [String: JSONValue]] = [:]
+        for row in rows {
+            byID[try row.decode(column: "id", as: String.self)] =
+                JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue
+        }
+        return ids.compactMap { byID[$0] }
+    }
+
+    /// Replaces the user-editable fields (CustomLabels, CustomId) of an indexed file.
+    public func update(dataset: DatasetKey, uri: String, customLabels: [String: String]?, customID: String?) async throws {
+        let id = Self.objectID(dataset, uri: uri)
+        let key = dataset.description
+        try await store.withTransaction { db in
+            guard let row = try await db.raw("SELECT document FROM media_files WHERE id = \(bind: id)").first(),
+                  var document = JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue
+            else { throw VisageError.notFound(kind: "File", name: uri) }
+            if let customLabels { document["CustomLabels"] = .object(customLabels.mapValues(JSONValue.string)) }
+            if let customID { document["CustomId"] = .string(customID) }
+            let now = WallClock.nowMillis()
+            document["UpdateTime"] = .string(MediaTime.text(millis: now))
+            try await db.raw("""
+                UPDATE media_files SET document = \(bind: JSONValue.object(document).text), updated_at = \(bind: now)
+                WHERE id = \(bind: id)
+                """).run()
+            try await db.raw("DELETE FROM media_file_fields WHERE file_id = \(bind: id)").run()
+            try await insertFields(of: document, id: id, key: key, db: db)
+        }
+    }
+
+    /// Removes a file with its fields and faces; false when it was not indexed.
+    @discardableResult
+    public func delete(dataset: DatasetKey, uri: String) async throws -> Bool {
+        let id = Self.objectID(dataset, uri: uri)
+        return try await store.withTransaction { db in
+            guard try await db.raw("SELECT 1 FROM media_files WHERE id = \(bind: id)").first() != nil else { return false }
+            try await remove(id: id, db: db)
+            return true
+        }
+    }
+
+    private func remove(id: String, db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM media_file_fields WHERE file_id = \(bind: id)").run()
+        try await db.raw("DELETE FROM media_faces WHERE file_id = \(bind: id)").run()
+        try await db.raw("DELETE FROM media_files WHERE id = \(bind: id)").run()
+    }
+
+    private func insertFields(of document: [String: JSONValue], id: String, key: String, db: any SQLDatabase) async throws {
+        let rows = Self.fields(of: document)
+        // Batched multi-row inserts: one statement per 100 values instead of one per value.
+        for start in stride(from: 0, to: rows.count, by: 100) {
+            let chunk = rows[start..<min(rows.count, start + 100)]
+            var sql: SQLQueryString = "INSERT INTO media_file_fields (file_id, dataset_key, path, element, text_value, number_value) VALUES "
+            for (offset, field) in chunk.enumerated() {
+                if offset > 0 { sql = sql + ", " }
+                sql = sql + "(\(bind: id), \(bind: key), \(bind: field.path), \(bind: field.element), \(bind: field.text), \(bind: field.number))"
+            }
+            try await db.raw(sql).run()
+        }
+    }
+
+    /// One queryable value of a document.
+    struct Field: Equatable {
+        let path: String
+        /// The index in the outermost array the value sits in, or -1 outside arrays.
+        let element: Int
+        let text: String?
+        let number: Double?
+    }
+
+    /// Every scalar of the document by dotted path; the elements of arrays share their path
+    /// and are told apart by `element`, so `nested` queries can ask for one element.
+    static func fields(of document: [String: JSONValue]) -> [Field] {
+        var fields: [Field] = []
+        func walk(_ value: JSONValue, path: String, element: Int) {
+            switch value {
+            case .null: return
+            case let .bool(flag): fields.append(Field(path: path, element: element, text: flag ? "true" : "false", number: nil))
+            case let .number(number): fields.append(Field(path: path, element: element, text: nil, number: number))
+            case let .string(text):
+                if text.utf8.count <= maxIndexedText { fields.append(Field(path: path, element: element, text: text, number: nil)) }
+            case let .array(items):
+                for (index, item) in items.enumerated() { walk(item, path: path, element: element >= 0 ? element : index) }
+            case let .object(members):
+                for (name, member) in members { walk(member, path: path.isEmpty ? name : "\(path).\(name)", element: element) }
+            }
+        }
+        walk(.object(document), path: "", element: -1)
+        return fields
+    }
+}
+
+/// Times as the media API writes them: RFC 3339 in UTC with milliseconds.
+public enum MediaTime {
+    public static func text(millis: Int64) -> String {
+        text(WallClock.date(millis: millis))
+    }
+
+    public static func text(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

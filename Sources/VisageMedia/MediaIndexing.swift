@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import VisageCore
+import VisageJobs
+import VisageStore
+
+/// Indexing files into datasets as durable tasks: a request records the task, its files and a
+/// queue entry in one transaction; workers index the files one by one, each file's metadata
+/// written in the same transaction that marks it done, so a worker killed mid-batch leaves the
+/// rest to the next lease and no file is indexed twice. The task's end and its notification
+/// are written together too.
+public struct MediaIndexing: Sendable {
+    public static let queueName = "media.index"
+    let store: MetadataStore
+    let projects: ProjectCatalog
+    let datasets: DatasetCatalog
+    let index: FileIndex
+    let indexer: FileIndexer
+    let tasks: MediaTaskStore
+    let queue: TaskQueue
+    let outbox: NotificationOutbox
+    let region: String
+
+    public init(store: MetadataStore, indexer: FileIndexer, queue: TaskQueue, outbox: NotificationOutbox, region: String) {
+        self.store = store
+        self.projects = ProjectCatalog(store: store)
+        self.datasets = DatasetCatalog(store: store)
+        self.index = FileIndex(store: store)
+        self.indexer = indexer
+        self.tasks = MediaTaskStore(store: store)
+        self.queue = queue
+        self.outbox = outbox
+        self.region = region
+    }
+
+    /// What a caller asks to index, with the request's own facts for the task record.
+    public struct Submission: Sendable {
+        public let account: String
+        public let project: String
+        public let dataset: String
+        public let files: [InputFile]
+        public let notification: String?
+        public let userData: String
+        public let requestID: String
+        public let requestDefinition: String
+        public let type: String
+
+        public init(account: String, project: String, dataset: String, files: [InputFile], notification: String?,
+                    userData: String, requestID: String, requestDefinition: String, type: String) {
+            self.account = account
+            self.project = project
+            self.dataset = dataset
+            self.files = files
+            self.notification = notification
+            self.userData = userData
+            self.requestID = requestID
+            self.requestDefinition = requestDefinition
+            self.type = type
+        }
+    }
+
+    /// Records an indexing task and queues it; the task's id is its event id.
+    public func submit(_ submission: Submission) async throws -> MediaTask {
+        _ = try await datasets.dataset(account: submission.account, project: submission.project, name: submission.dataset)
+        guard submission.userData.utf8.count <= 2048 else {
+            throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
+        }
+        let target = try await submission.notification.asyncMap { try await outbox.target(parsing: $0) }
+        let eventID = Identifiers.eventID()
+        let task = MediaTask(
+            id: eventID, accountID: submission.account, project: submission.project, dataset: submission.dataset,
+            type: submission.type, eventID: eventID, status: .running, code: "", message: "", progress: 0,
+            userData: submission.userData, tags: "{}",
+            notification: try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? "",
+            requestDefinition: submission.requestDefinition, requestID: submission.requestID, started: Date(), ended: nil)
+        try await store.withTransaction { [tasks, queue] db in
+            try await tasks.insert(task, files: submission.files, db: db)
+            try await queue.enqueue(queue: Self.queueName, payload: task.id, maxAttempts: 10, db: db)
+        }
+        return task
+    }
+
+    /// Indexes the files of one queued task that are not done yet, then ends the task.
+    public func run(_ job: QueuedTask, progress: TaskProgress) async throws -> String? {
+        guard let task = try await tasks.task(id: job.payload), task.status == .running else { return "already ended" }
+        let files = try await tasks.files(of: task.id)
+        let project: MediaProject, dataset: MediaDataset
+        do {
+            project = try await projects.project(account: task.accountID, name: task.project)
+            dataset = try await datasets.dataset(account: task.accountID, project: task.project, name: task.dataset)
+        } catch let error as VisageError {
+            try await end(task, files: files, failure: error)
+            return "failed"
+        }
+        var finished = files.filter { $0.status != .pending }.count
+        for var file in files where file.status == .pending {
+            try Task.checkCancellation()
+            do {
+                let indexed = try await indexer.analyze(file.input, project: project, dataset: dataset)
+                file.status = .done
+                let done = file
+                try await store.withTransaction { [index, tasks] db in
+                    try await index.write(indexed, dataset: dataset.key, now: WallClock.nowMillis(), db: db)
+                    try await tasks.finish(taskID: task.id, file: done, db: db)
+                }
+            } catch let error as VisageError {
+                // This file cannot be indexed (missing, not an image, not readable): report it
+                // and go on. Other errors (the store failing) end the attempt; the queue retries.
+                file.status = .failed
+                file.error = Self.errorText(error)
+                let failed = file
+                try await store.withConnection { [tasks] db in try await tasks.finish(taskID: task.id, file: failed, db: db) }
+            }
+            finished += 1
+            try await progress.report(Double(finished) / Double(max(1, files.count)))
+            try await tasks.setProgress(taskID: task.id, percent: finished * 100 / max(1, files.count))
+        }
+        try await end(task, files: try await tasks.files(of: task.id), failure: nil)
+        return "indexed"
+    }
+
+    /// Ends the task and queues its notification in one transaction.
+    private func end(_ task: MediaTask, files: [MediaTaskFile], failure: VisageError?) async throws {
+        let now = WallClock.nowMillis()
+        let failedCount = files.filter { $0.status == .failed }.count
+        let message = failure.map(Self.errorText) ?? (failedCount == 0 ? "" : "\(failedCount) of \(files.count) files failed.")
+        let content: [String: JSONValue] = [
+            "ProjectName": .string(task.project), "DatasetName": .string(task.dataset), "RequestId": .string(task.requestID),
+            "StartTime": .string(MediaTime.text(task.started)), "EndTime": .string(MediaTime.text(millis: now)),
+            "Success": .bool(failure == nil && failedCount == 0), "Message": .string(message), "UserData": .string(task.userData),
+            "Files": .array(files.map { .object(["URI": .string($0.uri), "Error": .string($0.error)]) }),
+        ]
+        let target = task.notification.isEmpty ? nil : try? JSONDecoder().decode(NotificationTarget.self, from: Data(task.notification.utf8))
+        try await store.withTransaction { [tasks, outbox, region] db in
+            try await tasks.end(taskID: task.id, status: failure == nil ? .succeeded : .failed,
+                                code: failure.map(Self.errorCode) ?? "", message: message, at: now, db: db)
+            if let target {
+                let type = "imm:FileMeta:Index"
+                let envelope = MediaEvents.envelope(id: task.eventID, type: type, region: region, account: task.accountID,
+                                                    project: task.project, time: now, content: .object(content))
+                try await outbox.enqueue(eventID: task.eventID, type: type, body: envelope, to: target, db: db)
+            }
+        }
+    }
+
+    /// The media API's code for a core failure.
+    static func errorCode(_ error: VisageError) -> String {
+        switch error {
+        case .notFound: return "ResourceNotFound"
+        case .forbidden: return "NoPermission"
+        case .conflict: return "ResourceAlreadyExists"
+        case .internalFailure: return "InternalError"
+        default: return "InvalidArgument"
+        }
+    }
+
+    /// `[Code] message`, as a file's error appears in notifications.
+    static func errorText(_ error: VisageError) -> String {
+        switch error {
+        case let .invalidArgument(_, message): return "[\(errorCode(error))] \(message)"
+        default: return "[\(errorCode(error))] \(error.description)"
+        }
+    }
+
+    /// The worker pool that runs indexing tasks.
+    public func workers(concurrency: Int, logger: Logger) -> WorkerPool {
+        WorkerPool(queue: queue, queueName: Self.queueName, concurrency: concurrency, pollInterval: .milliseconds(200),
+                   logger: logger) { job, progress in
+            try await run(job, progress: progress)
+        }
+    }
+}
+
+/// The event messages media tasks send (`source` acs.imm, `content` an escaped JSON string).
+public enum MediaEvents {
+    public static func envelope(id: String, type: String, region: String, account: String, project: String, time: Int64,
+                                content: JSONValue) -> String {
+        JSONValue.object([
+            "id": .string(id), "source": .string("acs.imm"), "type": .string(type),
+            "subject": .string("acs:imm:\(region):\(account):\(project)/\(type)"), "time": .string(String(time)),
+            "content": .string(content.text),
+        ]).text
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
