@@ -131,7 +131,9 @@ public struct MetaSearch: Sendable {
 
 /// What a search found.
 public struct MetaSearchResult: Sendable {
-    public let documents: [[String: JSONValue]]
+    /// The matching documents as stored JSON text.
+    public let texts: [String]
+    public var documents: [[String: JSONValue]] { texts.map { JSONValue(parsing: $0)?.objectValue ?? [:] } }
     public let total: Int?
     /// The offset of the next page, nil when this was the last.
     public let nextOffset: Int?
@@ -144,7 +146,12 @@ extension FileIndex {
     public func search(dataset: DatasetKey, _ search: MetaSearch) async throws -> MetaSearchResult {
         let key = dataset.description
         var filter: SQLQueryString = "f.dataset_key = \(bind: key)"
-        if let condition = search.condition { filter = filter + " AND " + Self.sql(condition, key: key, element: nil) }
+        if let condition = search.condition {
+            // With a condition, the (dataset, path, value) index should drive the query: the
+            // dataset test is written so that no engine uses it to scan the whole dataset in
+            // URI order (SQLite would, testing every file against the condition).
+            filter = "f.dataset_key || '' = \(bind: key) AND " + Self.sql(condition, key: key, element: nil)
+        }
         let whereClause = filter
         return try await store.withConnection { db in
             if !search.aggregations.isEmpty {
@@ -152,7 +159,7 @@ extension FileIndex {
                 for aggregation in search.aggregations {
                     results.append(try await Self.aggregate(aggregation, key: key, filter: whereClause, groups: search.limit, db: db))
                 }
-                return MetaSearchResult(documents: [], total: nil, nextOffset: nil, aggregations: results)
+                return MetaSearchResult(texts: [], total: nil, nextOffset: nil, aggregations: results)
             }
             var order: SQLQueryString = ""
             for (field, ascending) in search.sort {
@@ -167,15 +174,13 @@ extension FileIndex {
                 SELECT f.document FROM media_files f WHERE \(whereClause)
                 ORDER BY \(order) f.uri LIMIT \(bind: search.limit + 1) OFFSET \(bind: search.offset)
                 """).all()
-            let documents = try rows.prefix(search.limit).map {
-                JSONValue(parsing: try $0.decode(column: "document", as: String.self))?.objectValue ?? [:]
-            }
+            let texts = try rows.prefix(search.limit).map { try $0.decode(column: "document", as: String.self) }
             var total: Int?
             if search.withTotal {
                 total = try await db.raw("SELECT COUNT(*) AS n FROM media_files f WHERE \(whereClause)").first()?
                     .decode(column: "n", as: Int.self)
             }
-            return MetaSearchResult(documents: documents, total: total,
+            return MetaSearchResult(texts: texts, total: total,
                                     nextOffset: rows.count > search.limit ? search.offset + search.limit : nil, aggregations: [])
         }
     }
@@ -250,17 +255,23 @@ extension FileIndex {
         let number = Double(value)
         func ordered(_ op: String) -> SQLQueryString {
             let sqlOperator = SQLQueryString(op)
-            if let number { return " AND (x.number_value \(sqlOperator) \(bind: number) OR x.text_value \(sqlOperator) \(bind: value))" }
+            // A number compares with numbers (one index range); anything else as text.
+            if let number { return " AND x.number_value \(sqlOperator) \(bind: number)" }
             return " AND x.text_value \(sqlOperator) \(bind: value)"
         }
         switch comparison {
-        case .eq: return ordered("=")
+        case .eq:
+            if let number { return " AND (x.number_value = \(bind: number) OR x.text_value = \(bind: value))" }
+            return " AND x.text_value = \(bind: value)"
         case .gt: return ordered(">")
         case .gte: return ordered(">=")
         case .lt: return ordered("<")
         case .lte: return ordered("<=")
         case .exist: return ""
-        case .prefix: return " AND substr(x.text_value, 1, CAST(\(bind: value.unicodeScalars.count) AS INTEGER)) = \(bind: value)"
+        case .prefix:
+            // A range of the text index: in byte order every string starting with the prefix
+            // lies between it and the prefix followed by the highest code point.
+            return " AND x.text_value >= \(bind: value) AND x.text_value < \(bind: value + "\u{10FFFF}")"
         case .match, .matchPhrase:
             let escaped = value.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")

@@ -5,7 +5,7 @@ import VisageVision
 /// `visage bench ...`: measurements recorded in BENCHMARKS.md.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure accuracy and speed.", subcommands: [BenchFaces.self])
+        abstract: "Measure accuracy and speed.", subcommands: [BenchFaces.self, BenchQueue.self, BenchQuery.self])
 }
 
 /// `visage bench faces DIR...`: detection recall, verification and throughput on labelled photo
@@ -83,15 +83,9 @@ struct BenchFaces: AsyncParsableCommand {
     }
 
     /// Current resident set size, from /proc/self/statm.
-    func residentMegabytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024)
-    }
+    func residentMegabytes() -> Int { Measure.residentMegabytes() }
 
-    func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+    func seconds(_ duration: Duration) -> Double { Measure.seconds(duration) }
 
     func format(_ duration: Duration) -> String { String(format: "%.0f ms", seconds(duration) * 1000) }
 }

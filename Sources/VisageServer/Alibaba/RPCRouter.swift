@@ -105,7 +105,7 @@ public struct RPCRouter: Sendable {
         var body = try await operation(RPCCall(request: call, caller: caller, sourceIP: context.remoteAddress, now: access.now(),
                                                  requestID: context.requestID))
         body["RequestId"] = context.requestID
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+        let data = try ResponseJSON.data(body)
         return Response(status: .ok, headers: [.contentType: "application/json;charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -22,7 +22,8 @@ extension IMMOperations {
             return ["Aggregations": result.aggregations.map(Self.aggregation), "Files": [String](), "NextToken": ""]
         }
         var body: [String: any Sendable] = [
-            "Files": try result.documents.map { try Self.selecting($0, call) },
+            "Files": call.optional("WithFields") == nil ? result.texts.map(RawJSON.init)
+                : try result.documents.map { try Self.selecting($0, call) },
             "NextToken": result.nextOffset.map(Self.token(offset:)) ?? "",
         ]
         if let total = result.total { body["TotalHits"] = total }
