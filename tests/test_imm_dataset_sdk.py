@@ -383,3 +383,59 @@ def test_policies_decide_who_may_index(env):
         with pytest.raises(TeaException) as raised:
             call()
         assert raised.value.code == "NoPermission"
+
+
+def test_binding_indexes_existing_objects_and_follows_changes(env):
+    imm, root, server = env["imm"], env["root"], env["server"]
+    album = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "album")
+    album.create_bucket()
+    album.put_object_from_file("photos/a.jpg", str(FACES / "img1.jpg"))
+    album.put_object_from_file("photos/b.jpg", str(FACES / "img2.jpg"))
+    album.put_object_from_file("elsewhere/c.jpg", str(FACES / "img3.jpg"))
+    album.put_object("photos/notes.txt", b"not a photo")
+    imm.create_dataset(imm_models.CreateDatasetRequest(project_name="test-project", dataset_name="bound"))
+
+    def files():
+        found = imm.simple_query(imm_models.SimpleQueryRequest(project_name="test-project", dataset_name="bound")).body.files
+        return {f.filename: f for f in found}
+
+    def eventually(predicate, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = files()
+            if predicate(current):
+                return current
+            time.sleep(0.3)
+        raise AssertionError(f"dataset never reached the expected state: {sorted(files())}")
+
+    binding = imm.create_binding(imm_models.CreateBindingRequest(
+        project_name="test-project", dataset_name="bound", uri="oss://album/photos/")).body.binding
+    assert binding.uri == "oss://album/photos/" and binding.state == "Running"
+    assert binding.phase in ("FullScanning", "IncrementalScanning")
+    eventually(lambda f: set(f) == {"a.jpg", "b.jpg"})
+    got = imm.get_binding(imm_models.GetBindingRequest(project_name="test-project", dataset_name="bound",
+                                                       uri="oss://album/photos/")).body.binding
+    assert got.phase == "IncrementalScanning"
+    first_etag = files()["a.jpg"].etag
+    album.put_object_from_file("photos/new.jpg", str(FACES / "img4.jpg"))
+    album.put_object_from_file("photos/a.jpg", str(FACES / "img5.jpg"))  # overwritten
+    album.delete_object("photos/b.jpg")
+    after = eventually(lambda f: set(f) == {"a.jpg", "new.jpg"} and f["a.jpg"].etag != first_etag)
+    assert after["a.jpg"].etag.strip('"').lower() == album.head_object("photos/a.jpg").etag.strip('"').lower()
+    listed = imm.list_bindings(imm_models.ListBindingsRequest(project_name="test-project", dataset_name="bound")).body.bindings
+    assert [b.uri for b in listed] == ["oss://album/photos/"]
+    for request, code in [
+        (imm_models.CreateBindingRequest(project_name="test-project", dataset_name="bound", uri="oss://album/photos/"),
+         "ResourceAlreadyExists"),
+        (imm_models.CreateBindingRequest(project_name="test-project", dataset_name="bound", uri="oss://album/photos"),
+         "InvalidArgument"),
+        (imm_models.CreateBindingRequest(project_name="test-project", dataset_name="bound", uri="oss://no-such-bucket/"),
+         "ResourceNotFound"),
+    ]:
+        with pytest.raises(TeaException) as raised:
+            imm.create_binding(request)
+        assert raised.value.code == code, raised.value.message
+    imm.delete_binding(imm_models.DeleteBindingRequest(project_name="test-project", dataset_name="bound", uri="oss://album/photos/"))
+    album.put_object_from_file("photos/late.jpg", str(FACES / "img6.jpg"))
+    time.sleep(3)
+    assert set(files()) == {"a.jpg", "new.jpg"}

@@ -163,6 +163,9 @@ public struct DatasetCatalog: Sendable {
             try await db.raw("DELETE FROM media_faces WHERE dataset_key = \(bind: key)").run()
             try await db.raw("DELETE FROM media_files WHERE dataset_key = \(bind: key)").run()
             try await db.raw("""
+                DELETE FROM media_bindings WHERE account_id = \(bind: account) AND project = \(bind: project) AND dataset = \(bind: name)
+                """).run()
+            try await db.raw("""
                 DELETE FROM media_datasets WHERE account_id = \(bind: account) AND project = \(bind: project) AND name = \(bind: name)
                 """).run()
         }

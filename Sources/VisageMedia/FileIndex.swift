@@ -65,7 +65,7 @@ public struct FileIndex: Sendable {
         document["ObjectType"] = .string("file")
         document["CreateTime"] = .string(MediaTime.text(millis: created))
         document["UpdateTime"] = .string(MediaTime.text(millis: now))
-        try await remove(id: id, db: db)
+        try await Self.remove(id: id, db: db)
         try await db.raw("""
             INSERT INTO media_files (id, dataset_key, uri, size, document, created_at, updated_at)
             VALUES (\(bind: id), \(bind: key), \(bind: file.uri), \(bind: file.size), \(bind: JSONValue.object(document).text),
@@ -128,12 +128,12 @@ public struct FileIndex: Sendable {
         let id = Self.objectID(dataset, uri: uri)
         return try await store.withTransaction { db in
             guard try await db.raw("SELECT 1 FROM media_files WHERE id = \(bind: id)").first() != nil else { return false }
-            try await remove(id: id, db: db)
+            try await Self.remove(id: id, db: db)
             return true
         }
     }
 
-    private func remove(id: String, db: any SQLDatabase) async throws {
+    static func remove(id: String, db: any SQLDatabase) async throws {
         try await db.raw("DELETE FROM media_file_fields WHERE file_id = \(bind: id)").run()
         try await db.raw("DELETE FROM media_faces WHERE file_id = \(bind: id)").run()
         try await db.raw("DELETE FROM media_files WHERE id = \(bind: id)").run()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SQLKit
 import VisageCore
 import VisageJobs
 import VisageStore
@@ -66,17 +67,20 @@ public struct MediaIndexing: Sendable {
             throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
         }
         let target = try await submission.notification.asyncMap { try await outbox.target(parsing: $0) }
+        let notification = try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
+        return try await store.withTransaction { db in try await submit(submission, notification: notification, db: db) }
+    }
+
+    /// Records and queues a task in the caller's transaction (the caller has checked the dataset).
+    func submit(_ submission: Submission, notification: String = "", db: any SQLDatabase) async throws -> MediaTask {
         let eventID = Identifiers.eventID()
         let task = MediaTask(
             id: eventID, accountID: submission.account, project: submission.project, dataset: submission.dataset,
             type: submission.type, eventID: eventID, status: .running, code: "", message: "", progress: 0,
-            userData: submission.userData, tags: "{}",
-            notification: try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? "",
+            userData: submission.userData, tags: "{}", notification: notification,
             requestDefinition: submission.requestDefinition, requestID: submission.requestID, started: Date(), ended: nil)
-        try await store.withTransaction { [tasks, queue] db in
-            try await tasks.insert(task, files: submission.files, db: db)
-            try await queue.enqueue(queue: Self.queueName, payload: task.id, maxAttempts: 10, db: db)
-        }
+        try await tasks.insert(task, files: submission.files, db: db)
+        try await queue.enqueue(queue: Self.queueName, payload: task.id, maxAttempts: 10, db: db)
         return task
     }
 

@@ -22,6 +22,7 @@ public struct ServerComponents: Sendable {
     public let faces: SharedFaceEngine
     public let outbox: NotificationOutbox
     public let indexing: MediaIndexing
+    public let bindings: DatasetBindings
     /// Signs outgoing notifications (derived from the data directory's key).
     public let notificationKey: SymmetricKey
 
@@ -39,6 +40,7 @@ public struct ServerComponents: Sendable {
                                   access: ServiceRoleAccess(identities: access.identities, objects: objects))
         self.indexing = MediaIndexing(store: store, indexer: indexer, queue: TaskQueue(store: store, lease: configuration.taskLease),
                                       outbox: outbox, region: configuration.region)
+        self.bindings = DatasetBindings(store: store, objects: objects, indexing: indexing)
         self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
     }
 }
@@ -55,7 +57,7 @@ public enum VisageServer {
         IMMOperations(store: components.store,
                       readAccess: ServiceRoleAccess(identities: components.access.identities, objects: components.objects),
                       faces: ImageFaces(objects: components.objects, engine: components.faces), indexing: components.indexing,
-                      region: components.configuration.region).register(in: &rpc)
+                      bindings: components.bindings, region: components.configuration.region).register(in: &rpc)
         let oss = OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
             access: components.access)
@@ -104,6 +106,7 @@ public enum VisageServer {
             let workers: [any Service] = [
                 components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),
                 delivery.workers(logger: logger),
+                BindingFollower(bindings: components.bindings, logger: logger),
             ]
             let app = makeApplication(components, logger: logger, services: workers) { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
@@ -117,5 +120,15 @@ public enum VisageServer {
             }
             try await client.shutdown()
         }
+    }
+}
+
+/// Follows object changes for dataset bindings while the server runs.
+struct BindingFollower: Service {
+    let bindings: DatasetBindings
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await bindings.run(logger: logger) }
     }
 }

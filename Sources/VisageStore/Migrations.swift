@@ -257,6 +257,32 @@ let schemaMigrations: [Migration] = [
         )
         """,
     ]),
+    Migration(version: 6, name: "object change log, dataset bindings", statements: [
+        """
+        CREATE TABLE object_changes (
+            seq {serial},
+            bucket TEXT NOT NULL,
+            object_key {key} NOT NULL,
+            change TEXT NOT NULL,
+            changed_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX object_changes_bucket ON object_changes (bucket, seq)",
+        """
+        CREATE TABLE media_bindings (
+            account_id TEXT NOT NULL,
+            project TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            uri TEXT NOT NULL,
+            bucket TEXT NOT NULL,
+            prefix {key} NOT NULL,
+            change_cursor BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_id, project, dataset, uri)
+        )
+        """,
+    ]),
 ]
 
 extension MetadataStore {
@@ -299,7 +325,9 @@ struct Migrator {
     static func expand(_ statement: String, for kind: SQLEngineKind) -> String {
         let keyType = kind == .postgres ? "TEXT COLLATE \"C\"" : "TEXT COLLATE BINARY"
         let blobType = kind == .postgres ? "BYTEA" : "BLOB"
+        let serialType = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
         return statement.replacingOccurrences(of: "{key}", with: keyType).replacingOccurrences(of: "{blob}", with: blobType)
+            .replacingOccurrences(of: "{serial}", with: serialType)
     }
 
 }

@@ -11,12 +11,15 @@ final class ProgressBar: Sendable {
 
     private let total: Int64?
     private let enabled: Bool
+    /// Counts are bytes unless a unit name for items (such as "files") is given.
+    private let unit: String?
     private let start = ContinuousClock.now
     private let state = Mutex(State())
 
-    init(total: Int64?, enabled: Bool) {
+    init(total: Int64?, enabled: Bool, unit: String? = nil) {
         self.total = total
         self.enabled = enabled && isatty(STDERR_FILENO) == 1
+        self.unit = unit
     }
 
     func advance(by count: Int64) {
@@ -40,8 +43,12 @@ final class ProgressBar: Sendable {
     private func render(done: Int64, now: ContinuousClock.Instant) -> String {
         let seconds = max(0.001, Double((now - start).components.attoseconds) / 1e18 + Double((now - start).components.seconds))
         let rate = Double(done) / seconds
-        let size = ByteCountFormatter.string(fromByteCount: done, countStyle: .binary)
-        let speed = ByteCountFormatter.string(fromByteCount: Int64(rate), countStyle: .binary) + "/s"
+        var size = ByteCountFormatter.string(fromByteCount: done, countStyle: .binary)
+        var speed = ByteCountFormatter.string(fromByteCount: Int64(rate), countStyle: .binary) + "/s"
+        if let unit {
+            size = "\(done)/\(total.map(String.init) ?? "?") \(unit)"
+            speed = String(format: "%.1f \(unit)/s", rate)
+        }
         guard let total, total > 0 else { return "\r\(size)  \(speed)" }
         let fraction = min(1, Double(done) / Double(total))
         let width = 30

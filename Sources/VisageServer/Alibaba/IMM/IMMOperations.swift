@@ -16,11 +16,14 @@ struct IMMOperations: Sendable {
     let indexing: MediaIndexing
     let tasks: MediaTaskStore
     let readAccess: ServiceRoleAccess
+    let bindings: DatasetBindings
     let faces: ImageFaces
     let region: String
     static let version = "2020-09-30"
 
-    init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, indexing: MediaIndexing, region: String) {
+    init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, indexing: MediaIndexing, bindings: DatasetBindings,
+         region: String) {
+        self.bindings = bindings
         self.projects = ProjectCatalog(store: store)
         self.datasets = DatasetCatalog(store: store)
         self.files = FileIndex(store: store)
@@ -52,6 +55,10 @@ struct IMMOperations: Sendable {
             ("BatchDeleteFileMeta", { try await $0.batchDeleteFileMeta($1) }),
             ("SimpleQuery", { try await $0.simpleQuery($1) }),
             ("GetTask", { try await $0.getTask($1) }),
+            ("CreateBinding", { try await $0.createBinding($1) }),
+            ("GetBinding", { try await $0.getBinding($1) }),
+            ("ListBindings", { try await $0.listBindings($1) }),
+            ("DeleteBinding", { try await $0.deleteBinding($1) }),
             ("ListTasks", { try await $0.listTasks($1) }),
         ]
         router.register(version: Self.version, self, table, errors: Self.wireError)

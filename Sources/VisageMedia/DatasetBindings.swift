@@ -1,0 +1,238 @@
+import Foundation
+import Logging
+import SQLKit
+import VisageCore
+import VisageStore
+
+/// A dataset's binding to `oss://bucket/prefix/`: the images there are indexed when the binding
+/// is made, and later uploads, overwrites and deletions are followed.
+public struct DatasetBinding: Sendable, Equatable {
+    public let accountID: String
+    public let project: String
+    public let dataset: String
+    public let uri: String
+    public let bucket: String
+    public let prefix: String
+    /// The last object change the binding has acted on.
+    public let cursor: Int64
+    public let created: Date
+    public let updated: Date
+    /// FullScanning while the objects present at creation are being indexed, then IncrementalScanning.
+    public var phase = "IncrementalScanning"
+}
+
+/// Bindings in the metadata store, and the following of object changes (`object_changes`,
+/// written by the object store in the transaction of each put and delete).
+public struct DatasetBindings: Sendable {
+    let store: MetadataStore
+    let objects: any ObjectStore
+    let datasets: DatasetCatalog
+    let indexing: MediaIndexing
+
+    public init(store: MetadataStore, objects: any ObjectStore, indexing: MediaIndexing) {
+        self.store = store
+        self.objects = objects
+        self.datasets = DatasetCatalog(store: store)
+        self.indexing = indexing
+    }
+
+    /// Keys with these extensions are indexed; other objects in a bound bucket are left alone.
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif"]
+
+    static func isImage(_ key: String) -> Bool {
+        guard let dot = key.lastIndex(of: "."), !key[dot...].contains("/") else { return false }
+        return imageExtensions.contains(key[key.index(after: dot)...].lowercased())
+    }
+
+    /// `oss://bucket` or `oss://bucket/prefix/` split; the prefix, when given, ends with `/`.
+    static func parse(_ uri: String) throws -> (bucket: BucketName, prefix: String) {
+        guard uri.hasPrefix("oss://") else { throw VisageError.invalidArgument(field: "URI", message: "must be oss://bucket or oss://bucket/prefix/") }
+        let rest = uri.dropFirst("oss://".count)
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let prefix = parts.count == 2 ? parts[1] : ""
+        guard prefix.isEmpty || prefix.hasSuffix("/") else {
+            throw VisageError.invalidArgument(field: "URI", message: "a prefix must end with /")
+        }
+        return (try BucketName(parts[0]), prefix)
+    }
+
+    /// Makes the binding and queues the indexing of the images already there.
+    public func create(account: String, project: String, dataset name: String, uri: String, requestID: String) async throws
+        -> DatasetBinding
+    {
+        let dataset = try await datasets.dataset(account: account, project: project, name: name)
+        let (bucket, prefix) = try Self.parse(uri)
+        guard try await objects.bucket(bucket).ownerAccount == account else {
+            throw VisageError.forbidden(message: "The bucket \(bucket.value) belongs to another account.")
+        }
+        let now = WallClock.nowMillis()
+        try await store.withTransaction { db in
+            let existing = try await db.raw("""
+                SELECT uri FROM media_bindings WHERE account_id = \(bind: account) AND project = \(bind: project) AND dataset = \(bind: name)
+                """).all().map { try $0.decode(column: "uri", as: String.self) }
+            if existing.contains(uri) { throw VisageError.conflict(kind: "Binding", name: uri, message: "The binding \(uri) already exists.") }
+            guard existing.count < dataset.maxBindCount else {
+                throw VisageError.invalidArgument(field: "URI", message: "the dataset already has \(existing.count) bindings, its limit")
+            }
+            // Changes after this point are followed; objects already there are listed below.
+            let cursor = try await db.raw("SELECT MAX(seq) AS s FROM object_changes").first()?.decode(column: "s", as: Int64?.self) ?? 0
+            try await db.raw("""
+                INSERT INTO media_bindings (account_id, project, dataset, uri, bucket, prefix, change_cursor, created_at, updated_at)
+                VALUES (\(bind: account), \(bind: project), \(bind: name), \(bind: uri), \(bind: bucket.value), \(bind: prefix),
+                        \(bind: cursor), \(bind: now), \(bind: now))
+                """).run()
+        }
+        var after = ""
+        while true {
+            let page = try await objects.listObjects(bucket: bucket, ObjectListRequest(prefix: prefix, startAfter: after, maxKeys: 1000))
+            let files = page.objects.map(\.key).filter(Self.isImage).map { InputFile(uri: "oss://\(bucket.value)/\($0)") }
+            for start in stride(from: 0, to: files.count, by: 100) {
+                try await store.withTransaction { db in
+                    _ = try await indexing.submit(binding(account, project, name, uri, files: Array(files[start..<min(files.count, start + 100)]),
+                                                          type: "BindingScan", requestID: requestID), db: db)
+                }
+            }
+            guard page.isTruncated, let last = page.objects.last?.key else { break }
+            after = last
+        }
+        return try await self.binding(account: account, project: project, dataset: name, uri: uri)
+    }
+
+    private func binding(_ account: String, _ project: String, _ dataset: String, _ uri: String, files: [InputFile], type: String,
+                         requestID: String) -> MediaIndexing.Submission {
+        .init(account: account, project: project, dataset: dataset, files: files, notification: nil, userData: uri,
+              requestID: requestID, requestDefinition: "{}", type: type)
+    }
+
+    public func binding(account: String, project: String, dataset: String, uri: String) async throws -> DatasetBinding {
+        guard let found = try await bindings(account: account, project: project, dataset: dataset).first(where: { $0.uri == uri }) else {
+            throw VisageError.notFound(kind: "Binding", name: uri)
+        }
+        return found
+    }
+
+    public func bindings(account: String, project: String, dataset: String) async throws -> [DatasetBinding] {
+        _ = try await datasets.dataset(account: account, project: project, name: dataset)
+        return try await store.withConnection { db in
+            var found: [DatasetBinding] = []
+            for row in try await db.raw("""
+                SELECT * FROM media_bindings WHERE account_id = \(bind: account) AND project = \(bind: project) AND dataset = \(bind: dataset)
+                ORDER BY uri
+                """).all() {
+                var binding = try Self.binding(row)
+                let scanning = try await db.raw("""
+                    SELECT 1 FROM media_tasks WHERE account_id = \(bind: account) AND project = \(bind: project)
+                      AND dataset = \(bind: dataset) AND task_type = 'BindingScan' AND user_data = \(bind: binding.uri)
+                      AND status = 'Running' LIMIT 1
+                    """).first()
+                binding.phase = scanning == nil ? "IncrementalScanning" : "FullScanning"
+                found.append(binding)
+            }
+            return found
+        }
+    }
+
+    public func delete(account: String, project: String, dataset: String, uri: String) async throws {
+        _ = try await binding(account: account, project: project, dataset: dataset, uri: uri)
+        try await store.withConnection { db in
+            try await db.raw("""
+                DELETE FROM media_bindings WHERE account_id = \(bind: account) AND project = \(bind: project)
+                  AND dataset = \(bind: dataset) AND uri = \(bind: uri)
+                """).run()
+        }
+    }
+
+    /// Acts on the object changes every binding has not seen yet: deleted images leave the
+    /// dataset at once; new and overwritten ones are queued for indexing. Each binding's cursor
+    /// moves in the transaction that acts, so a crash repeats nothing and loses nothing.
+    /// Returns the number of changes acted on.
+    @discardableResult
+    public func follow(batch: Int = 500) async throws -> Int {
+        let all = try await store.withConnection { db in try await db.raw("SELECT * FROM media_bindings").all().map(Self.binding) }
+        var acted = 0
+        let lock: SQLQueryString = store.kind == .postgres ? "FOR UPDATE" : ""
+        for binding in all {
+            acted += try await store.withTransaction { [indexing] db in
+                // Re-read under lock: another process may have moved the cursor meanwhile.
+                guard let row = try await db.raw("""
+                    SELECT change_cursor FROM media_bindings WHERE account_id = \(bind: binding.accountID) AND project = \(bind: binding.project)
+                      AND dataset = \(bind: binding.dataset) AND uri = \(bind: binding.uri) \(lock)
+                    """).first() else { return 0 }
+                let cursor = try row.decode(column: "change_cursor", as: Int64.self)
+                // Changes a second old or more: a PostgreSQL sequence number is taken before its
+                // transaction commits, so the newest numbers may still have gaps that fill later.
+                let settled = WallClock.nowMillis() - 1000
+                let changes = try await db.raw("""
+                    SELECT seq, object_key, change FROM object_changes WHERE bucket = \(bind: binding.bucket) AND seq > \(bind: cursor)
+                      AND changed_at <= \(bind: settled)
+                    ORDER BY seq LIMIT \(bind: batch)
+                    """).all()
+                guard let last = try changes.last?.decode(column: "seq", as: Int64.self) else { return 0 }
+                // The last change of each key decides.
+                var latest: [String: String] = [:]
+                var order: [String] = []
+                for change in changes {
+                    let key = try change.decode(column: "object_key", as: String.self)
+                    guard key.hasPrefix(binding.prefix), Self.isImage(key) else { continue }
+                    if latest[key] == nil { order.append(key) }
+                    latest[key] = try change.decode(column: "change", as: String.self)
+                }
+                let key = DatasetKey(accountID: binding.accountID, project: binding.project, dataset: binding.dataset)
+                var puts: [InputFile] = []
+                for objectKey in order {
+                    let uri = "oss://\(binding.bucket)/\(objectKey)"
+                    if latest[objectKey] == "delete" {
+                        try await FileIndex.remove(id: FileIndex.objectID(key, uri: uri), db: db)
+                    } else {
+                        puts.append(InputFile(uri: uri))
+                    }
+                }
+                for start in stride(from: 0, to: puts.count, by: 100) {
+                    _ = try await indexing.submit(self.binding(binding.accountID, binding.project, binding.dataset, binding.uri,
+                                                               files: Array(puts[start..<min(puts.count, start + 100)]),
+                                                               type: "BindingIndex", requestID: Identifiers.requestID()), db: db)
+                }
+                try await db.raw("""
+                    UPDATE media_bindings SET change_cursor = \(bind: last), updated_at = \(bind: WallClock.nowMillis())
+                    WHERE account_id = \(bind: binding.accountID) AND project = \(bind: binding.project)
+                      AND dataset = \(bind: binding.dataset) AND uri = \(bind: binding.uri)
+                    """).run()
+                return changes.count
+            }
+        }
+        // Changes every binding has passed (all of them when there are none) are not needed again.
+        try await store.withConnection { db in
+            let floor = try await db.raw("SELECT MIN(change_cursor) AS c FROM media_bindings").first()?.decode(column: "c", as: Int64?.self)
+            if let floor {
+                try await db.raw("DELETE FROM object_changes WHERE seq <= \(bind: floor)").run()
+            } else {
+                try await db.raw("DELETE FROM object_changes WHERE seq <= (SELECT MAX(seq) FROM object_changes)").run()
+            }
+        }
+        return acted
+    }
+
+    /// Follows changes until cancelled.
+    public func run(every interval: Duration = .milliseconds(500), logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                if try await follow() == 0 { try await Task.sleep(for: interval) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("following object changes failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: interval * 4)
+            }
+        }
+    }
+
+    static func binding(_ row: any SQLRow) throws -> DatasetBinding {
+        DatasetBinding(
+            accountID: try row.decode(column: "account_id", as: String.self), project: try row.decode(column: "project", as: String.self),
+            dataset: try row.decode(column: "dataset", as: String.self), uri: try row.decode(column: "uri", as: String.self),
+            bucket: try row.decode(column: "bucket", as: String.self), prefix: try row.decode(column: "prefix", as: String.self),
+            cursor: try row.decode(column: "change_cursor", as: Int64.self),
+            created: WallClock.date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            updated: WallClock.date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import VisageAccess
+import VisageCore
+import VisageMedia
+import VisageServer
+import VisageStore
+import VisageVision
+
+/// `visage index DIR --project P --dataset D`: uploads a folder's images and indexes them.
+struct Index: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Upload a folder's images into a bucket and index them into a dataset (faces, image facts, EXIF).",
+        discussion: """
+            Files already uploaded with the same content and indexed are skipped, so an interrupted run \
+            continues where it stopped. The project and dataset are created when missing. Run it beside \
+            a server or alone: it works on the data directory directly.
+            """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var engine: EngineOptions
+    @Argument(help: "The folder to index (searched recursively for JPEG, PNG, WEBP, GIF, BMP, TIFF and HEIF files).")
+    var directory: String
+    @Option(help: "Media project.") var project: String
+    @Option(help: "Dataset of the project.") var dataset: String
+    @Option(help: "Bucket the images are uploaded to (created when missing).") var bucket = "visage-index"
+    @Option(help: "Key prefix in the bucket (default: the dataset's name and /).") var prefix: String?
+    @Flag(help: "Print each file as it is done.") var verbose = false
+    @Flag(name: .customLong("no-progress"), help: "Do not draw the progress bar.") var noProgress = false
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        let files = try Self.images(in: root)
+        let keyPrefix = prefix ?? "\(dataset)/"
+        try await data.withDataDirectory { opened in
+            let account = opened.root.credentials.AccountId
+            let bucketName = try BucketName(bucket)
+            if (try? await opened.objects.bucket(bucketName)) == nil {
+                _ = try await opened.objects.createBucket(bucketName, ownerAccount: account)
+            }
+            let projects = ProjectCatalog(store: opened.store)
+            if (try? await projects.project(account: account, name: project)) == nil {
+                _ = try await projects.create(account: account, name: project, description: nil, serviceRole: nil, templateID: nil)
+            }
+            let datasets = DatasetCatalog(store: opened.store)
+            if (try? await datasets.dataset(account: account, project: project, name: dataset)) == nil {
+                _ = try await datasets.create(account: account, project: project, name: dataset,
+                                              changes: DatasetChanges(templateID: "Official:FaceManagement"))
+            }
+            let mediaProject = try await projects.project(account: account, name: project)
+            let mediaDataset = try await datasets.dataset(account: account, project: project, name: dataset)
+            let identities = IdentityDirectory(store: opened.store, keys: AccessKeyDirectory(store: opened.store, box: opened.box))
+            let faces = try engine.loadEngine()
+            let indexer = FileIndexer(objects: opened.objects, engine: SharedFaceEngine(load: { faces }),
+                                      access: ServiceRoleAccess(identities: identities, objects: opened.objects))
+            let index = FileIndex(store: opened.store)
+            let progress = ProgressBar(total: Int64(files.count), enabled: !noProgress, unit: "files")
+            var indexed = 0, skipped = 0, failed = 0
+            for file in files {
+                let relative = String(file.path.dropFirst(root.path.count + 1))
+                let key = try ObjectKey(keyPrefix + relative)
+                let uri = "oss://\(bucket)/\(key.value)"
+                do {
+                    let bytes = [UInt8](try Data(contentsOf: file))
+                    let etag = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+                    let stored = try? await opened.objects.headObject(bucket: bucketName, key: key)
+                    let document = try await index.document(dataset: mediaDataset.key, uri: uri)
+                    if stored?.etag == etag, document?["ETag"]?.stringValue == "\"\(etag.uppercased())\"" {
+                        skipped += 1
+                    } else {
+                        if stored?.etag != etag {
+                            _ = try await opened.objects.putObject(
+                                bucket: bucketName, key: key,
+                                attributes: ObjectAttributes(contentType: Self.contentType(of: file)), bytes: bytes)
+                        }
+                        let entry = try await indexer.analyze(InputFile(uri: uri), project: mediaProject, dataset: mediaDataset)
+                        try await opened.store.withTransaction { db in
+                            try await index.write(entry, dataset: mediaDataset.key, now: WallClock.nowMillis(), db: db)
+                        }
+                        indexed += 1
+                        // Unbuffered, so a reader of a pipe sees each file as it is done.
+                        if verbose { FileHandle.standardOutput.write(Data("indexed \(uri)\n".utf8)) }
+                    }
+                } catch {
+                    failed += 1
+                    FileHandle.standardError.write(Data("\n\(relative): \(error)\n".utf8))
+                }
+                progress.advance(by: 1)
+            }
+            progress.finish()
+            print("indexed \(indexed), already indexed \(skipped), failed \(failed) of \(files.count) files into \(project)/\(dataset)")
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// Image files under the folder, in a stable order.
+    static func images(in root: URL) throws -> [URL] {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            throw ValidationError("cannot read \(root.path)")
+        }
+        var found: [URL] = []
+        for case let url as URL in walker where DatasetBindings.imageExtensions.contains(url.pathExtension.lowercased()) {
+            if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true { found.append(url.standardizedFileURL) }
+        }
+        return found.sorted { $0.path < $1.path }
+    }
+
+    static func contentType(of file: URL) -> String {
+        switch file.pathExtension.lowercased() {
+        case "jpg", "jpeg": return "image/jpeg"
+        case "tif", "tiff": return "image/tiff"
+        case "heic", "heif": return "image/heif"
+        case let other: return "image/\(other)"
+        }
+    }
+}
