@@ -111,6 +111,31 @@ public struct MediaTaskStore: Sendable {
         return try await store.withConnection { db in try await db.raw(query).all() }.map(Self.task)
     }
 
+    /// A task with how many of its files are done and failed.
+    public struct Summary: Sendable {
+        public let task: MediaTask
+        public let filesDone: Int
+        public let filesFailed: Int
+        public let filesTotal: Int
+    }
+
+    /// The newest tasks of every project, newest first, with their file counts.
+    public func recent(limit: Int = 50) async throws -> [Summary] {
+        try await store.withConnection { db in
+            try await db.raw("""
+                SELECT t.*,
+                  (SELECT COUNT(*) FROM media_task_files f WHERE f.task_id = t.id AND f.status = 'done') AS files_done,
+                  (SELECT COUNT(*) FROM media_task_files f WHERE f.task_id = t.id AND f.status = 'failed') AS files_failed,
+                  (SELECT COUNT(*) FROM media_task_files f WHERE f.task_id = t.id) AS files_total
+                FROM media_tasks t ORDER BY t.started_at DESC, t.id LIMIT \(bind: limit)
+                """).all()
+        }.map { row in
+            Summary(task: try Self.task(row), filesDone: try row.decode(column: "files_done", as: Int.self),
+                    filesFailed: try row.decode(column: "files_failed", as: Int.self),
+                    filesTotal: try row.decode(column: "files_total", as: Int.self))
+        }
+    }
+
     public func files(of taskID: String) async throws -> [MediaTaskFile] {
         try await store.withConnection { db in
             try await db.raw("SELECT * FROM media_task_files WHERE task_id = \(bind: taskID) ORDER BY seq").all()
