@@ -63,6 +63,11 @@ public struct NotificationTarget: Sendable, Codable, Equatable {
     /// How the request named the target (`HTTP`, `MNS topic t`…), for `visage events`.
     public let name: String
 
+    public init(url: String?, name: String) {
+        self.url = url
+        self.name = name
+    }
+
     public static func isWebURL(_ text: String) -> Bool {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), url.host != nil else { return false }
         return scheme == "http" || scheme == "https"
@@ -84,9 +89,10 @@ public struct NotificationOutbox: Sendable {
     let queue: TaskQueue
     let settings: NotificationSettings
 
-    public init(store: MetadataStore, settings: NotificationSettings) {
+    public init(store: MetadataStore, settings: NotificationSettings,
+                clock: @escaping @Sendable () -> Int64 = WallClock.nowMillis) {
         self.queue = TaskQueue(store: store, lease: .seconds(max(30, Int(settings.timeout.seconds) * 3)),
-                               backoffBase: settings.retryBase, backoffCap: settings.retryCap)
+                               backoffBase: settings.retryBase, backoffCap: settings.retryCap, clock: clock)
         self.settings = settings
     }
 
@@ -126,6 +132,9 @@ public struct NotificationOutbox: Sendable {
         try await queue.enqueue(queue: Self.queueName, payload: text, maxAttempts: target.url == nil ? 1 : settings.attempts,
                                 id: eventID, db: db)
     }
+
+    /// The queue deliveries are leased from (for delivery workers and tests).
+    public var deliveries: TaskQueue { queue }
 
     /// Kept notifications, newest first.
     public func events(limit: Int = 50) async throws -> [NotificationRecord] {

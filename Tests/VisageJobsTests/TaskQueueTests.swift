@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import VisageCore
 import VisageJobs
 import VisageStore
 import VisageTestSupport
@@ -133,5 +134,53 @@ extension Array where Element: Sendable {
     func asyncAllSatisfy(_ predicate: (Element) async throws -> Bool) async rethrows -> Bool {
         for element in self where try await !predicate(element) { return false }
         return true
+    }
+}
+
+@Suite("Notification outbox")
+struct NotificationOutboxTests {
+    @Test("a failing webhook is tried 16 times over about nine hours, then kept as failed", arguments: TestEngine.available)
+    func retrySchedule(engine: TestEngine) async throws {
+        try await engine.withFreshStore { store, _ in
+            let clock = ManualClock()
+            let outbox = NotificationOutbox(store: store, settings: NotificationSettings(), clock: clock.read)
+            let target = NotificationTarget(url: "https://example.com/hook", name: "HTTP")
+            try await store.withTransaction { db in
+                try await outbox.enqueue(eventID: "E-1", type: "imm:FileMeta:Index", body: "{}", to: target, db: db)
+            }
+            let queue = outbox.deliveries
+            var attempts = 0
+            var waited: Duration = .zero
+            while let task = try await queue.lease(queue: NotificationOutbox.queueName, owner: "w") {
+                attempts += 1
+                try await queue.fail(id: task.id, owner: "w", error: "HTTP 500")
+                let next = try #require(try await queue.task(id: task.id))
+                guard next.status == .queued else { break }
+                let delay = Duration.milliseconds(Int64(next.runAfter.timeIntervalSince1970 * 1000) - clock.read())
+                #expect(try await queue.lease(queue: NotificationOutbox.queueName, owner: "w") == nil)  // not before its time
+                clock.advance(delay)
+                waited += delay
+            }
+            #expect(attempts == 16)
+            #expect(waited >= .seconds(8 * 3600) && waited <= .seconds(10 * 3600))
+            let record = try #require(try await outbox.events().first)
+            #expect(record.status == .failed && record.attempts == 16 && record.lastError == "HTTP 500")
+        }
+    }
+
+    @Test("notification parameters are read strictly")
+    func parsing() async throws {
+        try await TestEngine.sqlite.withFreshStore { store, _ in
+            let settings = NotificationSettings(topics: ["t1": "https://example.com/t1"])
+            let outbox = NotificationOutbox(store: store, settings: settings)
+            let mapped = try await outbox.target(parsing: #"{"MNS":{"TopicName":"t1"}}"#)
+            let unmapped = try await outbox.target(parsing: #"{"RocketMQ":{"TopicName":"other"}}"#)
+            #expect(mapped.url == "https://example.com/t1" && unmapped.url == nil && unmapped.name == "RocketMQ topic other")
+            for bad in [#"{"SMS":{}}"#, #"{"HTTP":{"Endpoint":"ftp://x"}}"#, #"{"HTTP":{"Endpoint":"http://127.0.0.1/h"}}"#,
+                        #"{"HTTP":{"Endpoint":"http://[::1]/h"}}"#, #"{"HTTP":{"Endpoint":"http://169.254.169.254/latest"}}"#,
+                        #"{"MNS":{}}"#, "[]", "{"] {
+                await #expect(throws: VisageError.self, "\(bad)") { try await outbox.target(parsing: bad) }
+            }
+        }
     }
 }
