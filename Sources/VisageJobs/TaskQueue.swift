@@ -94,35 +94,32 @@ public struct TaskQueue: Sendable {
     public func lease(queue: String, owner: String) async throws -> QueuedTask? {
         let now = self.now()
         let lock: SQLQueryString = store.kind == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
-        let leaseEnd = now + leaseMillis
-        return try await store.withTransaction { db in
-            while true {
-                guard let row = try await db.raw("""
-                    SELECT id, attempts, max_attempts FROM tasks
-                    WHERE queue = \(bind: queue) AND (
+        // One statement takes the task (on PostgreSQL skipping rows another worker is taking),
+        // so a lease costs one round trip.
+        let leased = try await store.withConnection { db in
+            try await db.raw("""
+                UPDATE tasks SET status = \(bind: TaskStatus.running.rawValue), attempts = attempts + 1,
+                    lease_owner = \(bind: owner), lease_expires = \(bind: now + leaseMillis), updated_at = \(bind: now)
+                WHERE id = (
+                    SELECT id FROM tasks
+                    WHERE queue = \(bind: queue) AND attempts < max_attempts AND (
                         (status = \(bind: TaskStatus.queued.rawValue) AND run_after <= \(bind: now)) OR
                         (status = \(bind: TaskStatus.running.rawValue) AND lease_expires < \(bind: now)))
-                    ORDER BY run_after, created_at LIMIT 1 \(lock)
-                    """).first()
-                else { return nil }
-                let id = try row.decode(column: "id", as: String.self)
-                let attempts = try row.decode(column: "attempts", as: Int.self)
-                if attempts >= (try row.decode(column: "max_attempts", as: Int.self)) {
-                    try await db.raw("""
-                        UPDATE tasks SET status = \(bind: TaskStatus.failed.rawValue), lease_owner = NULL, lease_expires = NULL,
-                            last_error = COALESCE(last_error, 'the worker stopped responding'), updated_at = \(bind: now)
-                        WHERE id = \(bind: id)
-                        """).run()
-                    continue
-                }
-                try await db.raw("""
-                    UPDATE tasks SET status = \(bind: TaskStatus.running.rawValue), attempts = attempts + 1,
-                        lease_owner = \(bind: owner), lease_expires = \(bind: leaseEnd), updated_at = \(bind: now)
-                    WHERE id = \(bind: id)
-                    """).run()
-                return try await Self.fetch(id: id, db: db)
-            }
+                    ORDER BY run_after, created_at LIMIT 1 \(lock))
+                RETURNING \(Self.columns)
+                """).first().map(Self.task)
         }
+        if let leased { return leased }
+        // Nothing ready: a task whose worker died on its last attempt has failed for good.
+        try await store.withConnection { db in
+            try await db.raw("""
+                UPDATE tasks SET status = \(bind: TaskStatus.failed.rawValue), lease_owner = NULL, lease_expires = NULL,
+                    last_error = COALESCE(last_error, 'the worker stopped responding'), updated_at = \(bind: now)
+                WHERE queue = \(bind: queue) AND status = \(bind: TaskStatus.running.rawValue) AND lease_expires < \(bind: now)
+                  AND attempts >= max_attempts
+                """).run()
+        }
+        return nil
     }
 
     /// Renews the lease and records progress in [0, 1]. Returns false if `owner` no longer holds it.
@@ -176,24 +173,23 @@ public struct TaskQueue: Sendable {
     }
 
     private func updateHeld(id: String, owner: String, _ update: SQLQueryString) async throws -> Bool {
-        try await store.withTransaction { db in
-            let held = try await db.raw("""
-                SELECT id FROM tasks WHERE id = \(bind: id) AND lease_owner = \(bind: owner)
-                    AND status = \(bind: TaskStatus.running.rawValue)
-                """).first()
-            guard held != nil else { return false }
-            try await db.raw(update + " WHERE id = \(bind: id)").run()
-            return true
+        try await store.withConnection { db in
+            try await db.raw(update + """
+                 WHERE id = \(bind: id) AND lease_owner = \(bind: owner) AND status = \(bind: TaskStatus.running.rawValue)
+                RETURNING id
+                """).first() != nil
         }
     }
 
+    static let columns: SQLQueryString = """
+        id, queue, payload, status, attempts, max_attempts, progress, last_error, result, lease_owner, run_after, created_at, updated_at
+        """
+
     private static func fetch(id: String, db: any SQLDatabase) async throws -> QueuedTask? {
-        guard let row = try await db.raw("""
-            SELECT id, queue, payload, status, attempts, max_attempts, progress, last_error, result, lease_owner,
-                   run_after, created_at, updated_at
-            FROM tasks WHERE id = \(bind: id)
-            """).first()
-        else { return nil }
+        try await db.raw("SELECT \(columns) FROM tasks WHERE id = \(bind: id)").first().map(task)
+    }
+
+    static func task(_ row: any SQLRow) throws -> QueuedTask {
         return QueuedTask(
             id: try row.decode(column: "id", as: String.self),
             queue: try row.decode(column: "queue", as: String.self),

@@ -200,22 +200,29 @@ public struct DatasetBindings: Sendable {
                 return changes.count
             }
         }
-        // Changes every binding has passed (all of them when there are none) are not needed again.
-        try await store.withConnection { db in
-            let floor = try await db.raw("SELECT MIN(change_cursor) AS c FROM media_bindings").first()?.decode(column: "c", as: Int64?.self)
-            if let floor {
-                try await db.raw("DELETE FROM object_changes WHERE seq <= \(bind: floor)").run()
-            } else {
-                try await db.raw("DELETE FROM object_changes WHERE seq <= (SELECT MAX(seq) FROM object_changes)").run()
-            }
-        }
         return acted
     }
 
-    /// Follows changes until cancelled.
+    /// Forgets the changes every binding has passed (all of them when there are none).
+    public func prune() async throws {
+        // One statement, so a binding made meanwhile cannot lose the changes after its cursor.
+        try await store.withConnection { db in
+            try await db.raw("""
+                DELETE FROM object_changes WHERE seq <= COALESCE(
+                    (SELECT MIN(change_cursor) FROM media_bindings), (SELECT MAX(seq) FROM object_changes))
+                """).run()
+        }
+    }
+
+    /// Follows changes until cancelled, pruning the change log about once a minute.
     public func run(every interval: Duration = .milliseconds(500), logger: Logger) async {
+        var lastPrune = ContinuousClock.now
         while !Task.isCancelled {
             do {
+                if ContinuousClock.now - lastPrune > .seconds(60) {
+                    try await prune()
+                    lastPrune = .now
+                }
                 if try await follow() == 0 { try await Task.sleep(for: interval) }
             } catch is CancellationError {
                 return
