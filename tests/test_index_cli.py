@@ -57,3 +57,17 @@ def test_index_folder_resumes_after_interruption(tmp_path):
         server.stop()
     third = run_cli("index", str(folder), "--project", "family", "--dataset", "album", data=data)
     assert f"indexed 0, already indexed {len(photos)}, failed 0" in third.stdout.decode()
+
+
+def test_index_draws_a_progress_bar_with_eta_on_a_terminal(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in sorted(FACES.glob("img*.jpg"))[:3]:
+        shutil.copy(photo, folder / photo.name)
+    command = f"{BINARY} index {folder} --project p --dataset d --data {tmp_path / 'data'}"
+    # `script` runs the command on a pseudo-terminal, where the bar is drawn.
+    result = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, env=clean_env(), timeout=120)
+    screen = result.stdout.decode(errors="replace")
+    assert result.returncode == 0, screen
+    assert re.search(r"\[#+-*\] \d+%  \d+/3 files  [\d.]+ files/s  ETA \d+m\d\ds", screen), screen
+    assert "3/3 files" in screen and "indexed 3, already indexed 0, failed 0 of 3 files" in screen
