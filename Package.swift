@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VisageMediaTests",
-            dependencies: ["VisageCore", "VisageStore", "VisageMedia", "VisageTestSupport"],
+            dependencies: ["VisageCore", "VisageStore", "VisageMedia", "VisageTestSupport", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: strict
         ),
         .testTarget(

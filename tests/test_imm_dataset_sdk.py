@@ -111,6 +111,7 @@ def test_datasets_crud_and_errors(env):
          "InvalidArgument"),
         (lambda: imm.create_dataset(imm_models.CreateDatasetRequest(project_name="test-project", dataset_name="x",
                                                                     dataset_max_bind_count=11)), "InvalidArgument"),
+        (lambda: imm.delete_project(imm_models.DeleteProjectRequest(project_name="test-project")), "InvalidArgument"),
     ]
     for call, code in failures:
         with pytest.raises(TeaException) as raised:

@@ -52,6 +52,12 @@ public struct FileIndex: Sendable {
     public func write(_ file: IndexedFile, dataset: DatasetKey, now: Int64, db: any SQLDatabase) async throws {
         let id = Self.objectID(dataset, uri: file.uri)
         let key = dataset.description
+        // A dataset deleted while its files were being analysed gets none of them.
+        guard try await db.raw("""
+            SELECT 1 FROM media_datasets WHERE account_id = \(bind: dataset.accountID) AND project = \(bind: dataset.project)
+              AND name = \(bind: dataset.dataset)
+            """).first() != nil
+        else { throw VisageError.notFound(kind: "Dataset", name: dataset.dataset) }
         var document = file.document
         var created = now
         if let row = try await db.raw("SELECT document, created_at FROM media_files WHERE id = \(bind: id)").first() {

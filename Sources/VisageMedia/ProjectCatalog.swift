@@ -76,9 +76,18 @@ public struct ProjectCatalog: Sendable {
         }.map(Self.project)
     }
 
+    /// Deletes an empty project; one that still has datasets is refused, so no dataset is left
+    /// without its project (or found again by a new project of the same name).
     public func delete(account: String, name: String) async throws {
         _ = try await project(account: account, name: name)
-        try await store.withConnection { db in
+        try await store.withTransaction { db in
+            let count = try await db.raw("""
+                SELECT COUNT(*) AS n FROM media_datasets WHERE account_id = \(bind: account) AND project = \(bind: name)
+                """).first()?.decode(column: "n", as: Int.self) ?? 0
+            guard count == 0 else {
+                throw VisageError.inUse(kind: "Project.Dataset", name: name,
+                                        message: "The project \(name) still has \(count) datasets; delete them first.")
+            }
             try await db.raw("DELETE FROM media_projects WHERE account_id = \(bind: account) AND name = \(bind: name)").run()
         }
     }

@@ -98,6 +98,12 @@ struct BenchQuery: AsyncParsableCommand {
         try await store.withStore { store in
             let index = FileIndex(store: store)
             let dataset = DatasetKey(accountID: "1", project: "bench", dataset: "photos")
+            try await store.withConnection { db in
+                try await db.raw("INSERT INTO accounts (id, name, created_at) VALUES ('1', 'bench', 0)").run()
+            }
+            _ = try await ProjectCatalog(store: store).create(account: "1", name: "bench", description: nil, serviceRole: nil,
+                                                              templateID: nil)
+            _ = try await DatasetCatalog(store: store).create(account: "1", project: "bench", name: "photos", changes: DatasetChanges())
             let clock = ContinuousClock()
             let loadStart = clock.now
             var generator = SystemRandomNumberGenerator()

@@ -3,6 +3,7 @@ import Testing
 import VisageCore
 import VisageMedia
 import VisageStore
+import SQLKit
 import VisageTestSupport
 
 @Suite("File metadata index and SimpleQuery")
@@ -11,6 +12,7 @@ struct MetaQueryTests {
 
     /// Five files with sizes, names, labels and two faces each (quality, type).
     func seed(_ store: MetadataStore) async throws -> FileIndex {
+        try await MediaFixtures.dataset(dataset, in: store)
         let index = FileIndex(store: store)
         let files: [(String, Double, String?, [(Double, String)])] = [
             ("a.jpg", 100, "Summer", [(0.9, "face"), (0.1, "other")]),
@@ -134,5 +136,18 @@ struct MetaQueryTests {
                 Issue.record("unexpected \(error)")
             }
         }
+    }
+}
+
+/// Account, project and dataset rows for tests that write file metadata.
+enum MediaFixtures {
+    static func dataset(_ key: DatasetKey, in store: MetadataStore) async throws {
+        try await store.withConnection { db in
+            try await db.raw("INSERT INTO accounts (id, name, created_at) VALUES (\(bind: key.accountID), 'test', 0)").run()
+        }
+        _ = try await ProjectCatalog(store: store).create(account: key.accountID, name: key.project, description: nil,
+                                                          serviceRole: nil, templateID: nil)
+        _ = try await DatasetCatalog(store: store).create(account: key.accountID, project: key.project, name: key.dataset,
+                                                          changes: DatasetChanges())
     }
 }

@@ -150,6 +150,8 @@ struct IMMOperations: Sendable {
             return WireError(status: .badRequest, code: "InvalidArgument", message: "\(field) \(message)")
         case let .forbidden(message):
             return WireError(status: .forbidden, code: "NoPermission", message: message)
+        case let .inUse(_, _, message):
+            return WireError(status: .badRequest, code: "InvalidArgument", message: message)
         case let .tooLarge(field, limit):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "The \(field) is larger than \(limit) bytes.")
         default:
