@@ -96,7 +96,7 @@ public struct TaskQueue: Sendable {
         let lock: SQLQueryString = store.kind == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
         // One statement takes the task (on PostgreSQL skipping rows another worker is taking),
         // so a lease costs one round trip.
-        let leased = try await store.withConnection { db in
+        return try await store.withConnection { db in
             try await db.raw("""
                 UPDATE tasks SET status = \(bind: TaskStatus.running.rawValue), attempts = attempts + 1,
                     lease_owner = \(bind: owner), lease_expires = \(bind: now + leaseMillis), updated_at = \(bind: now)
@@ -109,8 +109,12 @@ public struct TaskQueue: Sendable {
                 RETURNING \(Self.columns)
                 """).first().map(Self.task)
         }
-        if let leased { return leased }
-        // Nothing ready: a task whose worker died on its last attempt has failed for good.
+    }
+
+    /// Fails for good the tasks whose worker died during their last attempt (their lease ran
+    /// out and no attempt is left). Worker pools call it now and then, not on every poll.
+    public func failAbandoned(queue: String) async throws {
+        let now = self.now()
         try await store.withConnection { db in
             try await db.raw("""
                 UPDATE tasks SET status = \(bind: TaskStatus.failed.rawValue), lease_owner = NULL, lease_expires = NULL,
@@ -119,7 +123,6 @@ public struct TaskQueue: Sendable {
                   AND attempts >= max_attempts
                 """).run()
         }
-        return nil
     }
 
     /// Renews the lease and records progress in [0, 1]. Returns false if `owner` no longer holds it.

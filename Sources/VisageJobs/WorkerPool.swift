@@ -50,8 +50,14 @@ public struct WorkerPool: Service {
     }
 
     private func workLoop(owner: String) async {
+        var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             do {
+                // Once per lease period is enough to notice tasks abandoned on their last attempt.
+                if ContinuousClock.now - lastSweep > .milliseconds(queue.leaseMillis) {
+                    try await queue.failAbandoned(queue: queueName)
+                    lastSweep = .now
+                }
                 guard let task = try await queue.lease(queue: queueName, owner: owner) else {
                     try await Task.sleep(for: pollInterval)
                     continue

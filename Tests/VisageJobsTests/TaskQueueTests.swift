@@ -74,6 +74,21 @@ struct TaskQueueTests {
         }
     }
 
+    @Test("a task abandoned on its last attempt fails for good", arguments: TestEngine.available)
+    func abandoned(engine: TestEngine) async throws {
+        try await engine.withFreshStore { store, _ in
+            let clock = ManualClock()
+            let queue = TaskQueue(store: store, lease: .seconds(60), clock: clock.read)
+            let id = try await queue.enqueue(queue: "q", payload: "p", maxAttempts: 1)
+            _ = try #require(try await queue.lease(queue: "q", owner: "dead"))
+            clock.advance(.seconds(61))
+            #expect(try await queue.lease(queue: "q", owner: "alive") == nil)
+            try await queue.failAbandoned(queue: "q")
+            let failed = try #require(try await queue.task(id: id))
+            #expect(failed.status == .failed && failed.lastError == "the worker stopped responding" && failed.leaseOwner == nil)
+        }
+    }
+
     @Test("release hands a task back without counting the attempt", arguments: TestEngine.available)
     func release(engine: TestEngine) async throws {
         try await engine.withFreshStore { store, _ in
