@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .target(
@@ -44,6 +45,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
         ),
         .target(
+            name: "CFaiss",
+            cxxSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
+        ),
+        .target(
             name: "VisageVision",
             dependencies: ["VisageCore", "CVips", "COpenVINO", "CDlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
@@ -51,7 +57,7 @@ let package = Package(
         .target(
             name: "VisageStore",
             dependencies: [
-                "VisageCore",
+                "VisageCore", "CFaiss",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -85,7 +91,7 @@ let package = Package(
             name: "VisageMedia",
             dependencies: ["VisageCore", "VisageStore", "VisageVision", "VisageAccess", "VisageJobs",
                            .product(name: "SQLKit", package: "sql-kit"), .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"), .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: strict
         ),
         .target(

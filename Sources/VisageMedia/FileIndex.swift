@@ -26,6 +26,8 @@ public struct IndexedFace: Sendable {
     public let embedding: [Float]
     /// Whether the face passes the bar for founding a person (`Figure.isHighQuality`).
     public let highQuality: Bool
+    /// FaceQuality, which picks a person's cover face.
+    public let quality: Double
 }
 
 /// The file metadata of datasets: one JSON document per URI, plus a row per queryable value
@@ -77,12 +79,13 @@ public struct FileIndex: Sendable {
             VALUES (\(bind: id), \(bind: key), \(bind: file.uri), \(bind: file.size), \(bind: JSONValue.object(document).text),
                     \(bind: created), \(bind: now))
             """).run()
-        try await insertFields(of: document, id: id, key: key, db: db)
+        try await Self.insertFields(of: document, id: id, key: key, db: db)
         for face in file.faces {
             let bytes = face.embedding.withUnsafeBufferPointer { Data(buffer: $0) }
             try await db.raw("""
-                INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok)
-                VALUES (\(bind: face.figureID), \(bind: key), \(bind: id), \(bind: bytes), \(bind: face.highQuality ? 1 : 0))
+                INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok, quality)
+                VALUES (\(bind: face.figureID), \(bind: key), \(bind: id), \(bind: bytes), \(bind: face.highQuality ? 1 : 0),
+                        \(bind: face.quality))
                 """).run()
         }
     }
@@ -119,13 +122,16 @@ public struct FileIndex: Sendable {
             if let customID { document["CustomId"] = .string(customID) }
             let now = WallClock.nowMillis()
             document["UpdateTime"] = .string(MediaTime.text(millis: now))
-            try await db.raw("""
-                UPDATE media_files SET document = \(bind: JSONValue.object(document).text), updated_at = \(bind: now)
-                WHERE id = \(bind: id)
-                """).run()
-            try await db.raw("DELETE FROM media_file_fields WHERE file_id = \(bind: id)").run()
-            try await insertFields(of: document, id: id, key: key, db: db)
+            try await db.raw("UPDATE media_files SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+            try await Self.replaceDocument(id: id, key: key, document: document, db: db)
         }
+    }
+
+    /// Replaces a stored document and its query fields, in the caller's transaction.
+    static func replaceDocument(id: String, key: String, document: [String: JSONValue], db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE media_files SET document = \(bind: JSONValue.object(document).text) WHERE id = \(bind: id)").run()
+        try await db.raw("DELETE FROM media_file_fields WHERE file_id = \(bind: id)").run()
+        try await insertFields(of: document, id: id, key: key, db: db)
     }
 
     /// Removes a file with its fields and faces; false when it was not indexed.
@@ -145,7 +151,7 @@ public struct FileIndex: Sendable {
         try await db.raw("DELETE FROM media_files WHERE id = \(bind: id)").run()
     }
 
-    private func insertFields(of document: [String: JSONValue], id: String, key: String, db: any SQLDatabase) async throws {
+    private static func insertFields(of document: [String: JSONValue], id: String, key: String, db: any SQLDatabase) async throws {
         let rows = Self.fields(of: document)
         // Batched multi-row inserts: one statement per 100 values instead of one per value.
         for start in stride(from: 0, to: rows.count, by: 100) {
@@ -194,6 +200,15 @@ public struct FileIndex: Sendable {
 public enum MediaTime {
     public static func text(millis: Int64) -> String {
         text(WallClock.date(millis: millis))
+    }
+
+    /// An RFC 3339 time with or without fractional seconds, or nil.
+    public static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 
     public static func text(_ date: Date) -> String {

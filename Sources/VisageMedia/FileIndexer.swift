@@ -24,7 +24,9 @@ public struct InputFile: Sendable, Equatable {
     }
 
     /// Reads an InputFile object, refusing unknown fields and values of the wrong type.
-    public init(_ value: JSONValue, field: String) throws {
+    /// `Figures` (faces moved between people) is accepted only where `allowFigures` says so
+    /// (UpdateFileMeta).
+    public init(_ value: JSONValue, field: String, allowFigures: Bool = false) throws {
         guard let object = value.objectValue else { throw VisageError.invalidArgument(field: field, message: "must be a JSON object") }
         guard let uri = object["URI"]?.stringValue, !uri.isEmpty else {
             throw VisageError.invalidArgument(field: "\(field).URI", message: "is required")
@@ -33,7 +35,11 @@ public struct InputFile: Sendable, Equatable {
         for (name, member) in object where name != "URI" {
             // The SDKs send their list fields empty when unset.
             if Self.listFields.contains(name), member.arrayValue?.isEmpty == true { continue }
-            if Self.textFields.contains(name) {
+            if allowFigures && name == "Figures" {
+                guard member.arrayValue?.allSatisfy({ $0.objectValue != nil }) == true else {
+                    throw VisageError.invalidArgument(field: "\(field).Figures", message: "must be a list of objects")
+                }
+            } else if Self.textFields.contains(name) {
                 guard member.stringValue != nil else {
                     throw VisageError.invalidArgument(field: "\(field).\(name)", message: "must be a string")
                 }
@@ -111,7 +117,8 @@ public struct FileIndexer: Sendable {
         for face in analysis.faces {
             let id = UUID().uuidString.lowercased()
             figures.append(Figure.document(id: id, attributes: face.attributes))
-            indexedFaces.append(IndexedFace(figureID: id, embedding: face.embedding, highQuality: Figure.isHighQuality(face.attributes)))
+            indexedFaces.append(IndexedFace(figureID: id, embedding: face.embedding, highQuality: Figure.isHighQuality(face.attributes),
+                                             quality: face.attributes.faceQuality))
         }
         let header = analysis.header
         var document: [String: JSONValue] = [

@@ -74,6 +74,8 @@ public struct DataLayout: Sendable {
     public var objectsDirectory: URL { root.appendingPathComponent("objects", isDirectory: true) }
     public var secretKeyFile: URL { root.appendingPathComponent("secret.key") }
     public var rootCredentialsFile: URL { root.appendingPathComponent("root-credentials.json") }
+    /// Nearest-neighbour indexes of face embeddings, one per dataset (rebuilt when missing).
+    public var vectorsDirectory: URL { root.appendingPathComponent("vectors", isDirectory: true) }
 
     /// Creates the directory, private to its owner: it holds the database and sealed secrets.
     public func create() throws {

@@ -23,6 +23,7 @@ public struct ServerComponents: Sendable {
     public let outbox: NotificationOutbox
     public let indexing: MediaIndexing
     public let bindings: DatasetBindings
+    public let clustering: FigureClustering
     /// Signs outgoing notifications (derived from the data directory's key).
     public let notificationKey: SymmetricKey
 
@@ -41,6 +42,8 @@ public struct ServerComponents: Sendable {
         self.indexing = MediaIndexing(store: store, indexer: indexer, queue: TaskQueue(store: store, lease: configuration.taskLease),
                                       outbox: outbox, region: configuration.region)
         self.bindings = DatasetBindings(store: store, objects: objects, indexing: indexing)
+        self.clustering = FigureClustering(store: store, queue: TaskQueue(store: store, lease: configuration.taskLease), outbox: outbox,
+                                           region: configuration.region, vectorsDirectory: configuration.layout.vectorsDirectory)
         self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
     }
 }
@@ -57,7 +60,8 @@ public enum VisageServer {
         IMMOperations(store: components.store,
                       readAccess: ServiceRoleAccess(identities: components.access.identities, objects: components.objects),
                       faces: ImageFaces(objects: components.objects, engine: components.faces), indexing: components.indexing,
-                      bindings: components.bindings, region: components.configuration.region).register(in: &rpc)
+                      bindings: components.bindings, clustering: components.clustering,
+                      region: components.configuration.region).register(in: &rpc)
         let oss = OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
             access: components.access)
@@ -106,6 +110,7 @@ public enum VisageServer {
             let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey, client: client)
             let workers: [any Service] = [
                 components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),
+                components.clustering.workers(logger: logger),
                 delivery.workers(logger: logger),
                 BindingFollower(bindings: components.bindings, logger: logger),
             ]

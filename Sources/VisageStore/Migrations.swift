@@ -283,6 +283,28 @@ let schemaMigrations: [Migration] = [
         )
         """,
     ]),
+    Migration(version: 7, name: "figure clusters (people)", statements: [
+        "ALTER TABLE media_faces ADD COLUMN quality DOUBLE PRECISION",
+        "ALTER TABLE media_faces ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE media_clusters (
+            dataset_key TEXT NOT NULL,
+            cluster_id TEXT NOT NULL,
+            number BIGINT NOT NULL,
+            name TEXT NOT NULL,
+            custom_labels TEXT NOT NULL,
+            cover_figure_id TEXT,
+            cover_pinned INTEGER NOT NULL,
+            image_count BIGINT NOT NULL,
+            face_count BIGINT NOT NULL,
+            lock_version BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (dataset_key, cluster_id)
+        )
+        """,
+        "CREATE INDEX media_clusters_number ON media_clusters (dataset_key, number)",
+    ]),
 ]
 
 extension MetadataStore {

@@ -60,9 +60,22 @@ extension IMMOperations {
         guard let file = JSONValue(parsing: try call.required("File")) else {
             throw VisageError.invalidArgument(field: "File", message: "is not valid JSON")
         }
-        let input = try InputFile(file, field: "File")
+        let input = try InputFile(file, field: "File", allowFigures: true)
         let labels = input.given["CustomLabels"]?.objectValue?.compactMapValues(\.stringValue)
-        try await files.update(dataset: key, uri: input.uri, customLabels: labels, customID: input.given["CustomId"]?.stringValue)
+        // Figures[].FigureClusterId moves a face to another person, or out of every person
+        // with a reserved id.
+        let moves = try (input.given["Figures"]?.arrayValue ?? []).map { figure -> (String, String?) in
+            guard let fields = figure.objectValue, let figureID = fields["FigureId"]?.stringValue,
+                  let cluster = fields["FigureClusterId"]?.stringValue
+            else { throw VisageError.invalidArgument(field: "File.Figures", message: "entries need FigureId and FigureClusterId") }
+            return (figureID, cluster.hasPrefix("figure-cluster-id-") ? nil : cluster)
+        }
+        if input.given["CustomLabels"] != nil || input.given["CustomId"] != nil || moves.isEmpty {
+            try await files.update(dataset: key, uri: input.uri, customLabels: labels, customID: input.given["CustomId"]?.stringValue)
+        }
+        for (figureID, cluster) in moves {
+            try await figureClusters.move(dataset: key, figureID: figureID, to: cluster)
+        }
         return [:]
     }
 

@@ -17,13 +17,17 @@ struct IMMOperations: Sendable {
     let tasks: MediaTaskStore
     let readAccess: ServiceRoleAccess
     let bindings: DatasetBindings
+    let clustering: FigureClustering
+    let figureClusters: FigureClusterStore
     let faces: ImageFaces
     let region: String
     static let version = "2020-09-30"
 
     init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, indexing: MediaIndexing, bindings: DatasetBindings,
-         region: String) {
+         clustering: FigureClustering, region: String) {
         self.bindings = bindings
+        self.clustering = clustering
+        self.figureClusters = FigureClusterStore(store: store)
         self.projects = ProjectCatalog(store: store)
         self.datasets = DatasetCatalog(store: store)
         self.files = FileIndex(store: store)
@@ -60,6 +64,12 @@ struct IMMOperations: Sendable {
             ("ListBindings", { try await $0.listBindings($1) }),
             ("DeleteBinding", { try await $0.deleteBinding($1) }),
             ("ListTasks", { try await $0.listTasks($1) }),
+            ("CreateFigureClusteringTask", { try await $0.createFigureClusteringTask($1) }),
+            ("CreateFigureClustersMergingTask", { try await $0.createFigureClustersMergingTask($1) }),
+            ("QueryFigureClusters", { try await $0.queryFigureClusters($1) }),
+            ("GetFigureCluster", { try await $0.getFigureCluster($1) }),
+            ("BatchGetFigureCluster", { try await $0.batchGetFigureCluster($1) }),
+            ("UpdateFigureCluster", { try await $0.updateFigureCluster($1) }),
         ]
         router.register(version: Self.version, self, table, errors: Self.wireError)
     }
@@ -154,6 +164,9 @@ struct IMMOperations: Sendable {
             return WireError(status: .badRequest, code: "InvalidArgument", message: message)
         case let .tooLarge(field, limit):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "The \(field) is larger than \(limit) bytes.")
+        case let .preconditionFailed(message):
+            // A stale MetaLockVersion: the edit would overwrite someone else's.
+            return WireError(status: .conflict, code: "InvalidArgument", message: message)
         default:
             return WireError(error)
         }

@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+import VisageStore
+
+/// The face embeddings of one dataset in a nearest-neighbour index, saved beside the database
+/// (`vectors/<dataset hash>.faiss`) and brought up to date from the face rows on each use:
+/// faces added since are added; a missing or unreadable file, or one where deleted faces have
+/// piled up, is rebuilt.
+public struct FaceVectors {
+    public let index: any VectorIndex
+    /// Index ids of the live faces → their positions in the face list.
+    let positions: [Int64: Int]
+    let embeddings: [Float]
+    let dimension: Int
+    /// Whether the file has to be written back (anything was added or rebuilt).
+    public let changed: Bool
+
+    /// The index id of a face (the first 8 bytes of SHA-256 of its figure id, non-negative).
+    public static func vectorID(_ figureID: String) -> Int64 {
+        let digest = Array(SHA256.hash(data: Data(figureID.utf8)))
+        let value = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Int64(bitPattern: value & UInt64(Int64.max))
+    }
+
+    static func file(in directory: URL, dataset: DatasetKey) -> URL {
+        let name = SHA256.hash(data: Data(dataset.description.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return directory.appendingPathComponent("\(name).faiss")
+    }
+
+    /// Opens (or rebuilds) the index of `ids`/`embeddings` (row-major, `dimension` wide).
+    public static func open(file: URL, ids: [Int64], embeddings: [Float], dimension: Int,
+                     approximateFrom: Int = FaissVectorIndex.defaultApproximateFrom) throws -> FaceVectors {
+        let positions = Dictionary(ids.enumerated().map { ($1, $0) }) { first, _ in first }
+        var index: (any VectorIndex)?
+        if let saved = try? FaissVectorIndex(contentsOf: file), saved.dimension == dimension {
+            let stored = saved.ids()
+            let stale = stored.filter { positions[$0] == nil }.count
+            // A flat index that has outgrown exact search, or one mostly of deleted faces, is rebuilt.
+            let outgrown = !saved.isApproximate && ids.count >= approximateFrom
+            if stale * 5 <= max(ids.count, 1), !outgrown { index = saved }
+        }
+        var changed = false
+        let target: any VectorIndex
+        if let index {
+            target = index
+        } else {
+            target = try FaissVectorIndex(dimension: dimension, expected: ids.count, approximateFrom: approximateFrom)
+            changed = true
+        }
+        let present = Set(target.ids())
+        let missing = ids.indices.filter { !present.contains(ids[$0]) }
+        if !missing.isEmpty {
+            var vectors: [Float] = []
+            vectors.reserveCapacity(missing.count * dimension)
+            for position in missing { vectors += embeddings[position * dimension..<(position + 1) * dimension] }
+            try target.add(vectors, ids: missing.map { ids[$0] })
+            changed = true
+        }
+        return FaceVectors(index: target, positions: positions, embeddings: embeddings, dimension: dimension, changed: changed)
+    }
+
+    /// The nearest live faces of the faces at `of`, nearest first (deleted faces skipped).
+    public func neighbours(of faces: [Int], k: Int) throws -> [[FaceNeighbour]] {
+        var queries: [Float] = []
+        queries.reserveCapacity(faces.count * dimension)
+        for face in faces { queries += embeddings[face * dimension..<(face + 1) * dimension] }
+        // A few more than asked, to make up for the face itself and deleted faces.
+        let stale = max(0, index.count - positions.count)
+        let matches = try index.search(queries, k: k + 1 + min(stale, 16))
+        return matches.map { row in
+            Array(row.compactMap { match in positions[match.id].map { FaceNeighbour(face: $0, distance: match.distance) } }.prefix(k + 1))
+        }
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Logging
+import SQLKit
+import VisageCore
+import VisageJobs
+import VisageStore
+
+/// What a clustering run changed.
+public struct ClusteringOutcome: Sendable, Equatable {
+    public var newClusterIDs: [String] = []
+    public var updatedClusterIDs: [String] = []
+    /// Faces that joined a person.
+    public var updatedFigureCount = 0
+    /// Faces that still wait for a person.
+    public var waitingFigureCount = 0
+}
+
+/// Grouping a dataset's faces into people, incrementally: faces already in a person stay there;
+/// faces waiting for a person (new, or placed nowhere before) join an existing person or found
+/// new ones (`FaceClusterer`). Runs of one dataset are serialized by the single clustering
+/// worker; each run's result is written in one transaction.
+public struct FigureClustering: Sendable {
+    public static let queueName = "media.cluster"
+    public static let clusteringType = "FaceClustering"
+    public static let mergingType = "FigureClustersMerging"
+
+    let store: MetadataStore
+    let datasets: DatasetCatalog
+    let clusters: FigureClusterStore
+    let tasks: MediaTaskStore
+    let queue: TaskQueue
+    let outbox: NotificationOutbox
+    let region: String
+    /// Where the per-dataset vector indexes are saved.
+    let vectorsDirectory: URL
+    public let settings: ClusterSettings
+
+    public init(store: MetadataStore, queue: TaskQueue, outbox: NotificationOutbox, region: String, vectorsDirectory: URL,
+                settings: ClusterSettings = .fromEnvironment()) {
+        self.store = store
+        self.datasets = DatasetCatalog(store: store)
+        self.clusters = FigureClusterStore(store: store)
+        self.tasks = MediaTaskStore(store: store)
+        self.queue = queue
+        self.outbox = outbox
+        self.region = region
+        self.vectorsDirectory = vectorsDirectory
+        self.settings = settings
+    }
+
+    // MARK: The run
+
+    /// Clusters the waiting faces of a dataset and writes the result.
+    public func cluster(dataset: DatasetKey, progress: @Sendable (Double) async -> Void = { _ in }) async throws -> ClusteringOutcome {
+        let key = dataset.description
+        let rows = try await store.withConnection { db in
+            try await db.raw("""
+                SELECT figure_id, file_id, embedding, quality_ok, cluster_id, pinned FROM media_faces
+                WHERE dataset_key = \(bind: key) ORDER BY file_id, figure_id
+                """).all()
+        }
+        var figureIDs: [String] = [], fileIDs: [String] = [], faces: [ClusterFace] = [], embeddings: [Float] = []
+        var photoNumbers: [String: Int] = [:]
+        var dimension = 0
+        for row in rows {
+            let data = try row.decode(column: "embedding", as: Data.self)
+            let vector = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            if dimension == 0 { dimension = vector.count }
+            guard vector.count == dimension else { continue }
+            let fileID = try row.decode(column: "file_id", as: String.self)
+            let cluster = try row.decode(column: "cluster_id", as: String?.self)
+            let pinned = try row.decode(column: "pinned", as: Int.self) != 0
+            // A face a user put out of every person is left out; one waiting since an earlier run is reconsidered.
+            if pinned && (cluster == nil || cluster == ReservedCluster.independent) { continue }
+            let person = (cluster == nil || cluster == ReservedCluster.independent) ? nil : cluster
+            let photo = photoNumbers[fileID] ?? photoNumbers.count
+            photoNumbers[fileID] = photo
+            figureIDs.append(try row.decode(column: "figure_id", as: String.self))
+            fileIDs.append(fileID)
+            faces.append(ClusterFace(photo: photo, highQuality: try row.decode(column: "quality_ok", as: Int.self) != 0, person: person))
+            embeddings += vector
+        }
+        await progress(0.1)
+        var outcome = ClusteringOutcome()
+        let waiting = faces.indices.filter { faces[$0].person == nil }
+        guard !waiting.isEmpty else { return outcome }
+
+        try FileManager.default.createDirectory(at: vectorsDirectory, withIntermediateDirectories: true)
+        let file = FaceVectors.file(in: vectorsDirectory, dataset: dataset)
+        let vectors = try FaceVectors.open(file: file, ids: figureIDs.map(FaceVectors.vectorID), embeddings: embeddings,
+                                           dimension: dimension)
+        let k = settings.neighbours
+        var clusterer = FaceClusterer(settings: settings, faces: faces, embeddings: embeddings, dimension: dimension) { positions in
+            try vectors.neighbours(of: positions, k: k)
+        }
+        let placement = try clusterer.place()
+        if vectors.changed { try vectors.index.write(to: file) }
+        await progress(0.8)
+
+        let now = WallClock.nowMillis()
+        outcome = try await store.withTransaction { [clusters, figureIDs, fileIDs] db in
+            var outcome = ClusteringOutcome()
+            var number = try await clusters.nextNumber(dataset: dataset, db: db)
+            var newIDs: [Int: String] = [:]
+            for group in Set(placement.values.compactMap { if case let .new(n) = $0 { n } else { nil } }).sorted() {
+                newIDs[group] = try await clusters.create(dataset: dataset, number: number, db: db, now: now)
+                number += 1
+            }
+            var touchedFiles: Set<String> = []
+            var updated: Set<String> = []
+            for face in waiting {
+                let target: String
+                switch placement[face] {
+                case let .existing(id)?: target = id; updated.insert(id)
+                case let .new(group)?: target = newIDs[group]!
+                case nil: target = ReservedCluster.independent
+                }
+                if target != ReservedCluster.independent { outcome.updatedFigureCount += 1 } else { outcome.waitingFigureCount += 1 }
+                try await db.raw("""
+                    UPDATE media_faces SET cluster_id = \(bind: target) WHERE figure_id = \(bind: figureIDs[face])
+                      AND (cluster_id IS NULL OR cluster_id <> \(bind: target))
+                    """).run()
+                if target != ReservedCluster.independent { touchedFiles.insert(fileIDs[face]) }
+            }
+            outcome.newClusterIDs = newIDs.keys.sorted().map { newIDs[$0]! }
+            outcome.updatedClusterIDs = updated.sorted()
+            try await clusters.recount(dataset: dataset, clusters: outcome.newClusterIDs + outcome.updatedClusterIDs, db: db, now: now)
+            try await clusters.writeBack(fileIDs: touchedFiles.sorted(), db: db)
+            return outcome
+        }
+        await progress(1)
+        return outcome
+    }
+
+    // MARK: Tasks
+
+    /// A clustering or merging request with the request's own facts for the task record.
+    public struct Submission: Sendable {
+        public let account: String
+        public let project: String
+        public let dataset: String
+        public let type: String
+        public let notification: String?
+        public let userData: String
+        public let tags: String
+        public let requestID: String
+        /// The request's parameters as JSON (a merge reads its `To`/`From`/`Froms` back from here).
+        public let requestDefinition: String
+
+        public init(account: String, project: String, dataset: String, type: String, notification: String?, userData: String,
+                    tags: String, requestID: String, requestDefinition: String) {
+            self.account = account
+            self.project = project
+            self.dataset = dataset
+            self.type = type
+            self.notification = notification
+            self.userData = userData
+            self.tags = tags
+            self.requestID = requestID
+            self.requestDefinition = requestDefinition
+        }
+    }
+
+    /// Records a clustering or merging task and queues it.
+    public func submit(_ submission: Submission) async throws -> MediaTask {
+        _ = try await datasets.dataset(account: submission.account, project: submission.project, name: submission.dataset)
+        guard submission.userData.utf8.count <= 2048 else {
+            throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
+        }
+        let target = try await submission.notification.asyncMap { try await outbox.target(parsing: $0) }
+        let notification = try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
+        let eventID = Identifiers.eventID()
+        let prefix = submission.type == Self.clusteringType ? "CreateFigureClusteringTask" : "CreateFigureClustersMergingTask"
+        let task = MediaTask(
+            id: "\(prefix)-\(UUID().uuidString.lowercased())", accountID: submission.account, project: submission.project,
+            dataset: submission.dataset, type: submission.type, eventID: eventID, status: .running, code: "", message: "",
+            progress: 0, userData: submission.userData, tags: submission.tags, notification: notification,
+            requestDefinition: submission.requestDefinition, requestID: submission.requestID, started: Date(), ended: nil)
+        try await store.withTransaction { [tasks, queue] db in
+            try await tasks.insert(task, files: [], db: db)
+            try await queue.enqueue(queue: Self.queueName, payload: task.id, maxAttempts: 5, db: db)
+        }
+        return task
+    }
+
+    /// Runs one queued clustering or merging task and ends it with its notification.
+    public func run(_ job: QueuedTask, progress: TaskProgress) async throws -> String? {
+        guard let task = try await tasks.task(id: job.payload), task.status == .running else { return "already ended" }
+        let dataset = DatasetKey(accountID: task.accountID, project: task.project, dataset: task.dataset)
+        var content: [String: JSONValue] = [:]
+        var failure: VisageError?
+        do {
+            _ = try await datasets.dataset(account: task.accountID, project: task.project, name: task.dataset)
+            if task.type == Self.mergingType {
+                let (target, sources) = try Self.mergeRequest(task.requestDefinition)
+                let moved = try await clusters.merge(dataset: dataset, into: target, from: sources)
+                content["To"] = .string(target)
+                content["Froms"] = .array(sources.map(JSONValue.string))
+                content["UpdatedFigureCount"] = .number(Double(moved))
+            } else {
+                let outcome = try await cluster(dataset: dataset) { fraction in
+                    try? await progress.report(fraction)
+                    try? await tasks.setProgress(taskID: task.id, percent: Int(fraction * 99))
+                }
+                content["NewClusterCount"] = .number(Double(outcome.newClusterIDs.count))
+                content["UpdatedClusterCount"] = .number(Double(outcome.updatedClusterIDs.count))
+                content["UpdatedFigureCount"] = .number(Double(outcome.updatedFigureCount))
+                content["NewClusterIds"] = .array(outcome.newClusterIDs.map(JSONValue.string))
+                content["UpdatedClusterIds"] = .array(outcome.updatedClusterIDs.map(JSONValue.string))
+            }
+        } catch let error as VisageError {
+            failure = error
+        }
+        try await end(task, content: content, failure: failure)
+        return failure == nil ? "done" : "failed"
+    }
+
+    /// The `To` and `From`/`Froms` of a merging request.
+    static func mergeRequest(_ definition: String) throws -> (String, [String]) {
+        let request = JSONValue(parsing: definition)?.objectValue ?? [:]
+        guard let target = request["To"]?.stringValue else { throw VisageError.invalidArgument(field: "To", message: "is required") }
+        var sources: [String] = []
+        if let one = request["From"]?.stringValue { sources.append(one) }
+        if let many = request["Froms"]?.stringValue.flatMap(JSONValue.init(parsing:))?.arrayValue {
+            sources += many.compactMap(\.stringValue)
+        }
+        return (target, sources)
+    }
+
+    private func end(_ task: MediaTask, content extra: [String: JSONValue], failure: VisageError?) async throws {
+        let now = WallClock.nowMillis()
+        var content: [String: JSONValue] = [
+            "ProjectName": .string(task.project), "DatasetName": .string(task.dataset), "RequestId": .string(task.requestID),
+            "StartTime": .string(MediaTime.text(task.started)), "EndTime": .string(MediaTime.text(millis: now)),
+            "UserData": .string(task.userData), "TaskType": .string(task.type), "TaskId": .string(task.id),
+            "Status": .string(failure == nil ? "Succeeded" : "Failed"),
+            "Code": .string(failure.map(MediaIndexing.errorCode) ?? ""),
+            "Message": .string(failure.map(\.description) ?? "Success"), "EventSourceId": .string(""),
+        ]
+        content.merge(extra) { _, new in new }
+        let message = content
+        let target = task.notification.isEmpty ? nil : try? JSONDecoder().decode(NotificationTarget.self, from: Data(task.notification.utf8))
+        try await store.withTransaction { [tasks, outbox, region] db in
+            try await tasks.end(taskID: task.id, status: failure == nil ? .succeeded : .failed,
+                                code: failure.map(MediaIndexing.errorCode) ?? "", message: failure.map(\.description) ?? "",
+                                at: now, db: db)
+            if let target {
+                let type = task.type == Self.clusteringType ? "imm:Task:FigureClustering" : "imm:Task:FigureClustersMerging"
+                let envelope = MediaEvents.envelope(id: task.eventID, type: type, region: region, account: task.accountID,
+                                                    project: task.project, time: now, content: .object(message))
+                try await outbox.enqueue(eventID: task.eventID, type: type, body: envelope, to: target, db: db)
+            }
+        }
+    }
+
+    /// The single worker that runs clustering and merging tasks (one at a time, so two runs
+    /// of a dataset never interleave).
+    public func workers(logger: Logger) -> WorkerPool {
+        WorkerPool(queue: queue, queueName: Self.queueName, concurrency: 1, pollInterval: .milliseconds(200), logger: logger) { job, progress in
+            try await run(job, progress: progress)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import VisageMedia
+
+/// `visage bench cluster`: the clustering engine (FAISS neighbour search and the clusterer) on
+/// synthetic embeddings drawn around centres, from scratch and then incrementally.
+struct BenchCluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Clustering time and peak memory on synthetic 128-d embeddings.")
+
+    @Option(help: "Faces to cluster from scratch.") var faces = 100_000
+    @Option(help: "Centres (people) the faces are drawn around.") var centres = 2_000
+    @Option(help: "Faces then added and clustered incrementally.") var add = 1_000
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+
+    func run() async throws {
+        let dimension = 128
+        var random = SplitMix(state: seed)
+        // Centre spread and face noise put faces of one centre about 0.42 apart and centres
+        // about 1.0 apart (Euclidean), like dlib's embeddings of one and of different people.
+        let centreSpread: Float = 1.0 / Float(2 * dimension).squareRoot()
+        let faceNoise: Float = 0.42 / Float(2 * dimension).squareRoot()
+        let centreVectors = (0..<centres * dimension).map { _ in random.normal() * centreSpread }
+        func draw(_ count: Int) -> (embeddings: [Float], labels: [Int]) {
+            var embeddings: [Float] = [], labels: [Int] = []
+            embeddings.reserveCapacity(count * dimension)
+            for _ in 0..<count {
+                let centre = Int(random.next() % UInt64(centres))
+                labels.append(centre)
+                for d in 0..<dimension { embeddings.append(centreVectors[centre * dimension + d] + random.normal() * faceNoise) }
+            }
+            return (embeddings, labels)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("visage-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bench.faiss")
+        let settings = ClusterSettings.fromEnvironment()
+
+        let first = draw(faces)
+        let scratch = try clusterOnce(embeddings: first.embeddings, persons: Array(repeating: nil, count: faces), file: file,
+                                      settings: settings)
+        let (precision, recall) = Self.pairwise(labels: first.labels, placement: scratch.persons)
+        print(String(format: "from scratch: %d faces, %d centres: %.2f s (index %.2f s, cluster %.2f s), %@ index, people %d, "
+                     + "placed %.1f%%, pairwise precision %.4f recall %.4f, peak memory %d MB",
+                     faces, centres, scratch.total, scratch.indexing, scratch.clustering, scratch.approximate ? "HNSW" : "exact",
+                     Set(scratch.persons.compactMap { $0 }).count,
+                     100 * Double(scratch.persons.compactMap { $0 }.count) / Double(faces), precision, recall, Self.peakMegabytes()))
+        guard add > 0 else { return }
+        let more = draw(add)
+        let incremental = try clusterOnce(embeddings: first.embeddings + more.embeddings,
+                                          persons: scratch.persons + Array(repeating: nil, count: add), file: file, settings: settings)
+        let joined = incremental.persons.suffix(add).filter { $0 != nil }.count
+        print(String(format: "incremental: %d faces added to %d: %.2f s (index %.2f s, cluster %.2f s), %d joined a person, "
+                     + "peak memory %d MB",
+                     add, faces, incremental.total, incremental.indexing, incremental.clustering, joined, Self.peakMegabytes()))
+    }
+
+    struct Run {
+        var persons: [String?]
+        var total: Double
+        var indexing: Double
+        var clustering: Double
+        var approximate: Bool
+    }
+
+    /// One clustering run over all faces, with the saved index brought up to date first.
+    func clusterOnce(embeddings: [Float], persons: [String?], file: URL, settings: ClusterSettings) throws -> Run {
+        let dimension = 128
+        let start = ContinuousClock.now
+        let ids = (0..<persons.count).map { Int64($0) }
+        let vectors = try FaceVectors.open(file: file, ids: ids, embeddings: embeddings, dimension: dimension)
+        if vectors.changed { try vectors.index.write(to: file) }
+        let indexed = ContinuousClock.now
+        let faces = persons.enumerated().map { ClusterFace(photo: $0.offset, highQuality: true, person: $0.element) }
+        var clusterer = FaceClusterer(settings: settings, faces: faces, embeddings: embeddings, dimension: dimension) { positions in
+            try vectors.neighbours(of: positions, k: settings.neighbours)
+        }
+        let placement = try clusterer.place()
+        var result = persons
+        for (face, place) in placement {
+            switch place {
+            case let .existing(id): result[face] = id
+            case let .new(group): result[face] = "new-\(group)-\(persons.count)"
+            }
+        }
+        let end = ContinuousClock.now
+        return Run(persons: result, total: Measure.seconds(end - start), indexing: Measure.seconds(indexed - start),
+                   clustering: Measure.seconds(end - indexed), approximate: vectors.index.isApproximate)
+    }
+
+    /// Pairwise precision and recall of the placement against the centres (placed faces only
+    /// count as grouped; sampled by centre to stay linear).
+    static func pairwise(labels: [Int], placement: [String?]) -> (Double, Double) {
+        var byCluster: [String: [Int: Int]] = [:], byLabel: [Int: Int] = [:]
+        for (face, label) in labels.enumerated() {
+            byLabel[label, default: 0] += 1
+            if let cluster = placement[face] { byCluster[cluster, default: [:]][label, default: 0] += 1 }
+        }
+        func pairs(_ n: Int) -> Double { Double(n * (n - 1) / 2) }
+        var truePairs = 0.0, clusterPairs = 0.0
+        for counts in byCluster.values {
+            clusterPairs += pairs(counts.values.reduce(0, +))
+            truePairs += counts.values.map(pairs).reduce(0, +)
+        }
+        let labelPairs = byLabel.values.map(pairs).reduce(0, +)
+        return (clusterPairs > 0 ? truePairs / clusterPairs : 1, labelPairs > 0 ? truePairs / labelPairs : 0)
+    }
+
+    static func peakMegabytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss / 1024
+    }
+}
+
+/// A small seeded generator (SplitMix64), so benchmark runs draw the same embeddings.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A standard normal draw (Box–Muller).
+    mutating func normal() -> Float {
+        let u1 = Double(next() >> 11) / Double(1 << 53), u2 = Double(next() >> 11) / Double(1 << 53)
+        return Float((-2 * log(max(u1, 1e-300))).squareRoot() * cos(2 * .pi * u2))
+    }
+}

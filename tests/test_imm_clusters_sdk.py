@@ -1,0 +1,294 @@
+"""Seed 002 steps 3-5 with the official IMM SDK: clustering both labelled photo sets into people
+(accuracy checked against the manifests), the task's notification, QueryFigureClusters,
+SimpleQuery by cluster, incremental runs, edits and merges."""
+import collections
+import itertools
+import json
+import time
+
+import oss2
+import pytest
+from alibabacloud_imm20200930 import models as imm_models
+from alibabacloud_imm20200930.client import Client as ImmClient
+from Tea.exceptions import TeaException
+
+from alibaba import config, root_ram
+from conftest import ROOT, Server, clean_env
+from webhooks import Receiver, verify_signature
+
+SETS = {"western": ROOT.parent / "shared" / "testdata" / "faces",
+        "east-asia": ROOT.parent / "shared" / "testdata" / "faces-east-asia"}
+P = "people-project"
+
+
+def wait_task(imm, task_type, task_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = imm.get_task(imm_models.GetTaskRequest(project_name=P, task_type=task_type, task_id=task_id)).body
+        if task.status != "Running":
+            return task
+        time.sleep(0.3)
+    raise AssertionError("task did not end")
+
+
+def manifest(folder):
+    return json.loads((folder / "manifest.json").read_text())["files"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    receiver = Receiver()
+    data = tmp_path_factory.mktemp("imm-clusters") / "data"
+    server = Server(data, env=clean_env(
+        VISAGE_NOTIFY_ALLOW_NETWORKS="127.0.0.0/8", VISAGE_NOTIFY_TOPICS=f"people-topic={receiver.url}/mns"))
+    root, _ = root_ram(server)
+    bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "people")
+    bucket.create_bucket()
+    imm = ImmClient(config(server, root["AccessKeyId"], root["AccessKeySecret"]))
+    imm.create_project(imm_models.CreateProjectRequest(project_name=P))
+    for name, folder in SETS.items():
+        imm.create_dataset(imm_models.CreateDatasetRequest(project_name=P, dataset_name=name))
+        uris = []
+        for entry in manifest(folder):
+            bucket.put_object_from_file(f"{name}/{entry['name']}", str(folder / entry["name"]))
+            uris.append(f"oss://people/{name}/{entry['name']}")
+        for start in range(0, len(uris), 100):
+            files = [imm_models.InputFile(uri=uri) for uri in uris[start:start + 100]]
+            imm.batch_index_file_meta(imm_models.BatchIndexFileMetaRequest(project_name=P, dataset_name=name, files=files))
+    deadline = time.monotonic() + 600
+    while True:
+        tasks = imm.list_tasks(imm_models.ListTasksRequest(project_name=P, max_results=100)).body.tasks
+        if all(t.status != "Running" for t in tasks):
+            break
+        assert time.monotonic() < deadline, "indexing did not finish"
+        time.sleep(1)
+    key = bytes.fromhex(__import__("conftest").run_cli("events", "--signing-key", data=data).stdout.decode().strip())
+    yield dict(server=server, imm=imm, bucket=bucket, receiver=receiver, key=key, root=root)
+    server.stop()
+    receiver.http.shutdown()
+
+
+def cluster(imm, dataset, notify=True):
+    request = imm_models.CreateFigureClusteringTaskRequest(project_name=P, dataset_name=dataset)
+    if notify:
+        request.notification = imm_models.Notification(mns=imm_models.MNS(topic_name="people-topic"))
+    body = imm.create_figure_clustering_task(request).body
+    assert body.task_id.startswith("CreateFigureClusteringTask-") and body.event_id
+    task = wait_task(imm, "FaceClustering", body.task_id, timeout=300)
+    assert task.status == "Succeeded", task.message
+    return body
+
+
+def files_of(imm, dataset):
+    """Every indexed file's document, by URI."""
+    out, token = {}, ""
+    while True:
+        page = imm.simple_query(imm_models.SimpleQueryRequest(project_name=P, dataset_name=dataset, max_results=100,
+                                                              next_token=token)).body
+        for f in page.files:
+            out[f.uri] = f
+        token = page.next_token
+        if not token:
+            return out
+
+
+def labelled_faces(dataset, files):
+    """(identity, cluster id or None, photo) per face the manifest names: the largest face of a
+    one-person photo, and each face of a group photo whose faces are listed left to right."""
+    faces = []
+    for entry in manifest(SETS[dataset]):
+        doc = files.get(f"oss://people/{dataset}/{entry['name']}")
+        figures = (doc.figures or []) if doc else []
+        if not figures:
+            continue
+        def cluster_of(figure):
+            cid = figure.figure_cluster_id
+            return None if not cid or cid.startswith("figure-cluster-id-") else cid
+        if entry.get("identity"):
+            largest = max(figures, key=lambda f: f.boundary.width * f.boundary.height)
+            faces.append((entry["identity"], cluster_of(largest), entry["name"]))
+        elif entry.get("faces_left_to_right") and len(entry["faces_left_to_right"]) == len(figures):
+            ordered = sorted(figures, key=lambda f: f.boundary.left + f.boundary.width / 2)
+            for identity, figure in zip(entry["faces_left_to_right"], ordered):
+                if identity:
+                    faces.append((identity, cluster_of(figure), entry["name"]))
+    return faces
+
+
+def pairwise(faces):
+    tp = fp = positives = 0
+    for (id_a, c_a, _), (id_b, c_b, _) in itertools.combinations(faces, 2):
+        positives += id_a == id_b
+        if c_a is not None and c_a == c_b:
+            tp += id_a == id_b
+            fp += id_a != id_b
+    return (tp / (tp + fp) if tp + fp else 1.0), tp / positives
+
+
+@pytest.fixture(scope="module")
+def clustered(env):
+    outcome = {}
+    for dataset in SETS:
+        body = cluster(env["imm"], dataset)
+        outcome[dataset] = body
+    return outcome
+
+
+@pytest.mark.parametrize("dataset,min_recall", [("western", 0.90), ("east-asia", 0.60)])
+def test_accuracy_against_the_manifest(env, clustered, dataset, min_recall):
+    imm = env["imm"]
+    faces = labelled_faces(dataset, files_of(imm, dataset))
+    precision, recall = pairwise(faces)
+    people = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name=dataset, with_total_count=True)).body
+    photos = collections.defaultdict(set)
+    for identity, _, photo in faces:
+        photos[identity].add(photo)
+    identities = sum(1 for p in photos.values() if len(p) >= 3)
+    print(f"\n{dataset}: pairwise precision {precision:.3f} recall {recall:.3f}, "
+          f"{people.total_count} people for {identities} identities with 3+ photos")
+    assert precision >= 0.98 and recall >= min_recall
+    assert abs(people.total_count - identities) <= 0.2 * identities
+    # Two faces of one photo are never one person.
+    for doc in files_of(imm, dataset).values():
+        ids = [f.figure_cluster_id for f in doc.figures or [] if f.figure_cluster_id
+               and not f.figure_cluster_id.startswith("figure-cluster-id-")]
+        assert len(ids) == len(set(ids)), doc.uri
+
+
+def test_notification_query_and_seed_step5(env, clustered):
+    imm = env["imm"]
+    deliveries = env["receiver"].wait_for("/mns", count=2, timeout=120)
+    verify_signature(deliveries[0], env["key"])
+    contents = {json.loads(json.loads(d["body"])["content"])["DatasetName"]: json.loads(d["body"]) for d in deliveries}
+    message = contents["western"]
+    assert message["type"] == "imm:Task:FigureClustering" and message["source"] == "acs.imm"
+    content = json.loads(message["content"])
+    assert content["TaskType"] == "FaceClustering" and content["Status"] == "Succeeded"
+    assert content["TaskId"] == clustered["western"].task_id and content["UpdatedClusterCount"] == 0
+    assert content["NewClusterCount"] == len(content["NewClusterIds"]) > 0 and content["UpdatedFigureCount"] > 0
+
+    people = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="western", sort="ImageCount", order="desc")).body
+    assert people.next_token == "" and len(people.figure_clusters) == content["NewClusterCount"]
+    first = people.figure_clusters[0]
+    assert first.object_type == "figure-cluster" and first.object_id.startswith("Cluster-")
+    assert first.image_count >= people.figure_clusters[-1].image_count >= 3
+    assert first.face_count >= first.image_count and first.video_count == 0
+    assert first.cover.uri.startswith("oss://people/western/") and first.cover.figures[0].figure_id
+    assert first.cover.figures[0].face_quality > 0.8 and first.meta_lock_version >= 1
+    assert first.project_name == P and first.dataset_name == "western"
+    assert first.gender is None and first.average_age is None  # no attribute model: omitted, not guessed
+    # The seed's step 5: the photos of one person.
+    hits = imm.simple_query(imm_models.SimpleQueryRequest(
+        project_name=P, dataset_name="western",
+        query=imm_models.SimpleQuery(field="Figures.FigureClusterId", operation="eq", value=first.object_id))).body
+    assert hits.total_hits == first.image_count
+    assert all(any(f.figure_cluster_id == first.object_id for f in doc.figures) for doc in hits.files)
+    # Paging.
+    one = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="western", max_results=1, with_total_count=True)).body
+    assert len(one.figure_clusters) == 1 and one.next_token and one.total_count == len(people.figure_clusters)
+    two = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="western", max_results=1, next_token=one.next_token)).body
+    assert two.figure_clusters[0].object_id != one.figure_clusters[0].object_id
+
+
+def test_second_run_changes_nothing_and_new_photos_join(env, clustered):
+    imm, bucket = env["imm"], env["bucket"]
+    before = {c.object_id: c.image_count for c in imm.query_figure_clusters(
+        imm_models.QueryFigureClustersRequest(project_name=P, dataset_name="western")).body.figure_clusters}
+    body = cluster(imm, "western", notify=False)
+    task = imm.get_task(imm_models.GetTaskRequest(project_name=P, task_type="FaceClustering", task_id=body.task_id)).body
+    assert task.status == "Succeeded"
+    after = {c.object_id: c.image_count for c in imm.query_figure_clusters(
+        imm_models.QueryFigureClustersRequest(project_name=P, dataset_name="western")).body.figure_clusters}
+    assert after == before
+    # A new photo of a known person joins that person; ids stay.
+    files = files_of(imm, "western")
+    faces = labelled_faces("western", files)
+    identity, person, photo = next(f for f in faces if f[1])
+    bucket.put_object_from_file("western-new/copy.jpg", str(SETS["western"] / photo))
+    index = imm.index_file_meta(imm_models.IndexFileMetaRequest(project_name=P, dataset_name="western",
+                                                                file=imm_models.InputFile(uri="oss://people/western-new/copy.jpg")))
+    wait_task(imm, "IndexFileMeta", index.body.event_id)
+    cluster(imm, "western", notify=False)
+    copy = files_of(imm, "western")["oss://people/western-new/copy.jpg"]
+    largest = max(copy.figures, key=lambda f: f.boundary.width * f.boundary.height)
+    assert largest.figure_cluster_id == person
+    grown = {c.object_id: c.image_count for c in imm.query_figure_clusters(
+        imm_models.QueryFigureClustersRequest(project_name=P, dataset_name="western")).body.figure_clusters}
+    assert set(grown) == set(before) and grown[person] == before[person] + 1
+
+
+def test_update_lock_version_merge_and_move(env, clustered):
+    imm = env["imm"]
+    people = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="east-asia", sort="CreateTime")).body.figure_clusters
+    a, b = people[0], people[1]
+    imm.update_figure_cluster(imm_models.UpdateFigureClusterRequest(
+        project_name=P, dataset_name="east-asia",
+        figure_cluster=imm_models.FigureClusterForReq(object_id=a.object_id, name="佐藤", custom_labels={"role": "friend"},
+                                                      meta_lock_version=a.meta_lock_version)))
+    got = imm.get_figure_cluster(imm_models.GetFigureClusterRequest(project_name=P, dataset_name="east-asia",
+                                                                    object_id=a.object_id)).body.figure_cluster
+    assert got.name == "佐藤" and got.custom_labels == {"role": "friend"} and got.meta_lock_version == a.meta_lock_version + 1
+    # A second edit made on the stale copy is refused, and changes nothing.
+    with pytest.raises(TeaException) as stale:
+        imm.update_figure_cluster(imm_models.UpdateFigureClusterRequest(
+            project_name=P, dataset_name="east-asia",
+            figure_cluster=imm_models.FigureClusterForReq(object_id=a.object_id, name="other",
+                                                          meta_lock_version=a.meta_lock_version)))
+    assert stale.value.code == "InvalidArgument" and stale.value.status_code == 409 and "MetaLockVersion" in stale.value.message
+    labelled = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="east-asia", custom_labels="role=friend")).body.figure_clusters
+    assert [c.name for c in labelled] == ["佐藤"]
+    for bad in ['{"ObjectId":"Cluster-999"}', '{"Name":"x"}', f'{{"ObjectId":"{a.object_id}","Colour":"red"}}']:
+        with pytest.raises(TeaException) as refused:
+            imm.call_api(*raw_request("UpdateFigureCluster", DatasetName="east-asia", FigureCluster=bad))
+        assert refused.value.code in ("InvalidArgument", "ResourceNotFound")
+
+    # Merge b into a (asynchronous, as IMM has it).
+    merge = imm.create_figure_clusters_merging_task(imm_models.CreateFigureClustersMergingTaskRequest(
+        project_name=P, dataset_name="east-asia", to=a.object_id, from_=b.object_id)).body
+    task = wait_task(imm, "FigureClustersMerging", merge.task_id)
+    assert task.status == "Succeeded"
+    merged = imm.get_figure_cluster(imm_models.GetFigureClusterRequest(project_name=P, dataset_name="east-asia",
+                                                                       object_id=a.object_id)).body.figure_cluster
+    assert merged.face_count == a.face_count + b.face_count and merged.name == "佐藤"
+    with pytest.raises(TeaException) as gone:
+        imm.get_figure_cluster(imm_models.GetFigureClusterRequest(project_name=P, dataset_name="east-asia", object_id=b.object_id))
+    assert gone.value.code == "ResourceNotFound"
+    with pytest.raises(TeaException) as unknown:
+        imm.create_figure_clusters_merging_task(imm_models.CreateFigureClustersMergingTaskRequest(
+            project_name=P, dataset_name="east-asia", to=a.object_id, from_="Cluster-999"))
+    assert unknown.value.code == "ResourceNotFound"
+
+    # Move one face out of the person (UpdateFileMeta Figures); a later run leaves it out.
+    hits = imm.simple_query(imm_models.SimpleQueryRequest(
+        project_name=P, dataset_name="east-asia",
+        query=imm_models.SimpleQuery(field="Figures.FigureClusterId", operation="eq", value=a.object_id))).body.files
+    doc = hits[0]
+    figure = next(f for f in doc.figures if f.figure_cluster_id == a.object_id)
+    imm.update_file_meta(imm_models.UpdateFileMetaRequest(project_name=P, dataset_name="east-asia", file=imm_models.InputFile(
+        uri=doc.uri, figures=[imm_models.InputFileFigures(figure_id=figure.figure_id,
+                                                          figure_cluster_id="figure-cluster-id-independent")])))
+    cluster(imm, "east-asia", notify=False)
+    again = files_of(imm, "east-asia")[doc.uri]
+    moved = next(f for f in again.figures if f.figure_id == figure.figure_id)
+    assert moved.figure_cluster_id == "figure-cluster-id-independent"
+    after = imm.get_figure_cluster(imm_models.GetFigureClusterRequest(project_name=P, dataset_name="east-asia",
+                                                                      object_id=a.object_id)).body.figure_cluster
+    assert after.face_count == merged.face_count - 1
+
+
+def raw_request(action, **params):
+    """A raw RPC call through the SDK's generic call_api, for malformed parameters the typed
+    models would not send."""
+    from alibabacloud_tea_openapi import models as open_api_models
+    from alibabacloud_tea_openapi.utils import Utils as OpenApiUtils
+    from alibabacloud_tea_util import models as util_models
+    api = open_api_models.Params(action=action, version="2020-09-30", protocol="HTTPS", pathname="/", method="POST",
+                                 auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+    request = open_api_models.OpenApiRequest(query=OpenApiUtils.query(dict(ProjectName=P, **params)))
+    return api, request, util_models.RuntimeOptions()
