@@ -1,0 +1,35 @@
+"""`visage cluster` and `visage people`: people from an indexed folder, at a terminal."""
+import json
+import re
+import shutil
+
+from conftest import ROOT, run_cli
+
+FACES = ROOT.parent / "shared" / "testdata" / "faces"
+PEOPLE = {"angelina_jolie": 4, "katy_perry": 4}
+
+
+def test_cluster_then_people(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    entries = json.loads((FACES / "manifest.json").read_text())["files"]
+    for identity, count in PEOPLE.items():
+        for entry in [e for e in entries if e.get("identity") == identity][:count]:
+            shutil.copy(FACES / entry["name"], folder / entry["name"].replace("/", "_"))
+    data = tmp_path / "data"
+    before = run_cli("people", "--project", "family", "--dataset", "album", data=data, check=False)
+    assert before.returncode != 0 and b"Error: Project not found: family" in before.stderr
+    run_cli("index", str(folder), "--project", "family", "--dataset", "album", "--no-progress", data=data)
+    assert b"No people yet" in run_cli("people", "--project", "family", "--dataset", "album", data=data).stdout
+
+    out = run_cli("cluster", "--project", "family", "--dataset", "album", "--no-progress", data=data).stdout.decode()
+    assert re.search(r"^2 new people, 0 people grew, \d+ faces placed", out), out
+    listing = run_cli("people", "--project", "family", "--dataset", "album", data=data).stdout.decode().splitlines()
+    assert listing[0].split()[:3] == ["ID", "PHOTOS", "FACES"]
+    rows = [line.split() for line in listing[1:]]
+    assert sorted(row[0] for row in rows) == ["Cluster-1", "Cluster-2"]
+    assert all(3 <= int(row[1]) <= 4 and row[3] == "(unnamed)" and row[4].startswith("oss://visage-index/album/")
+               for row in rows), listing
+    # Nothing new: the second run changes nothing.
+    again = run_cli("cluster", "--project", "family", "--dataset", "album", "--no-progress", data=data).stdout.decode()
+    assert again.startswith("0 new people, 0 people grew, 0 faces placed"), again
