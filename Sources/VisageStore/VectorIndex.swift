@@ -30,17 +30,23 @@ public final class FaissVectorIndex: VectorIndex {
     private let handle: OpaquePointer
     public let dimension: Int
     /// HNSW's search depth (efSearch): higher is more exact and slower.
-    public var searchDepth = 96
+    public var searchDepth = 64
 
     /// Where exact search gives way to HNSW by default: a flat search of 20,000 vectors still
     /// answers a whole dataset's neighbour lists in seconds on two cores.
     public static let defaultApproximateFrom = 20_000
 
+    /// Links a node of the HNSW graph keeps (VISAGE_HNSW_LINKS): more is more exact and slower to build.
+    public static var defaultLinks: Int {
+        ProcessInfo.processInfo.environment["VISAGE_HNSW_LINKS"].flatMap(Int.init).map { max(4, $0) } ?? 16
+    }
+
     /// A new empty index sized for about `expected` vectors.
-    public init(dimension: Int, expected: Int, approximateFrom: Int = FaissVectorIndex.defaultApproximateFrom) throws {
+    public init(dimension: Int, expected: Int, approximateFrom: Int = FaissVectorIndex.defaultApproximateFrom,
+                links: Int = FaissVectorIndex.defaultLinks) throws {
         var out: OpaquePointer?
         var message = [CChar](repeating: 0, count: 256)
-        let links: Int32 = expected >= approximateFrom ? 32 : 0
+        let links = Int32(expected >= approximateFrom ? links : 0)
         guard visage_faiss_new(Int32(dimension), links, &out, &message, message.count) == 0, let out else {
             throw VisageError.internalFailure(message: "vector index: \(String(cString: message))")
         }

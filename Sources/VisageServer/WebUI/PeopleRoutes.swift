@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import VisageCore
+import VisageMedia
+import VisageStore
+
+/// `/visage/v1/people/...`: the web UI's People page. Lists the people of a dataset with their
+/// faces and photos, and applies the user's corrections (rename, merge, "not this person")
+/// through `FigureClusterStore`, the same path IMM's calls take. It shows every account's photos
+/// without a signature, so it answers callers on this machine only.
+struct PeopleRoutes {
+    let store: MetadataStore
+    let objects: any ObjectStore
+
+    func add(to router: Router<VisageContext>) {
+        let people = router.group("visage/v1/people").add(middleware: LoopbackOnly())
+        people.get("datasets") { _, _ -> Response in
+            let keys = try await DatasetCatalog(store: store).allDatasets()
+            return UploadTokenRoutes.json(["Datasets": keys.map {
+                ["AccountId": $0.accountID, "ProjectName": $0.project, "DatasetName": $0.dataset]
+            }])
+        }
+        people.get { request, _ -> Response in
+            let key = try await dataset(Self.query(request))
+            var listing = ClusterListing()
+            listing.sort = .imageCount
+            listing.descending = true
+            listing.limit = .max  // the page shows everyone at once
+            let clusters = FigureClusterStore(store: store)
+            let found = try await clusters.clusters(dataset: key, listing).clusters
+            let covers = try await clusters.covers(dataset: key, of: found)
+            return UploadTokenRoutes.json(["People": found.map { Self.person($0, cover: covers[$0.id]) }])
+        }
+        people.get("photo") { request, _ -> Response in
+            try await photo(request)
+        }
+        people.get(":id/faces") { request, context -> Response in
+            let key = try await dataset(Self.query(request))
+            let id = try context.parameters.require("id")
+            let clusters = FigureClusterStore(store: store)
+            _ = try await clusters.cluster(dataset: key, id: id)  // an unknown person is a 404, not an empty list
+            let faces = try await clusters.faces(dataset: key, cluster: id)
+            let documents = try await FileIndex(store: store).documents(dataset: key, uris: Array(Set(faces.map(\.uri))))
+            let byURI = Dictionary(documents.map { ($0["URI"]?.stringValue ?? "", $0) }) { first, _ in first }
+            return UploadTokenRoutes.json(["Faces": faces.compactMap { face -> [String: any Sendable]? in
+                guard let document = byURI[face.uri] else { return nil }
+                return Self.crop(document: document, figureID: face.figureID).merging(["FigureId": face.figureID]) { $1 }
+            }])
+        }
+        people.post(":id/name") { request, context -> Response in
+            let body = try await Self.body(request)
+            guard let name = body["Name"]?.stringValue, name.utf8.count <= 256 else {
+                throw Self.badRequest("Name must be a string of at most 256 bytes.")
+            }
+            let id = try context.parameters.require("id")
+            try await FigureClusterStore(store: store).update(dataset: try await dataset(body.compactMapValues(\.stringValue)), id: id,
+                                                              ClusterChanges(name: name))
+            return UploadTokenRoutes.json(["ObjectId": id, "Name": name])
+        }
+        people.post(":id/merge") { request, context -> Response in
+            let body = try await Self.body(request)
+            let id = try context.parameters.require("id")
+            guard let source = body["From"]?.stringValue, !source.isEmpty else {
+                throw Self.badRequest("From must name the person to merge.")
+            }
+            // The store skips a source equal to the target silently; the page should never ask for it.
+            guard source != id else { throw Self.badRequest("A person cannot be merged into itself.") }
+            let moved = try await FigureClusterStore(store: store).merge(
+                dataset: try await dataset(body.compactMapValues(\.stringValue)), into: id, from: [source])
+            return UploadTokenRoutes.json(["ObjectId": id, "MovedFaces": moved])
+        }
+        people.post("faces/:figureId/remove") { request, context -> Response in
+            let body = try await Self.body(request)
+            let figureID = try context.parameters.require("figureId")
+            try await FigureClusterStore(store: store).move(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                            figureID: figureID, to: nil)
+            return UploadTokenRoutes.json(["FigureId": figureID, "FigureClusterId": ReservedCluster.independent])
+        }
+    }
+
+    /// The bytes of a photo indexed in the dataset; other objects are not served, so the page
+    /// cannot be used to read arbitrary objects.
+    func photo(_ request: Request) async throws -> Response {
+        let parameters = Self.query(request)
+        let key = try await dataset(parameters)
+        guard let uri = parameters["uri"], !uri.isEmpty else { throw Self.badRequest("uri is required.") }
+        guard let document = try await FileIndex(store: store).document(dataset: key, uri: uri) else {
+            throw VisageError.notFound(kind: "File", name: uri)
+        }
+        let (bucket, objectKey) = try ServiceRoleAccess.ossURI(uri, field: "uri")
+        let read = try await objects.getObject(bucket: bucket, key: objectKey, range: nil)
+        // Only an image type is passed on: an uploader-chosen text/html served from the UI's
+        // origin would run as the UI.
+        let type = [read.info.contentType, document["ContentType"]?.stringValue ?? ""]
+            .first { $0.hasPrefix("image/") && !$0.contains("svg") } ?? "application/octet-stream"
+        return Response(status: .ok,
+                        headers: [.contentType: type, .contentLength: String(read.contentLength), .cacheControl: "private, max-age=300",
+                                  HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
+                        body: ResponseBody(asyncSequence: read.body.map { ByteBuffer(bytes: $0) }))
+    }
+
+    /// The dataset named by `account`, `project` and `dataset`: 400 when one is missing, 404 when it does not exist.
+    func dataset(_ parameters: [String: String]) async throws -> DatasetKey {
+        let names = ["account", "project", "dataset"].map { parameters[$0] ?? "" }
+        if let missing = zip(["account", "project", "dataset"], names).first(where: { $0.1.isEmpty }) {
+            throw Self.badRequest("\(missing.0) is required.")
+        }
+        return try await DatasetCatalog(store: store).dataset(account: names[0], project: names[1], name: names[2]).key
+    }
+
+    static func person(_ cluster: FigureCluster, cover: ClusterCover?) -> [String: any Sendable] {
+        var body: [String: any Sendable] = ["ObjectId": cluster.id, "Name": cluster.name, "ImageCount": cluster.imageCount,
+                                            "FaceCount": cluster.faceCount]
+        if let cover, let figureID = cover.figure.objectValue?["FigureId"]?.stringValue {
+            body["Cover"] = crop(document: cover.document, figureID: figureID)
+        }
+        return body
+    }
+
+    /// What the page needs to cut a face out of its photo: URI, photo size and the face's box.
+    static func crop(document: [String: JSONValue], figureID: String) -> [String: any Sendable] {
+        var body: [String: any Sendable] = [:]
+        for field in ["URI", "ImageWidth", "ImageHeight"] { body[field] = document[field]?.any }
+        let figure = document["Figures"]?.arrayValue?.first { $0.objectValue?["FigureId"]?.stringValue == figureID }
+        body["Boundary"] = figure?.objectValue?["Boundary"]?.any
+        return body
+    }
+
+    static func query(_ request: Request) -> [String: String] {
+        request.uri.queryParameters.reduce(into: [:]) { $0[String($1.key)] = String($1.value) }
+    }
+
+    /// A JSON object body. Only `application/json` is read: a cross-site form cannot send it
+    /// without a CORS preflight, which this server never grants.
+    static func body(_ request: Request) async throws -> [String: JSONValue] {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw WireError(status: .unsupportedMediaType, code: "UnsupportedMediaType", message: "Send the body as application/json.")
+        }
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        guard let object = JSONValue(parsing: String(buffer: buffer))?.objectValue else {
+            throw badRequest("The body must be a JSON object.")
+        }
+        return object
+    }
+
+    static func badRequest(_ message: String) -> WireError {
+        WireError(status: .badRequest, code: "InvalidParameter", message: message)
+    }
+}
+
+/// Refuses callers not on this machine.
+struct LoopbackOnly: RouterMiddleware {
+    typealias Context = VisageContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard UploadTokenRoutes.isLoopback(context.remoteAddress) else {
+            throw WireError(status: .forbidden, code: "Forbidden", message: "The people pages answer callers on this machine only.")
+        }
+        return try await next(request, context)
+    }
+}
