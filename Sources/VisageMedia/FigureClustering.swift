@@ -163,12 +163,9 @@ public struct FigureClustering: Sendable {
 
     /// Records a clustering or merging task and queues it.
     public func submit(_ submission: Submission) async throws -> MediaTask {
-        _ = try await datasets.dataset(account: submission.account, project: submission.project, name: submission.dataset)
-        guard submission.userData.utf8.count <= 2048 else {
-            throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
-        }
-        let target = try await submission.notification.asyncMap { try await outbox.target(parsing: $0) }
-        let notification = try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
+        let notification = try await MediaTaskRequest.check(
+            account: submission.account, project: submission.project, dataset: submission.dataset, userData: submission.userData,
+            notification: submission.notification, datasets: datasets, outbox: outbox)
         let eventID = Identifiers.eventID()
         let prefix = submission.type == Self.clusteringType ? "CreateFigureClusteringTask" : "CreateFigureClustersMergingTask"
         let task = MediaTask(

@@ -62,12 +62,9 @@ public struct MediaIndexing: Sendable {
 
     /// Records an indexing task and queues it; the task's id is its event id.
     public func submit(_ submission: Submission) async throws -> MediaTask {
-        _ = try await datasets.dataset(account: submission.account, project: submission.project, name: submission.dataset)
-        guard submission.userData.utf8.count <= 2048 else {
-            throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
-        }
-        let target = try await submission.notification.asyncMap { try await outbox.target(parsing: $0) }
-        let notification = try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
+        let notification = try await MediaTaskRequest.check(
+            account: submission.account, project: submission.project, dataset: submission.dataset, userData: submission.userData,
+            notification: submission.notification, datasets: datasets, outbox: outbox)
         return try await store.withTransaction { db in try await submit(submission, notification: notification, db: db) }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import VisageCore
+import VisageJobs
 import VisageStore
 
 /// An asynchronous media task as GetTask and ListTasks show it.
@@ -185,5 +186,20 @@ public struct MediaTaskStore: Sendable {
             requestID: try row.decode(column: "request_id", as: String.self),
             started: WallClock.date(millis: try row.decode(column: "started_at", as: Int64.self)),
             ended: try row.decode(column: "ended_at", as: Int64?.self).map(WallClock.date(millis:)))
+    }
+}
+
+/// Checks shared by every media task request.
+enum MediaTaskRequest {
+    /// Refuses a request whose dataset does not exist, whose UserData is too long or whose
+    /// Notification does not parse; returns the notification target as the task stores it ("" for none).
+    static func check(account: String, project: String, dataset: String, userData: String, notification: String?,
+                      datasets: DatasetCatalog, outbox: NotificationOutbox) async throws -> String {
+        _ = try await datasets.dataset(account: account, project: project, name: dataset)
+        guard userData.utf8.count <= 2048 else {
+            throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
+        }
+        let target = try await notification.asyncMap { try await outbox.target(parsing: $0) }
+        return try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
     }
 }
