@@ -30,7 +30,7 @@ public final class FaissVectorIndex: VectorIndex {
     private let handle: OpaquePointer
     public let dimension: Int
     /// HNSW's search depth (efSearch): higher is more exact and slower.
-    public var searchDepth = 64
+    public var searchDepth = 96
 
     /// Where exact search gives way to HNSW by default: a flat search of 20,000 vectors still
     /// answers a whole dataset's neighbour lists in seconds on two cores.
@@ -38,7 +38,7 @@ public final class FaissVectorIndex: VectorIndex {
 
     /// Links a node of the HNSW graph keeps (VISAGE_HNSW_LINKS): more is more exact and slower to build.
     public static var defaultLinks: Int {
-        ProcessInfo.processInfo.environment["VISAGE_HNSW_LINKS"].flatMap(Int.init).map { max(4, $0) } ?? 16
+        ProcessInfo.processInfo.environment["VISAGE_HNSW_LINKS"].flatMap(Int.init).map { max(4, $0) } ?? 32
     }
 
     /// A new empty index sized for about `expected` vectors.
