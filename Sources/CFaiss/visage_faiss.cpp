@@ -20,16 +20,26 @@ static int fail(const std::exception &e, char *error, size_t size) {
     return 1;
 }
 
-extern "C" int visage_faiss_new(int dimension, int hnsw_links, visage_faiss_index **out, char *error, size_t error_size) {
+extern "C" int visage_faiss_new(int dimension, int inverted_lists, visage_faiss_index **out, char *error, size_t error_size) {
     try {
-        // The HNSW index is built through the factory: its own header needs OpenMP's omp.h,
-        // which the Swift toolchain's clang does not ship.
-        std::string description = "HNSW" + std::to_string(hnsw_links) + ",Flat";
-        faiss::Index *inner = hnsw_links > 0 ? faiss::index_factory(dimension, description.c_str(), faiss::METRIC_L2)
-                                             : static_cast<faiss::Index *>(new faiss::IndexFlatL2(dimension));
+        // Approximate indexes are built through the factory: their own headers need OpenMP's
+        // omp.h, which the Swift toolchain's clang does not ship.
+        std::string description = "IVF" + std::to_string(inverted_lists) + ",Flat";
+        faiss::Index *inner = inverted_lists > 0 ? faiss::index_factory(dimension, description.c_str(), faiss::METRIC_L2)
+                                                 : static_cast<faiss::Index *>(new faiss::IndexFlatL2(dimension));
         auto map = std::make_unique<faiss::IndexIDMap>(inner);
         map->own_fields = true;
         *out = new visage_faiss_index{std::move(map)};
+        return 0;
+    } catch (const std::exception &e) { return fail(e, error, error_size); }
+}
+
+extern "C" int visage_faiss_is_trained(const visage_faiss_index *index) { return index->map->index->is_trained; }
+
+extern "C" int visage_faiss_train(visage_faiss_index *index, int64_t count, const float *vectors, char *error, size_t error_size) {
+    try {
+        index->map->index->train(count, vectors);
+        index->map->is_trained = index->map->index->is_trained;
         return 0;
     } catch (const std::exception &e) { return fail(e, error, error_size); }
 }
@@ -81,9 +91,9 @@ extern "C" int visage_faiss_add(visage_faiss_index *index, int64_t count, const 
 extern "C" int visage_faiss_search(const visage_faiss_index *index, int64_t count, const float *queries, int k,
                                    int search_depth, int64_t *ids, float *distances, char *error, size_t error_size) {
     try {
-        // The search depth lives on the graph; one index is searched by one caller at a time.
+        // The search depth lives on the index; one index is searched by one caller at a time.
         if (!dynamic_cast<faiss::IndexFlat *>(index->map->index)) {
-            faiss::ParameterSpace().set_index_parameter(index->map->index, "efSearch", search_depth > k ? search_depth : k);
+            faiss::ParameterSpace().set_index_parameter(index->map->index, "nprobe", search_depth > 0 ? search_depth : 1);
         }
         index->map->search(count, queries, k, distances, ids);
         return 0;

@@ -35,7 +35,7 @@ public struct FaceVectors {
         if let saved = try? FaissVectorIndex(contentsOf: file), saved.dimension == dimension {
             let stored = saved.ids()
             let stale = stored.filter { positions[$0] == nil }.count
-            // A flat index that has outgrown exact search, or one mostly of deleted faces, is rebuilt.
+            // A flat index that has outgrown exact search, or one much of deleted faces, is rebuilt.
             let outgrown = !saved.isApproximate && ids.count >= approximateFrom
             if stale * 5 <= max(ids.count, 1), !outgrown { index = saved }
         }
@@ -44,7 +44,19 @@ public struct FaceVectors {
         if let index {
             target = index
         } else {
-            target = try FaissVectorIndex(dimension: dimension, expected: ids.count, approximateFrom: approximateFrom)
+            let fresh = try FaissVectorIndex(dimension: dimension, expected: ids.count, approximateFrom: approximateFrom)
+            if fresh.needsTraining {
+                // k-means on an evenly spread sample of up to 64 vectors a cell: enough for
+                // the cells, and far cheaper than training on every face.
+                let cells = Int(4 * Double(ids.count).squareRoot())
+                let step = max(1, ids.count / (64 * cells))
+                var sample: [Float] = []
+                for position in stride(from: 0, to: ids.count, by: step) {
+                    sample += embeddings[position * dimension..<(position + 1) * dimension]
+                }
+                try fresh.train(sample)
+            }
+            target = fresh
             changed = true
         }
         let present = Set(target.ids())

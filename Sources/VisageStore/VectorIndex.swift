@@ -25,33 +25,45 @@ public struct VectorMatch: Sendable, Equatable {
     public let distance: Float
 }
 
-/// A FAISS index: exact (flat) below `approximateFrom` vectors, an HNSW graph from there on.
+/// A FAISS index: exact (flat) below `approximateFrom` vectors, an inverted file (IVF-Flat)
+/// from there on, trained on the vectors it is first given.
 public final class FaissVectorIndex: VectorIndex {
     private let handle: OpaquePointer
     public let dimension: Int
-    /// HNSW's search depth (efSearch): higher is more exact and slower.
-    public var searchDepth = 96
+    /// Cells an inverted-file search visits (nprobe): more is more exact and slower.
+    public var searchDepth = FaissVectorIndex.defaultSearchDepth
 
-    /// Where exact search gives way to HNSW by default: a flat search of 20,000 vectors still
-    /// answers a whole dataset's neighbour lists in seconds on two cores.
+    /// Where exact search gives way to the inverted file by default: a flat search of 20,000
+    /// vectors still answers a whole dataset's neighbour lists in seconds on two cores.
     public static let defaultApproximateFrom = 20_000
 
-    /// Links a node of the HNSW graph keeps (VISAGE_HNSW_LINKS): more is more exact and slower to build.
-    public static var defaultLinks: Int {
-        ProcessInfo.processInfo.environment["VISAGE_HNSW_LINKS"].flatMap(Int.init).map { max(4, $0) } ?? 32
+    /// Cells visited per search (VISAGE_VECTOR_PROBES, default 16).
+    public static var defaultSearchDepth: Int {
+        ProcessInfo.processInfo.environment["VISAGE_VECTOR_PROBES"].flatMap(Int.init).map { max(1, $0) } ?? 16
     }
 
-    /// A new empty index sized for about `expected` vectors.
-    public init(dimension: Int, expected: Int, approximateFrom: Int = FaissVectorIndex.defaultApproximateFrom,
-                links: Int = FaissVectorIndex.defaultLinks) throws {
+    /// A new empty index sized for about `expected` vectors: an inverted file of 4·√expected
+    /// cells when approximate (the usual rule of thumb), which `train` must see first.
+    public init(dimension: Int, expected: Int, approximateFrom: Int = FaissVectorIndex.defaultApproximateFrom) throws {
         var out: OpaquePointer?
         var message = [CChar](repeating: 0, count: 256)
-        let links = Int32(expected >= approximateFrom ? links : 0)
-        guard visage_faiss_new(Int32(dimension), links, &out, &message, message.count) == 0, let out else {
+        let cells = expected >= approximateFrom ? Int32(4 * Double(expected).squareRoot()) : 0
+        guard visage_faiss_new(Int32(dimension), cells, &out, &message, message.count) == 0, let out else {
             throw VisageError.internalFailure(message: "vector index: \(String(cString: message))")
         }
         handle = out
         self.dimension = dimension
+    }
+
+    /// Whether the index must learn its cells (`train`) before vectors are added.
+    public var needsTraining: Bool { visage_faiss_is_trained(handle) == 0 }
+
+    /// Learns the cells from sample vectors (row-major).
+    public func train(_ vectors: [Float]) throws {
+        var message = [CChar](repeating: 0, count: 256)
+        guard visage_faiss_train(handle, Int64(vectors.count / dimension), vectors, &message, message.count) == 0 else {
+            throw VisageError.internalFailure(message: "vector index: \(String(cString: message))")
+        }
     }
 
     /// Reads an index saved by `write(to:)`.

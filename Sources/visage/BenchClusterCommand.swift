@@ -43,7 +43,7 @@ struct BenchCluster: AsyncParsableCommand {
         let (precision, recall) = Self.pairwise(labels: first.labels, placement: scratch.persons)
         print(String(format: "from scratch: %d faces, %d centres: %.2f s (index %.2f s, cluster %.2f s), %@ index, people %d, "
                      + "placed %.1f%%, pairwise precision %.4f recall %.4f, peak memory %d MB",
-                     faces, centres, scratch.total, scratch.indexing, scratch.clustering, scratch.approximate ? "HNSW" : "exact",
+                     faces, centres, scratch.total, scratch.indexing, scratch.clustering, scratch.approximate ? "IVF" : "exact",
                      Set(scratch.persons.compactMap { $0 }).count,
                      100 * Double(scratch.persons.compactMap { $0 }.count) / Double(faces), precision, recall, Self.peakMegabytes()))
         guard add > 0 else { return }

@@ -76,3 +76,46 @@ struct FaceClustererTests {
         #expect(placement == [4: .existing("Cluster-1")])
     }
 }
+
+@Suite("Face vectors (FAISS)")
+struct FaceVectorsTests {
+    /// 600 vectors around 30 centres in 8 dimensions.
+    let embeddings = FaceClustererTests.faces(
+        centres: (0..<30).map { c in (0..<8).map { d in Float((c * 7 + d * 3) % 11) } }, perCentre: 20, spread: 0.3, seed: 3)
+
+    @Test func approximateIndexFindsNeighboursPersistsAndRebuildsWhenStale() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vectors-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("d.faiss")
+        let ids = (0..<600).map { Int64($0 * 10) }
+        let opened = try FaceVectors.open(file: file, ids: ids, embeddings: embeddings, dimension: 8, approximateFrom: 100)
+        #expect(opened.changed && opened.index.isApproximate && opened.index.count == 600)
+        // Every face's nearest others are of its own centre, as exact search says.
+        let exact = FaceClustererTests.neighbours(embeddings, dimension: 8)
+        let found = try opened.neighbours(of: [0, 250, 599], k: 5)
+        let expected = exact([0, 250, 599])
+        for (row, truth) in zip(found, expected) {
+            let approximate = Set(row.map(\.face)).subtracting([row[0].face])
+            #expect(approximate.isSubset(of: Set(truth.prefix(12).map(\.face))))
+        }
+        try opened.index.write(to: file)
+        // Reopened with 20 more faces: only those are added.
+        let more = FaceClustererTests.faces(centres: [[0, 0, 0, 0, 0, 0, 0, 0]], perCentre: 20, spread: 0.3, seed: 5)
+        let grown = try FaceVectors.open(file: file, ids: ids + (600..<620).map { Int64($0 * 10) }, embeddings: embeddings + more,
+                                         dimension: 8, approximateFrom: 100)
+        #expect(grown.changed && grown.index.count == 620 && grown.index.isApproximate)
+        try grown.index.write(to: file)
+        let same = try FaceVectors.open(file: file, ids: ids + (600..<620).map { Int64($0 * 10) }, embeddings: embeddings + more,
+                                        dimension: 8, approximateFrom: 100)
+        #expect(!same.changed)
+        // Half the faces deleted: the index is rebuilt from the live ones.
+        let half = try FaceVectors.open(file: file, ids: Array(ids.prefix(300)), embeddings: Array(embeddings.prefix(300 * 8)),
+                                        dimension: 8, approximateFrom: 100)
+        #expect(half.changed && half.index.count == 300)
+        // A damaged file is rebuilt too.
+        try Data("not an index".utf8).write(to: file)
+        let repaired = try FaceVectors.open(file: file, ids: ids, embeddings: embeddings, dimension: 8, approximateFrom: 100)
+        #expect(repaired.changed && repaired.index.count == 600)
+    }
+}
