@@ -14,6 +14,12 @@ public struct ClusterSettings: Sendable, Equatable {
     public var rankOrderLimit: Float = 1.5
     /// Images with high-quality faces a group needs to become a person (the seed's rule).
     public var minImages = 3
+    /// Two groups of one person may join in the second round when the average distance across
+    /// them is at most this many times their own average inner distance.
+    public var fragmentLooseness: Float = 1.1
+    /// Faces a group needs before the second round judges by its inner distance (a smaller group
+    /// may only join a group that has one).
+    public var fragmentFaces = 3
 
     public init() {}
 
@@ -23,6 +29,7 @@ public struct ClusterSettings: Sendable, Equatable {
         var settings = ClusterSettings()
         if let value = environment["VISAGE_CLUSTER_THRESHOLD"].flatMap(Float.init) { settings.threshold = value }
         if let value = environment["VISAGE_CLUSTER_ATTACH_THRESHOLD"].flatMap(Float.init) { settings.attachThreshold = value }
+        if let value = environment["VISAGE_CLUSTER_LOOSENESS"].flatMap(Float.init) { settings.fragmentLooseness = value }
         if let value = environment["VISAGE_CLUSTER_NEIGHBOURS"].flatMap(Int.init), value > 0 { settings.neighbours = value }
         return settings
     }
@@ -66,9 +73,13 @@ public enum ClusterPlacement: Sendable, Hashable {
 /// faces; here a merge must hold on average over all pairs of the two groups (average
 /// linkage), and a pair of faces only counts as near when their neighbourhoods agree
 /// (approximate rank-order distance, Otto et al. 2018); a pair that fails that test counts as
-/// far apart. Candidate merges come from each face's nearest neighbours, so the work grows with
-/// faces × neighbours rather than faces². Written here: no library offers constrained
-/// average linkage over a sparse neighbour graph.
+/// far apart. A second round then joins groups that are pieces of one person with more faces
+/// than a neighbour list holds (whose faces' lists each see only part of it, so the first
+/// round's test fails between them): two groups join when the distance across them is about
+/// the distance within them, which is not the case for look-alikes, whose pairs across are
+/// clearly farther than those within. Candidate merges come from each face's nearest
+/// neighbours, so the work grows with faces × neighbours rather than faces². Written here: no
+/// library offers constrained average linkage over a sparse neighbour graph.
 public struct FaceClusterer {
     public let settings: ClusterSettings
     let faces: [ClusterFace]
@@ -81,7 +92,9 @@ public struct FaceClusterer {
     /// The distance a pair failing the rank-order test counts as.
     static let farApart: Float = 9
 
-    private var lists: [Int: [FaceNeighbour]] = [:]
+    /// Neighbour lists by face position (empty until loaded).
+    private var lists: [[FaceNeighbour]]
+    private var loaded: [Bool]
 
     public init(settings: ClusterSettings, faces: [ClusterFace], embeddings: [Float], dimension: Int,
                 neighbours: @escaping ([Int]) throws -> [[FaceNeighbour]]) {
@@ -90,88 +103,123 @@ public struct FaceClusterer {
         self.embeddings = embeddings
         self.dimension = dimension
         self.neighbourSource = neighbours
+        lists = Array(repeating: [], count: faces.count)
+        loaded = Array(repeating: false, count: faces.count)
     }
 
-    /// Places every face that waits for a person: high-quality waiting faces that group over
-    /// enough images found new people; then each other waiting face joins the person its
-    /// nearest placed neighbour belongs to, when that person is also the nearest on average,
-    /// close enough, and has no face from the same image. The rest stay waiting.
+    /// Places every face that waits for a person. First waiting faces that belong to an
+    /// existing person join it; then high-quality waiting faces that group over enough images
+    /// found new people; then each other waiting face joins the person (old or new) its nearest
+    /// placed neighbour belongs to, when that person is also the nearest on average, close
+    /// enough, and has no face from the same image. The rest stay waiting.
     public mutating func place(progress: (Double) -> Void = { _ in }) throws -> [Int: ClusterPlacement] {
         let waiting = faces.indices.filter { faces[$0].person == nil }
         guard !waiting.isEmpty else { return [:] }
         try load(waiting)
         progress(0.3)
-        var placement: [Int: ClusterPlacement] = [:]
-        let groups = found(waiting.filter { faces[$0].highQuality })
-        for (number, group) in groups.enumerated() {
-            for face in group { placement[face] = .new(number) }
-        }
-        progress(0.7)
 
-        // Members each person is compared against: existing members and founders, not faces
-        // attached in this run (so the order of attachment does not matter).
-        var members: [ClusterPlacement: [Int]] = [:]
-        for (index, face) in faces.enumerated() {
-            if let person = face.person { members[.existing(person), default: []].append(index) }
+        // People as numbers: existing ones first (in name order), new ones after.
+        let names = Array(Set(faces.compactMap(\.person))).sorted()
+        let number = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        var owner = faces.map { $0.person.map { number[$0]! } ?? -1 }
+        var members = [[Int]](repeating: [], count: names.count)
+        for (face, person) in owner.enumerated() where person >= 0 { members[person].append(face) }
+        var photos = members.map { Set($0.map { faces[$0].photo }) }
+
+        let joined = try attach(waiting, owner: &owner, members: members, photos: &photos)
+        let groups = found(waiting.filter { owner[$0] < 0 && faces[$0].highQuality })
+        progress(0.7)
+        for group in groups {
+            for face in group { owner[face] = members.count }
+            members.append(group)
+            photos.append(Set(group.map { faces[$0].photo }))
         }
-        for (face, person) in placement { members[person, default: []].append(face) }
-        var photos: [ClusterPlacement: Set<Int>] = members.mapValues { Set($0.map { faces[$0].photo }) }
-        func owner(_ face: Int) -> ClusterPlacement? {
-            faces[face].person.map(ClusterPlacement.existing) ?? placement[face]
-        }
-        let rest = waiting.filter { placement[$0] == nil }
-        let nearestPlaced: [Int: Int] = Dictionary(uniqueKeysWithValues: rest.compactMap { face in
-            lists[face]?.first { owner($0.face) != nil && faces[$0.face].photo != faces[face].photo }.map { (face, $0.face) }
-        })
-        try load(Array(Set(nearestPlaced.values)))
-        var attached: [Int: ClusterPlacement] = [:]
-        for face in rest {
-            guard let nearest = nearestPlaced[face], let person = owner(nearest),
-                  rankOrder(face, nearest) < settings.rankOrderLimit,
-                  !(photos[person]?.contains(faces[face].photo) ?? false)
-            else { continue }
-            let candidates = Set(lists[face, default: []].compactMap { owner($0.face) })
-            let averages = candidates.map { ($0, averageDistance(face, members[$0] ?? [])) }
-            guard let best = averages.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && "\($0.0)" < "\($1.0)") }),
-                  best.0 == person, best.1 < settings.attachThreshold
-            else { continue }
-            attached[face] = person
-            photos[person, default: []].insert(faces[face].photo)
-        }
-        placement.merge(attached) { first, _ in first }
+        let attached = try attach(waiting.filter { owner[$0] < 0 }, owner: &owner, members: members, photos: &photos)
         progress(1)
+
+        var placement: [Int: ClusterPlacement] = [:]
+        for face in waiting where owner[face] >= 0 {
+            let person = owner[face]
+            placement[face] = person < names.count ? .existing(names[person]) : .new(person - names.count)
+        }
+        assert(placement.count == joined + attached + groups.reduce(0) { $0 + $1.count })
         return placement
     }
 
+    /// Joins each of `candidates` to the person its nearest placed neighbour (from another image)
+    /// belongs to, when the rank-order test passes, the person has no face from the same image
+    /// and is the nearest on average among the people in the face's list, under the attach
+    /// threshold. People are compared by the members given (not faces attached here, so the
+    /// order of attachment does not matter). Returns how many joined.
+    private mutating func attach(_ candidates: [Int], owner: inout [Int], members: [[Int]],
+                                 photos: inout [Set<Int>]) throws -> Int {
+        guard !members.isEmpty else { return 0 }
+        let nearest = candidates.map { face in
+            lists[face].first { owner[$0.face] >= 0 && faces[$0.face].photo != faces[face].photo }?.face
+        }
+        try load(nearest.compactMap { $0 })
+        var decided: [(face: Int, person: Int)] = []
+        for (face, nearest) in zip(candidates, nearest) {
+            guard let nearest else { continue }
+            let person = owner[nearest]
+            guard !photos[person].contains(faces[face].photo), rankOrder(face, nearest) < settings.rankOrderLimit else { continue }
+            let average = averageDistance(face, members[person])
+            guard average < settings.attachThreshold else { continue }
+            var others = Set(lists[face].map { owner[$0.face] })
+            others.remove(person)
+            others.remove(-1)
+            guard !others.contains(where: { averageDistance(face, members[$0]) < average }) else { continue }
+            decided.append((face, person))
+            photos[person].insert(faces[face].photo)
+        }
+        for (face, person) in decided { owner[face] = person }
+        return decided.count
+    }
+
     private mutating func load(_ positions: [Int]) throws {
-        let missing = positions.filter { lists[$0] == nil }
+        let missing = Array(Set(positions.filter { !loaded[$0] })).sorted()
         guard !missing.isEmpty else { return }
         let found = try neighbourSource(missing)
         for (position, list) in zip(missing, found) {
             lists[position] = Array(list.filter { $0.face != position }.prefix(settings.neighbours))
+            loaded[position] = true
         }
     }
 
     /// Approximate rank-order distance of two faces from their neighbour lists; a face outside
     /// the other's list counts as ranked just past its end.
     func rankOrder(_ a: Int, _ b: Int) -> Float {
-        let listA = lists[a, default: []].map(\.face), listB = lists[b, default: []].map(\.face)
+        let listA = lists[a], listB = lists[b]
         let k = settings.neighbours
-        let rankA = (listA.firstIndex(of: b).map { $0 + 1 }) ?? k + 1
-        let rankB = (listB.firstIndex(of: a).map { $0 + 1 }) ?? k + 1
-        let topA = Set(listA).union([a]), topB = Set(listB).union([b])
-        let fromA = ([a] + listA.prefix(min(rankA, k))).filter { !topB.contains($0) }.count
-        let fromB = ([b] + listB.prefix(min(rankB, k))).filter { !topA.contains($0) }.count
+        func contains(_ list: [FaceNeighbour], _ face: Int) -> Bool { list.contains { $0.face == face } }
+        let rankA = (listA.firstIndex { $0.face == b }.map { $0 + 1 }) ?? k + 1
+        let rankB = (listB.firstIndex { $0.face == a }.map { $0 + 1 }) ?? k + 1
+        // Faces among a's first neighbours (up to b, a itself included) that b's list lacks, and back.
+        var fromA = contains(listB, a) ? 0 : 1, fromB = contains(listA, b) ? 0 : 1
+        for x in listA.prefix(min(rankA, k)) where x.face != b && !contains(listB, x.face) { fromA += 1 }
+        for x in listB.prefix(min(rankB, k)) where x.face != a && !contains(listA, x.face) { fromB += 1 }
         return Float(fromA + fromB) / Float(max(min(rankA, rankB), 1))
     }
 
+    /// Euclidean distance of two faces' embeddings, eight lanes at a time.
     func distance(_ a: Int, _ b: Int) -> Float {
         embeddings.withUnsafeBufferPointer { buffer in
-            var sum: Float = 0
-            let rowA = a * dimension, rowB = b * dimension
-            for index in 0..<dimension {
-                let difference = buffer[rowA + index] - buffer[rowB + index]
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            let stride = MemoryLayout<Float>.stride
+            var lanes = SIMD8<Float>()
+            var index = 0
+            while index + 8 <= dimension {
+                let x = base.loadUnaligned(fromByteOffset: (a * dimension + index) * stride, as: SIMD8<Float>.self)
+                let y = base.loadUnaligned(fromByteOffset: (b * dimension + index) * stride, as: SIMD8<Float>.self)
+                let difference = x - y
+                lanes += difference * difference
+                index += 8
+            }
+            var sum = lanes.sum()
+            while index < dimension {
+                let difference = buffer[a * dimension + index] - buffer[b * dimension + index]
                 sum += difference * difference
+                index += 1
             }
             return sum.squareRoot()
         }
@@ -190,93 +238,115 @@ public struct FaceClusterer {
         return sum / count
     }
 
-    /// Average-linkage merging of the given faces over their neighbour graph, never joining two
-    /// groups that share an image; groups spanning `minImages` images are returned, each
-    /// sorted, in the order of their first face.
-    func found(_ candidates: [Int]) -> [[Int]] {
-        let inSet = Set(candidates)
-        var gated: Set<Pair> = []
-        for a in candidates {
-            for neighbour in lists[a, default: []] where inSet.contains(neighbour.face) && neighbour.distance < settings.threshold {
-                if rankOrder(a, neighbour.face) >= settings.rankOrderLimit { gated.insert(Pair(a, neighbour.face)) }
-            }
-        }
-        func pairDistance(_ a: Int, _ b: Int) -> Float {
-            gated.contains(Pair(a, b)) ? Self.farApart : distance(a, b)
-        }
+    /// Sum of the distances over all pairs across two groups of faces.
+    func crossSum(_ x: [Int], _ y: [Int]) -> Float {
+        var sum: Float = 0
+        for p in x { for q in y { sum += distance(p, q) } }
+        return sum
+    }
 
-        var members: [Int: [Int]] = Dictionary(uniqueKeysWithValues: candidates.map { ($0, [$0]) })
-        var photos: [Int: Set<Int>] = Dictionary(uniqueKeysWithValues: candidates.map { ($0, [faces[$0].photo]) })
-        var adjacent: [Int: Set<Int>] = [:]
-        var sums: [Pair: Float] = [:]
-        var heap = Heap<Candidate>()
-        var version: [Int: Int] = [:]
-        for a in candidates {
-            for neighbour in lists[a, default: []] where inSet.contains(neighbour.face) && neighbour.distance < settings.threshold {
+    /// Groups the given high-quality faces in two rounds of constrained average linkage (see
+    /// the type's comment); groups spanning `minImages` images are returned, each sorted, in
+    /// the order of their first face.
+    func found(_ candidates: [Int]) -> [[Int]] {
+        guard !candidates.isEmpty else { return [] }
+        // Round 1: faces are the nodes; a pair failing the rank-order test counts as far apart.
+        var node = [Int](repeating: -1, count: faces.count)
+        for (index, face) in candidates.enumerated() { node[face] = index }
+        var edges: [(Int, Int, Float)] = []
+        for (index, a) in candidates.enumerated() {
+            for neighbour in lists[a] where node[neighbour.face] >= 0 && neighbour.distance < settings.threshold {
                 let b = neighbour.face
-                guard faces[a].photo != faces[b].photo, !adjacent[a, default: []].contains(b) else { continue }
-                adjacent[a, default: []].insert(b)
-                adjacent[b, default: []].insert(a)
-                let d = pairDistance(a, b)
-                sums[Pair(a, b)] = d
-                heap.insert(Candidate(distance: d, a: min(a, b), b: max(a, b), versionA: 0, versionB: 0))
+                guard faces[a].photo != faces[b].photo, a < b || !lists[b].contains(where: { $0.face == a }) else { continue }
+                let gated = rankOrder(a, b) >= settings.rankOrderLimit
+                edges.append((index, node[b], gated ? Self.farApart : distance(a, b)))
             }
         }
-        func crossSum(_ x: Int, _ y: Int) -> Float {
-            if let known = sums[Pair(x, y)] { return known }
+        let firstRound = agglomerate(candidates.map { [$0] }, edges: edges, within: nil)
+
+        // Round 2: groups are the nodes, joined when the distance across is about that within.
+        for (index, group) in firstRound.enumerated() { for face in group { node[face] = index } }
+        var pieces: [(Int, Int, Float)] = []
+        var seen: Set<Int> = []
+        for (index, group) in firstRound.enumerated() {
+            for face in group {
+                for neighbour in lists[face] where neighbour.distance < settings.threshold && node[neighbour.face] >= 0 {
+                    let other = node[neighbour.face]
+                    guard other != index, max(group.count, firstRound[other].count) >= settings.fragmentFaces,
+                          seen.insert(min(index, other) * firstRound.count + max(index, other)).inserted else { continue }
+                    pieces.append((index, other, crossSum(group, firstRound[other])))
+                }
+            }
+        }
+        let within = firstRound.map { group in
             var sum: Float = 0
-            for p in members[x]! { for q in members[y]! { sum += pairDistance(p, q) } }
+            for i in group.indices { for j in group.indices where j > i { sum += distance(group[i], group[j]) } }
             return sum
         }
-        while let best = heap.popMin() {
-            guard best.distance < settings.threshold else { break }
-            let (a, b) = (best.a, best.b)
-            guard members[a] != nil, members[b] != nil, version[a, default: 0] == best.versionA,
-                  version[b, default: 0] == best.versionB
-            else { continue }
-            guard photos[a]!.isDisjoint(with: photos[b]!) else { continue }
-            // b joins a; every group next to either gets its linkage to the union recomputed.
-            let neighbours = adjacent[a, default: []].union(adjacent[b, default: []]).subtracting([a, b])
-            var newSums: [Int: Float] = [:]
-            for c in neighbours { newSums[c] = crossSum(a, c) + crossSum(b, c) }
-            for c in adjacent[b, default: []] {
-                adjacent[c]?.remove(b)
-                sums[Pair(b, c)] = nil
-            }
-            for c in adjacent[a, default: []] { sums[Pair(a, c)] = nil }
-            members[a]! += members[b]!
-            photos[a]!.formUnion(photos[b]!)
-            members[b] = nil
-            photos[b] = nil
-            adjacent[b] = nil
-            sums[Pair(a, b)] = nil
-            version[a, default: 0] += 1
-            adjacent[a] = neighbours
-            let sizeA = Float(members[a]!.count)
-            for (c, sum) in newSums {
-                adjacent[c, default: []].insert(a)
-                sums[Pair(a, c)] = sum
-                let average = sum / (sizeA * Float(members[c]!.count))
-                guard average < settings.threshold, photos[a]!.isDisjoint(with: photos[c]!) else { continue }
-                let (low, high) = (min(a, c), max(a, c))
-                heap.insert(Candidate(distance: average, a: low, b: high, versionA: version[low, default: 0],
-                                      versionB: version[high, default: 0]))
-            }
-        }
-        return members.values
+        return agglomerate(firstRound, edges: pieces, within: within)
             .filter { Set($0.map { faces[$0].photo }).count >= settings.minImages }
             .map { $0.sorted() }
             .sorted { $0[0] < $1[0] }
     }
 
-    /// An unordered pair of face or group positions.
-    struct Pair: Hashable {
-        let low: Int
-        let high: Int
-        init(_ a: Int, _ b: Int) {
-            low = min(a, b)
-            high = max(a, b)
+    /// Average-linkage merging of nodes (groups of faces) along `edges` (node pairs with the sum
+    /// of face distances across them), the closest pair first while its average is under the
+    /// threshold, never joining two nodes that share an image. With `within` (each node's sum of
+    /// inner distances), a merge also needs the average across to stay within
+    /// `fragmentLooseness` of the two nodes' average inner distances. Sums to nodes that were
+    /// not adjacent are computed from the faces when a merge needs them.
+    func agglomerate(_ nodes: [[Int]], edges: [(Int, Int, Float)], within initialWithin: [Float]?) -> [[Int]] {
+        var members = nodes
+        var photos = nodes.map { Set($0.map { faces[$0].photo }) }
+        var within = initialWithin ?? []
+        var adjacent = [[Int: Float]](repeating: [:], count: nodes.count)
+        var version = [Int](repeating: 0, count: nodes.count)
+        var heap = Heap<Candidate>()
+
+        func innerAverage(_ node: Int) -> Float {
+            let n = Float(members[node].count)
+            return within[node] / (n * (n - 1) / 2)
         }
+        func consider(_ a: Int, _ b: Int, _ sum: Float) {
+            let average = sum / Float(members[a].count * members[b].count)
+            guard average < settings.threshold, photos[a].isDisjoint(with: photos[b]) else { return }
+            if initialWithin != nil {
+                // Judged on the inner distances of the sides big enough to have a meaningful one.
+                let inner = [a, b].filter { members[$0].count >= settings.fragmentFaces }.map(innerAverage)
+                guard !inner.isEmpty, average <= settings.fragmentLooseness * inner.reduce(0, +) / Float(inner.count)
+                else { return }
+            }
+            let (low, high) = (min(a, b), max(a, b))
+            heap.insert(Candidate(distance: average, a: low, b: high, versionA: version[low], versionB: version[high]))
+        }
+        for (a, b, sum) in edges where a != b && adjacent[a][b] == nil {
+            adjacent[a][b] = sum
+            adjacent[b][a] = sum
+            consider(a, b, sum)
+        }
+        while let best = heap.popMin() {
+            let (a, b) = (best.a, best.b)
+            guard version[a] == best.versionA, version[b] == best.versionB, let cross = adjacent[a][b] else { continue }
+            // b joins a; every node next to either gets its sum to the union.
+            var sums: [Int: Float] = [:]
+            for (c, sum) in adjacent[a] where c != b { sums[c] = sum + (adjacent[b][c] ?? crossSum(members[b], members[c])) }
+            for (c, sum) in adjacent[b] where c != a && sums[c] == nil { sums[c] = sum + crossSum(members[a], members[c]) }
+            for c in adjacent[b].keys { adjacent[c][b] = nil }
+            members[a] += members[b]
+            members[b] = []
+            photos[a].formUnion(photos[b])
+            photos[b] = []
+            if !within.isEmpty { within[a] += within[b] + cross }
+            adjacent[b] = [:]
+            version[a] += 1
+            version[b] += 1
+            adjacent[a] = sums
+            for (c, sum) in sums {
+                adjacent[c][a] = sum
+                consider(a, c, sum)
+            }
+        }
+        return members.filter { !$0.isEmpty }
     }
 
     struct Candidate: Comparable {

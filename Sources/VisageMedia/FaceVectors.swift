@@ -46,12 +46,14 @@ public struct FaceVectors {
         } else {
             let fresh = try FaissVectorIndex(dimension: dimension, expected: ids.count, approximateFrom: approximateFrom)
             if fresh.needsTraining {
-                // k-means on an evenly spread sample of up to 64 vectors a cell: enough for
-                // the cells, and far cheaper than training on every face.
+                // k-means on an evenly spread sample of about 40 vectors a cell (FAISS's
+                // lower bound for stable cells): far cheaper than training on every face.
                 let cells = Int(4 * Double(ids.count).squareRoot())
-                let step = max(1, ids.count / (64 * cells))
+                let size = min(ids.count, 40 * cells)
                 var sample: [Float] = []
-                for position in stride(from: 0, to: ids.count, by: step) {
+                sample.reserveCapacity(size * dimension)
+                for draw in 0..<size {
+                    let position = draw * ids.count / size
                     sample += embeddings[position * dimension..<(position + 1) * dimension]
                 }
                 try fresh.train(sample)
@@ -73,14 +75,16 @@ public struct FaceVectors {
 
     /// The nearest live faces of the faces at `of`, nearest first (deleted faces skipped).
     public func neighbours(of faces: [Int], k: Int) throws -> [[FaceNeighbour]] {
+        // A few more than asked, to make up for the face itself and deleted faces.
+        let stale = max(0, index.count - positions.count)
+        let wanted = k + 1 + min(stale, 16)
+        func live(_ matches: [VectorMatch]) -> [FaceNeighbour] {
+            Array(matches.compactMap { match in positions[match.id].map { FaceNeighbour(face: $0, distance: match.distance) } }
+                .prefix(k + 1))
+        }
         var queries: [Float] = []
         queries.reserveCapacity(faces.count * dimension)
         for face in faces { queries += embeddings[face * dimension..<(face + 1) * dimension] }
-        // A few more than asked, to make up for the face itself and deleted faces.
-        let stale = max(0, index.count - positions.count)
-        let matches = try index.search(queries, k: k + 1 + min(stale, 16))
-        return matches.map { row in
-            Array(row.compactMap { match in positions[match.id].map { FaceNeighbour(face: $0, distance: match.distance) } }.prefix(k + 1))
-        }
+        return try index.search(queries, k: wanted).map(live)
     }
 }

@@ -12,8 +12,15 @@ struct BenchCluster: AsyncParsableCommand {
     @Option(help: "Centres (people) the faces are drawn around.") var centres = 2_000
     @Option(help: "Faces then added and clustered incrementally.") var add = 1_000
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("Instead of synthetic faces: a JSON file of labelled faces (Benchmarks/dump_faces.py); repeatable.",
+                               valueName: "file"))
+    var labelled: [String] = []
 
     func run() async throws {
+        if !labelled.isEmpty {
+            for path in labelled { try accuracy(path) }
+            return
+        }
         let dimension = 128
         var random = SplitMix(state: seed)
         // Centre spread and face noise put faces of one centre about 0.42 apart and centres
@@ -65,14 +72,15 @@ struct BenchCluster: AsyncParsableCommand {
     }
 
     /// One clustering run over all faces, with the saved index brought up to date first.
-    func clusterOnce(embeddings: [Float], persons: [String?], file: URL, settings: ClusterSettings) throws -> Run {
+    func clusterOnce(embeddings: [Float], persons: [String?], file: URL, settings: ClusterSettings,
+                     clusterFaces: [ClusterFace]? = nil) throws -> Run {
         let dimension = 128
         let start = ContinuousClock.now
         let ids = (0..<persons.count).map { Int64($0) }
         let vectors = try FaceVectors.open(file: file, ids: ids, embeddings: embeddings, dimension: dimension)
         if vectors.changed { try vectors.index.write(to: file) }
         let indexed = ContinuousClock.now
-        let faces = persons.enumerated().map { ClusterFace(photo: $0.offset, highQuality: true, person: $0.element) }
+        let faces = clusterFaces ?? persons.enumerated().map { ClusterFace(photo: $0.offset, highQuality: true, person: $0.element) }
         var clusterer = FaceClusterer(settings: settings, faces: faces, embeddings: embeddings, dimension: dimension) { positions in
             try vectors.neighbours(of: positions, k: settings.neighbours)
         }
@@ -87,6 +95,45 @@ struct BenchCluster: AsyncParsableCommand {
         let end = ContinuousClock.now
         return Run(persons: result, total: Measure.seconds(end - start), indexing: Measure.seconds(indexed - start),
                    clustering: Measure.seconds(end - indexed), approximate: vectors.index.isApproximate)
+    }
+
+    /// A labelled face as Benchmarks/dump_faces.py writes it.
+    struct LabelledFace: Decodable {
+        struct Box: Decodable { let Width: Double; let Height: Double }
+        struct Pose: Decodable { let Pitch: Double; let Yaw: Double; let Roll: Double }
+        let photo: String
+        let identity: String?
+        let emb: [Float]
+        let box: Box
+        let pose: Pose
+        let quality: Double
+    }
+
+    /// The engine alone on real faces: pairwise precision and recall over the labelled faces
+    /// and people found, against identities with 3 or more high-quality photos.
+    func accuracy(_ path: String) throws {
+        let faces = try JSONDecoder().decode([LabelledFace].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let photos = Dictionary(Set(faces.map(\.photo)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let good = faces.map { face in
+            face.box.Width > 75 && face.box.Height > 75 && abs(face.pose.Pitch) < 30 && abs(face.pose.Yaw) < 30
+                && abs(face.pose.Roll) < 30 && face.quality > 0.8
+        }
+        let clusterFaces = faces.indices.map { ClusterFace(photo: photos[faces[$0].photo]!, highQuality: good[$0], person: nil) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("visage-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
+                                  file: directory.appendingPathComponent("bench.faiss"), settings: .fromEnvironment(),
+                                  clusterFaces: clusterFaces)
+        let identities = Array(Set(faces.compactMap(\.identity))).sorted()
+        let labelled = faces.indices.filter { faces[$0].identity != nil }
+        let (precision, recall) = Self.pairwise(labels: labelled.map { identities.firstIndex(of: faces[$0].identity!)! },
+                                                placement: labelled.map { run.persons[$0] })
+        var goodPhotos: [String: Set<String>] = [:]
+        for index in labelled where good[index] { goodPhotos[faces[index].identity!, default: []].insert(faces[index].photo) }
+        print(String(format: "%@: %d faces, pairwise precision %.3f recall %.3f, %d people for %d identities with 3+ good photos",
+                     URL(fileURLWithPath: path).lastPathComponent, faces.count, precision, recall,
+                     Set(run.persons.compactMap { $0 }).count, goodPhotos.values.filter { $0.count >= 3 }.count))
     }
 
     /// Pairwise precision and recall of the placement against the centres (placed faces only

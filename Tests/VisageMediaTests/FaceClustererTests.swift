@@ -75,6 +75,35 @@ struct FaceClustererTests {
         let placement = try clusterer.place()
         #expect(placement == [4: .existing("Cluster-1")])
     }
+
+    @Test func personWithManyMoreFacesThanNeighboursStaysOnePerson() throws {
+        // 64 dimensions, where distances concentrate as they do in face embeddings: faces of
+        // one centre about 0.35 apart, every face's 8 neighbours a small part of its person.
+        let wide = centres.map { $0 + Array(repeating: 0, count: 56) }
+        let embeddings = Self.faces(centres: wide, perCentre: 60, spread: 0.107, seed: 13)
+        let faces = (0..<180).map { ClusterFace(photo: $0, highQuality: true, person: nil) }
+        var settings = ClusterSettings()
+        settings.neighbours = 8
+        var clusterer = FaceClusterer(settings: settings, faces: faces, embeddings: embeddings, dimension: 64,
+                                      neighbours: Self.neighbours(embeddings, dimension: 64))
+        let placement = try clusterer.place()
+        let groups = Dictionary(grouping: placement.keys, by: { placement[$0]! })
+        #expect(groups.count == 3)
+        for members in groups.values { #expect(Set(members.map { $0 / 60 }).count == 1) }
+        #expect(placement.count >= 170)
+    }
+
+    @Test func severalNewPhotosOfAKnownPersonJoinItRatherThanFoundAnother() throws {
+        let embeddings = Self.faces(centres: centres, perCentre: 8, spread: 0.2, seed: 17)
+        // Centre 0's first three faces are Cluster-1; its other five are new and high quality.
+        let faces = (0..<24).map { index in
+            ClusterFace(photo: index, highQuality: true, person: index < 3 ? "Cluster-1" : (index < 8 ? nil : "Cluster-\(index / 8 + 1)"))
+        }
+        var clusterer = FaceClusterer(settings: ClusterSettings(), faces: faces, embeddings: embeddings, dimension: 8,
+                                      neighbours: Self.neighbours(embeddings, dimension: 8))
+        let placement = try clusterer.place()
+        #expect(placement == Dictionary(uniqueKeysWithValues: (3..<8).map { ($0, ClusterPlacement.existing("Cluster-1")) }))
+    }
 }
 
 @Suite("Face vectors (FAISS)")
