@@ -1,7 +1,8 @@
 """People from faces on both labelled photo sets: dlib's chinese-whispers clustering (threshold
 0.5, the peer) of the same embeddings Visage indexes (`visage detect --raw`). Faces are
 labelled as the clustering test labels them (largest face of a one-person photo; group photos
-left to right). Prints pairwise precision/recall and people found per set.
+left to right). Prints pairwise precision/recall and people found per set. With --save DIR,
+also writes the labelled faces of each set to DIR/<set>.json for `visage bench cluster --labelled`.
 Run with .venv-bench/bin/python (Benchmarks/setup-peer)."""
 import collections
 import itertools
@@ -28,7 +29,8 @@ def faces_of(folder):
                                 capture_output=True, text=True, check=True, env=dict(os.environ, VISAGE_INFERENCE_THREADS="1"))
         for entry, line in zip(chunk, result.stdout.splitlines()):
             found = json.loads(line).get("Faces") or []
-            faces = [dict(photo=entry["name"], identity=None, emb=f["Embedding"], box=f["Boundary"]) for f in found]
+            faces = [dict(photo=entry["name"], identity=None, emb=f["Embedding"], box=f["Boundary"], pose=f["HeadPose"],
+                          quality=f["FaceQuality"]) for f in found]
             if entry.get("identity") and faces:
                 max(faces, key=lambda f: f["box"]["Width"] * f["box"]["Height"])["identity"] = entry["identity"]
             elif entry.get("faces_left_to_right") and len(entry["faces_left_to_right"]) == len(faces):
@@ -40,8 +42,11 @@ def faces_of(folder):
 
 
 def main():
+    save = Path(sys.argv[sys.argv.index("--save") + 1]) if "--save" in sys.argv else None
     for name, folder in SETS.items():
         faces = faces_of(folder)
+        if save:
+            (save / f"{name}.json").write_text(json.dumps(faces))
         labels = dlib.chinese_whispers_clustering([dlib.vector(f["emb"]) for f in faces], 0.5)
         sizes = collections.Counter(labels)
         labelled = [(f["identity"], labels[i], f["photo"]) for i, f in enumerate(faces) if f["identity"]]

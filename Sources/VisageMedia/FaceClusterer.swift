@@ -159,12 +159,20 @@ public struct FaceClusterer {
         }
         try load(nearest.compactMap { $0 })
         var decided: [(face: Int, person: Int)] = []
+        var inner: [Int: Float] = [:]
         for (face, nearest) in zip(candidates, nearest) {
             guard let nearest else { continue }
             let person = owner[nearest]
-            guard !photos[person].contains(faces[face].photo), rankOrder(face, nearest) < settings.rankOrderLimit else { continue }
+            guard !photos[person].contains(faces[face].photo) else { continue }
             let average = averageDistance(face, members[person])
             guard average < settings.attachThreshold else { continue }
+            // The neighbourhoods must agree, or, for a person bigger than a neighbour list
+            // (where they cannot), the face must sit as close to the person as its members do.
+            if rankOrder(face, nearest) >= settings.rankOrderLimit {
+                guard members[person].count >= settings.fragmentFaces else { continue }
+                if inner[person] == nil { inner[person] = innerAverage(members[person]) }
+                guard average <= settings.fragmentLooseness * inner[person]! else { continue }
+            }
             var others = Set(lists[face].map { owner[$0.face] })
             others.remove(person)
             others.remove(-1)
@@ -236,6 +244,16 @@ public struct FaceClusterer {
             count += 1
         }
         return sum / count
+    }
+
+    /// Average distance between a person's members (at most 64 of them, evenly spread).
+    func innerAverage(_ members: [Int]) -> Float {
+        let step = max(1, members.count / 64)
+        let sample = stride(from: 0, to: members.count, by: step).map { members[$0] }
+        guard sample.count > 1 else { return 0 }
+        var sum: Float = 0
+        for i in sample.indices { for j in sample.indices where j > i { sum += distance(sample[i], sample[j]) } }
+        return sum / Float(sample.count * (sample.count - 1) / 2)
     }
 
     /// Sum of the distances over all pairs across two groups of faces.

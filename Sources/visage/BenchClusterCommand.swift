@@ -12,7 +12,7 @@ struct BenchCluster: AsyncParsableCommand {
     @Option(help: "Centres (people) the faces are drawn around.") var centres = 2_000
     @Option(help: "Faces then added and clustered incrementally.") var add = 1_000
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("Instead of synthetic faces: a JSON file of labelled faces (Benchmarks/dump_faces.py); repeatable.",
+    @Option(help: ArgumentHelp("Instead of synthetic faces: a JSON file of labelled faces (Benchmarks/cluster_peer.py --save); repeatable.",
                                valueName: "file"))
     var labelled: [String] = []
 
@@ -97,7 +97,7 @@ struct BenchCluster: AsyncParsableCommand {
                    clustering: Measure.seconds(end - indexed), approximate: vectors.index.isApproximate)
     }
 
-    /// A labelled face as Benchmarks/dump_faces.py writes it.
+    /// A labelled face as Benchmarks/cluster_peer.py --save writes it.
     struct LabelledFace: Decodable {
         struct Box: Decodable { let Width: Double; let Height: Double }
         struct Pose: Decodable { let Pitch: Double; let Yaw: Double; let Roll: Double }
@@ -127,13 +127,42 @@ struct BenchCluster: AsyncParsableCommand {
                                   clusterFaces: clusterFaces)
         let identities = Array(Set(faces.compactMap(\.identity))).sorted()
         let labelled = faces.indices.filter { faces[$0].identity != nil }
-        let (precision, recall) = Self.pairwise(labels: labelled.map { identities.firstIndex(of: faces[$0].identity!)! },
-                                                placement: labelled.map { run.persons[$0] })
+        func score(_ persons: [String?], among subset: [Int]? = nil) -> (Double, Double) {
+            let scored = subset.map { Set($0) }.map { subset in labelled.filter(subset.contains) } ?? labelled
+            return Self.pairwise(labels: scored.map { identities.firstIndex(of: faces[$0].identity!)! },
+                                 placement: scored.map { persons[$0] })
+        }
+        let (precision, recall) = score(run.persons)
         var goodPhotos: [String: Set<String>] = [:]
         for index in labelled where good[index] { goodPhotos[faces[index].identity!, default: []].insert(faces[index].photo) }
+        let name = URL(fileURLWithPath: path).lastPathComponent
         print(String(format: "%@: %d faces, pairwise precision %.3f recall %.3f, %d people for %d identities with 3+ good photos",
-                     URL(fileURLWithPath: path).lastPathComponent, faces.count, precision, recall,
+                     name, faces.count, precision, recall,
                      Set(run.persons.compactMap { $0 }).count, goodPhotos.values.filter { $0.count >= 3 }.count))
+
+        // The same faces in two runs: every other photo first, then the rest added.
+        let order = faces.indices.sorted { (photos[faces[$0].photo]! % 2, $0) < (photos[faces[$1].photo]! % 2, $1) }
+        let firstCount = order.filter { photos[faces[$0].photo]! % 2 == 0 }.count
+        let embeddings = order.flatMap { faces[$0].emb }
+        let ordered = order.map { clusterFaces[$0] }
+        let file = directory.appendingPathComponent("halves.faiss")
+        let first = try clusterOnce(embeddings: Array(embeddings.prefix(firstCount * 128)),
+                                    persons: Array(repeating: nil, count: firstCount), file: file, settings: .fromEnvironment(),
+                                    clusterFaces: Array(ordered.prefix(firstCount)))
+        let both = try clusterOnce(embeddings: embeddings, persons: first.persons + Array(repeating: nil, count: faces.count - firstCount),
+                                   file: file, settings: .fromEnvironment(),
+                                   clusterFaces: ordered.enumerated().map { index, face in
+                                       ClusterFace(photo: face.photo, highQuality: face.highQuality,
+                                                   person: index < firstCount ? first.persons[index] : nil)
+                                   })
+        var persons = [String?](repeating: nil, count: faces.count)
+        for (index, face) in order.enumerated() where index < firstCount { persons[face] = first.persons[index] }
+        let (halfPrecision, halfRecall) = score(persons, among: Array(order.prefix(firstCount)))
+        print(String(format: "%@, half the photos: pairwise precision %.3f recall %.3f", name, halfPrecision, halfRecall))
+        for (index, face) in order.enumerated() { persons[face] = both.persons[index] }
+        let (incrementalPrecision, incrementalRecall) = score(persons)
+        print(String(format: "%@ in two runs (half the photos, then the rest): pairwise precision %.3f recall %.3f, %d people",
+                     name, incrementalPrecision, incrementalRecall, Set(persons.compactMap { $0 }).count))
     }
 
     /// Pairwise precision and recall of the placement against the centres (placed faces only
