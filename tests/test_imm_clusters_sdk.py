@@ -282,6 +282,40 @@ def test_update_lock_version_merge_and_move(env, clustered):
     assert after.face_count == merged.face_count - 1
 
 
+def test_not_this_person_holds_through_runs_and_merges(env, clustered):
+    imm, server = env["imm"], env["server"]
+    scope = {"account": env["root"]["AccountId"], "project": P, "dataset": "western"}
+    people = sorted(imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="western")).body.figure_clusters, key=lambda c: -c.face_count)
+    x, y = people[0], people[1]
+    # The person's best face (its cover): without the record a run would put it straight back.
+    uri, figure_id = x.cover.uri, x.cover.figures[0].figure_id
+
+    def placed():
+        return next(f.figure_cluster_id for f in files_of(imm, "western")[uri].figures if f.figure_id == figure_id)
+
+    answer = server.post(f"/visage/v1/people/faces/{figure_id}/remove", json=scope)
+    assert answer.status_code == 200 and answer.json()["NotPerson"] == x.object_id
+    assert placed() == "figure-cluster-id-independent"
+    cluster(imm, "western", notify=False)
+    assert placed() != x.object_id
+    # Merged into another person, the face stays out of that one too.
+    merge = imm.create_figure_clusters_merging_task(imm_models.CreateFigureClustersMergingTaskRequest(
+        project_name=P, dataset_name="western", to=y.object_id, from_=x.object_id)).body
+    assert wait_task(imm, "FigureClustersMerging", merge.task_id).status == "Succeeded"
+    cluster(imm, "western", notify=False)
+    assert placed() not in (x.object_id, y.object_id)
+    # Putting it there by hand outweighs the record.
+    imm.update_file_meta(imm_models.UpdateFileMetaRequest(project_name=P, dataset_name="western", file=imm_models.InputFile(
+        uri=uri, figures=[imm_models.InputFileFigures(figure_id=figure_id, figure_cluster_id=y.object_id)])))
+    cluster(imm, "western", notify=False)
+    assert placed() == y.object_id
+    # A face in no person cannot be excluded.
+    server.post(f"/visage/v1/people/faces/{figure_id}/remove", json=scope)
+    again = server.post(f"/visage/v1/people/faces/{figure_id}/remove", json=scope)
+    assert again.status_code == 400 and "no person" in again.json()["error"]["message"]
+
+
 def raw_request(action, **params):
     """A raw RPC call through the SDK's generic call_api, for malformed parameters the typed
     models would not send."""

@@ -42,11 +42,14 @@ public struct ClusterFace: Sendable {
     public let highQuality: Bool
     /// The person it already belongs to, or nil when it waits for a person.
     public let person: String?
+    /// People a user said it is not: it never joins them.
+    public let excluded: Set<String>
 
-    public init(photo: Int, highQuality: Bool, person: String?) {
+    public init(photo: Int, highQuality: Bool, person: String?, excluded: Set<String> = []) {
         self.photo = photo
         self.highQuality = highQuality
         self.person = person
+        self.excluded = excluded
     }
 }
 
@@ -126,7 +129,7 @@ public struct FaceClusterer {
         for (face, person) in owner.enumerated() where person >= 0 { members[person].append(face) }
         var photos = members.map { Set($0.map { faces[$0].photo }) }
 
-        let joined = try attach(waiting, owner: &owner, members: members, photos: &photos)
+        let joined = try attach(waiting, owner: &owner, members: members, names: number, photos: &photos)
         let groups = found(waiting.filter { owner[$0] < 0 && faces[$0].highQuality })
         progress(0.7)
         for group in groups {
@@ -134,7 +137,7 @@ public struct FaceClusterer {
             members.append(group)
             photos.append(Set(group.map { faces[$0].photo }))
         }
-        let attached = try attach(waiting.filter { owner[$0] < 0 }, owner: &owner, members: members, photos: &photos)
+        let attached = try attach(waiting.filter { owner[$0] < 0 }, owner: &owner, members: members, names: number, photos: &photos)
         progress(1)
 
         var placement: [Int: ClusterPlacement] = [:]
@@ -149,13 +152,21 @@ public struct FaceClusterer {
     /// Joins each of `candidates` to the person its nearest placed neighbour (from another image)
     /// belongs to, when the rank-order test passes, the person has no face from the same image
     /// and is the nearest on average among the people in the face's list, under the attach
-    /// threshold. People are compared by the members given (not faces attached here, so the
-    /// order of attachment does not matter). Returns how many joined.
-    private mutating func attach(_ candidates: [Int], owner: inout [Int], members: [[Int]],
+    /// threshold; never a person the face is excluded from (`names` numbers the existing people).
+    /// People are compared by the members given (not faces attached here, so the order of
+    /// attachment does not matter). Returns how many joined.
+    private mutating func attach(_ candidates: [Int], owner: inout [Int], members: [[Int]], names: [String: Int],
                                  photos: inout [Set<Int>]) throws -> Int {
         guard !members.isEmpty else { return 0 }
+        // People each face may join: not those a user said it is not.
+        let barred: [Int: Set<Int>] = names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: candidates.compactMap { face in
+            faces[face].excluded.isEmpty ? nil : (face, Set(faces[face].excluded.compactMap { names[$0] }))
+        })
         let nearest = candidates.map { face in
-            lists[face].first { owner[$0.face] >= 0 && faces[$0.face].photo != faces[face].photo }?.face
+            lists[face].first { neighbour in
+                owner[neighbour.face] >= 0 && faces[neighbour.face].photo != faces[face].photo
+                    && !(barred[face]?.contains(owner[neighbour.face]) ?? false)
+            }?.face
         }
         try load(nearest.compactMap { $0 })
         var decided: [(face: Int, person: Int)] = []
@@ -176,6 +187,7 @@ public struct FaceClusterer {
             var others = Set(lists[face].map { owner[$0.face] })
             others.remove(person)
             others.remove(-1)
+            others.subtract(barred[face] ?? [])
             guard !others.contains(where: { averageDistance(face, members[$0]) < average }) else { continue }
             decided.append((face, person))
             photos[person].insert(faces[face].photo)

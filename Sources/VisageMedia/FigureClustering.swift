@@ -59,6 +59,7 @@ public struct FigureClustering: Sendable {
                 WHERE dataset_key = \(bind: key) ORDER BY file_id, figure_id
                 """).all()
         }
+        let exclusions = try await clusters.exclusions(dataset: dataset)
         var figureIDs: [String] = [], fileIDs: [String] = [], faces: [ClusterFace] = [], embeddings: [Float] = []
         var photoNumbers: [String: Int] = [:]
         var dimension = 0
@@ -68,6 +69,7 @@ public struct FigureClustering: Sendable {
             if dimension == 0 { dimension = vector.count }
             guard vector.count == dimension else { continue }
             let fileID = try row.decode(column: "file_id", as: String.self)
+            let figureID = try row.decode(column: "figure_id", as: String.self)
             let cluster = try row.decode(column: "cluster_id", as: String?.self)
             let pinned = try row.decode(column: "pinned", as: Int.self) != 0
             // A face a user put out of every person is left out; one waiting since an earlier run is reconsidered.
@@ -75,9 +77,10 @@ public struct FigureClustering: Sendable {
             let person = (cluster == nil || cluster == ReservedCluster.independent) ? nil : cluster
             let photo = photoNumbers[fileID] ?? photoNumbers.count
             photoNumbers[fileID] = photo
-            figureIDs.append(try row.decode(column: "figure_id", as: String.self))
+            figureIDs.append(figureID)
             fileIDs.append(fileID)
-            faces.append(ClusterFace(photo: photo, highQuality: try row.decode(column: "quality_ok", as: Int.self) != 0, person: person))
+            faces.append(ClusterFace(photo: photo, highQuality: try row.decode(column: "quality_ok", as: Int.self) != 0, person: person,
+                                     excluded: exclusions[figureID] ?? []))
             embeddings += vector
         }
         await progress(0.1)

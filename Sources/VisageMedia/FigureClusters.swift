@@ -214,6 +214,17 @@ public struct FigureClusterStore: Sendable {
                 UPDATE media_faces SET cluster_id = \(bind: target) WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
                 """).run()
             try await db.raw("DELETE FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))").run()
+            // A face kept out of a source stays out of the person it became part of.
+            try await db.raw("""
+                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
+                SELECT dataset_key, kind, subject, \(bind: target), created_at FROM media_cluster_constraints
+                WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other IN (\(binds: sources))
+                ON CONFLICT DO NOTHING
+                """).run()
+            try await db.raw("""
+                DELETE FROM media_cluster_constraints
+                WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other IN (\(binds: sources))
+                """).run()
             try await recount(dataset: dataset, clusters: [target], db: db)
             try await writeBack(fileIDs: files, db: db)
             return moved
@@ -248,9 +259,60 @@ public struct FigureClusterStore: Sendable {
                 UPDATE media_faces SET cluster_id = \(bind: target ?? ReservedCluster.independent), pinned = 1
                 WHERE figure_id = \(bind: figureID)
                 """).run()
+            if let target {
+                // Putting the face there by hand outweighs an earlier "not this person".
+                try await db.raw("""
+                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
+                      AND kind = \(bind: ClusterConstraint.notPerson) AND subject = \(bind: figureID) AND other = \(bind: target)
+                    """).run()
+            }
             try await recount(dataset: dataset, clusters: [previous, target].compactMap { $0 }, db: db)
             try await writeBack(fileIDs: [fileID], db: db)
         }
+    }
+
+    /// "Not this person": the face leaves the person it is in and no clustering run puts it
+    /// back there (nor into any person that one is later merged into); unlike a face moved out
+    /// by hand, it waits again, so a run may place it with someone else. Returns the person it left.
+    @discardableResult
+    public func exclude(dataset: DatasetKey, figureID: String) async throws -> String {
+        try await store.withTransaction { db in
+            let key = dataset.description
+            guard let row = try await db.raw("""
+                SELECT file_id, cluster_id FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
+                """).first()
+            else { throw VisageError.notFound(kind: "Figure", name: figureID) }
+            let fileID = try row.decode(column: "file_id", as: String.self)
+            guard let person = try row.decode(column: "cluster_id", as: String?.self), person != ReservedCluster.independent else {
+                throw VisageError.invalidArgument(field: "FigureId", message: "\(figureID) belongs to no person")
+            }
+            try await db.raw("""
+                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
+                VALUES (\(bind: key), \(bind: ClusterConstraint.notPerson), \(bind: figureID), \(bind: person), \(bind: WallClock.nowMillis()))
+                ON CONFLICT DO NOTHING
+                """).run()
+            try await db.raw("""
+                UPDATE media_faces SET cluster_id = \(bind: ReservedCluster.independent), pinned = 0 WHERE figure_id = \(bind: figureID)
+                """).run()
+            try await recount(dataset: dataset, clusters: [person], db: db)
+            try await writeBack(fileIDs: [fileID], db: db)
+            return person
+        }
+    }
+
+    /// The people each face must stay out of, by figure id.
+    public func exclusions(dataset: DatasetKey) async throws -> [String: Set<String>] {
+        let rows = try await store.withConnection { db in
+            try await db.raw("""
+                SELECT subject, other FROM media_cluster_constraints
+                WHERE dataset_key = \(bind: dataset.description) AND kind = \(bind: ClusterConstraint.notPerson)
+                """).all()
+        }
+        var out: [String: Set<String>] = [:]
+        for row in rows {
+            out[try row.decode(column: "subject", as: String.self), default: []].insert(try row.decode(column: "other", as: String.self))
+        }
+        return out
     }
 
     // MARK: Shared by runs and edits
@@ -375,4 +437,10 @@ public struct ClusterFaceRecord: Sendable, Equatable {
     public let uri: String
     /// Placed by a user rather than by clustering.
     public let pinned: Bool
+}
+
+/// Kinds of facts users state about people (`media_cluster_constraints.kind`).
+public enum ClusterConstraint {
+    /// The face (`subject`) never joins the person (`other`).
+    public static let notPerson = "not-person"
 }

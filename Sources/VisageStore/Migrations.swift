@@ -305,6 +305,20 @@ let schemaMigrations: [Migration] = [
         """,
         "CREATE INDEX media_clusters_number ON media_clusters (dataset_key, number)",
     ]),
+    Migration(version: 8, name: "people constraints", statements: [
+        // Facts users state about people that every clustering run obeys ("not-person": the
+        // face `subject` never joins the person `other`).
+        """
+        CREATE TABLE media_cluster_constraints (
+            dataset_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            other TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (dataset_key, kind, subject, other)
+        )
+        """,
+    ]),
 ]
 
 extension MetadataStore {

@@ -76,6 +76,19 @@ struct FaceClustererTests {
         #expect(placement == [4: .existing("Cluster-1")])
     }
 
+    @Test func aFaceNeverJoinsAPersonItIsExcludedFrom() throws {
+        let embeddings = Self.faces(centres: Array(centres.prefix(2)), perCentre: 5, spread: 0.2, seed: 19)
+        // Centre 0's first four faces are Cluster-1, centre 1's are Cluster-2; faces 4 and 9 are
+        // new, and face 4 was said not to be Cluster-1.
+        let faces = (0..<10).map { index -> ClusterFace in
+            let person: String? = index % 5 == 4 ? nil : "Cluster-\(index / 5 + 1)"
+            return ClusterFace(photo: index, highQuality: true, person: person, excluded: index == 4 ? ["Cluster-1"] : [])
+        }
+        var clusterer = FaceClusterer(settings: ClusterSettings(), faces: faces, embeddings: embeddings, dimension: 8,
+                                      neighbours: Self.neighbours(embeddings, dimension: 8))
+        #expect(try clusterer.place() == [9: .existing("Cluster-2")])
+    }
+
     @Test func personWithManyMoreFacesThanNeighboursStaysOnePerson() throws {
         // 64 dimensions, where distances concentrate as they do in face embeddings: faces of
         // one centre about 0.35 apart, every face's 8 neighbours a small part of its person.

@@ -74,9 +74,10 @@ struct PeopleRoutes {
         people.post("faces/:figureId/remove") { request, context -> Response in
             let body = try await Self.body(request)
             let figureID = try context.parameters.require("figureId")
-            try await FigureClusterStore(store: store).move(dataset: try await dataset(body.compactMapValues(\.stringValue)),
-                                                            figureID: figureID, to: nil)
-            return UploadTokenRoutes.json(["FigureId": figureID, "FigureClusterId": ReservedCluster.independent])
+            // "Not this person": recorded, so no later run puts the face back there.
+            let person = try await FigureClusterStore(store: store).exclude(
+                dataset: try await dataset(body.compactMapValues(\.stringValue)), figureID: figureID)
+            return UploadTokenRoutes.json(["FigureId": figureID, "FigureClusterId": ReservedCluster.independent, "NotPerson": person])
         }
     }
 
