@@ -92,9 +92,10 @@ def files_of(imm, dataset):
             return out
 
 
-def labelled_faces(dataset, files):
+def labelled_faces(dataset, files, with_figures=False):
     """(identity, cluster id or None, photo) per face the manifest names: the largest face of a
-    one-person photo, and each face of a group photo whose faces are listed left to right."""
+    one-person photo, and each face of a group photo whose faces are listed left to right; with
+    with_figures, the face's FigureId follows."""
     faces = []
     for entry in manifest(SETS[dataset]):
         doc = files.get(f"oss://people/{dataset}/{entry['name']}")
@@ -106,12 +107,12 @@ def labelled_faces(dataset, files):
             return None if not cid or cid.startswith("figure-cluster-id-") else cid
         if entry.get("identity"):
             largest = max(figures, key=lambda f: f.boundary.width * f.boundary.height)
-            faces.append((entry["identity"], cluster_of(largest), entry["name"]))
+            faces.append((entry["identity"], cluster_of(largest), entry["name"]) + ((largest.figure_id,) if with_figures else ()))
         elif entry.get("faces_left_to_right") and len(entry["faces_left_to_right"]) == len(figures):
             ordered = sorted(figures, key=lambda f: f.boundary.left + f.boundary.width / 2)
             for identity, figure in zip(entry["faces_left_to_right"], ordered):
                 if identity:
-                    faces.append((identity, cluster_of(figure), entry["name"]))
+                    faces.append((identity, cluster_of(figure), entry["name"]) + ((figure.figure_id,) if with_figures else ()))
     return faces
 
 

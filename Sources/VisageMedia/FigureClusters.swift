@@ -300,6 +300,69 @@ public struct FigureClusterStore: Sendable {
         }
     }
 
+    /// Splits a person: the chosen faces (some, not all, of its faces) become a new person,
+    /// which keeps them where the user put them; faces kept out of the person are kept out of
+    /// both parts. Returns the new person's id.
+    public func split(dataset: DatasetKey, cluster: String, figureIDs: [String]) async throws -> String {
+        let chosen = Array(Set(figureIDs)).sorted()
+        guard !chosen.isEmpty else { throw VisageError.invalidArgument(field: "Faces", message: "name at least one face to split off") }
+        return try await store.withTransaction { db in
+            let key = dataset.description
+            guard try await db.raw("""
+                SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: cluster)
+                """).first() != nil
+            else { throw VisageError.notFound(kind: "FigureCluster", name: cluster) }
+            let rows = try await db.raw("""
+                SELECT figure_id, file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: cluster)
+                """).all()
+            let faces = Dictionary(try rows.map { (try $0.decode(column: "figure_id", as: String.self),
+                                                   try $0.decode(column: "file_id", as: String.self)) }) { first, _ in first }
+            if let stranger = chosen.first(where: { faces[$0] == nil }) {
+                throw VisageError.invalidArgument(field: "Faces", message: "\(stranger) is not a face of \(cluster)")
+            }
+            guard chosen.count < faces.count else {
+                throw VisageError.invalidArgument(field: "Faces", message: "leave at least one face in \(cluster)")
+            }
+            let now = WallClock.nowMillis()
+            let id = try await create(dataset: dataset, number: try await nextNumber(dataset: dataset, db: db), db: db, now: now)
+            try await db.raw("""
+                UPDATE media_faces SET cluster_id = \(bind: id), pinned = 1
+                WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: chosen))
+                """).run()
+            try await db.raw("""
+                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
+                SELECT dataset_key, kind, subject, \(bind: id), \(bind: now) FROM media_cluster_constraints
+                WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: cluster)
+                ON CONFLICT DO NOTHING
+                """).run()
+            try await recount(dataset: dataset, clusters: [cluster, id], db: db, now: now)
+            try await writeBack(fileIDs: Array(Set(chosen.compactMap { faces[$0] })), db: db)
+            return id
+        }
+    }
+
+    /// The faces Visage would split off a person (see `PersonSplit`), best first; empty when
+    /// the person's faces show no second person.
+    public func proposeSplit(dataset: DatasetKey, cluster: String) async throws -> [String] {
+        let rows = try await store.withConnection { db in
+            try await db.raw("""
+                SELECT figure_id, embedding FROM media_faces
+                WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: cluster)
+                ORDER BY quality DESC, figure_id
+                """).all()
+        }
+        guard !rows.isEmpty else { throw VisageError.notFound(kind: "FigureCluster", name: cluster) }
+        var ids: [String] = [], embeddings: [Float] = [], dimension = 0
+        for row in rows {
+            let vector = try row.decode(column: "embedding", as: Data.self).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            if dimension == 0 { dimension = vector.count }
+            guard vector.count == dimension else { continue }
+            ids.append(try row.decode(column: "figure_id", as: String.self))
+            embeddings += vector
+        }
+        return PersonSplit.propose(embeddings: embeddings, dimension: dimension)?.faces.map { ids[$0] } ?? []
+    }
+
     /// The people each face must stay out of, by figure id.
     public func exclusions(dataset: DatasetKey) async throws -> [String: Set<String>] {
         let rows = try await store.withConnection { db in
@@ -356,6 +419,11 @@ public struct FigureClusterStore: Sendable {
     /// Creates a person numbered `number` (id `Cluster-<number>`), empty until its faces are set and counted.
     func create(dataset: DatasetKey, number: Int64, db: any SQLDatabase, now: Int64) async throws -> String {
         let id = "Cluster-\(number)"
+        let key = dataset.description
+        try await db.raw("""
+            INSERT INTO media_cluster_numbers (dataset_key, last_number) VALUES (\(bind: key), \(bind: number))
+            ON CONFLICT (dataset_key) DO UPDATE SET last_number = \(bind: number)
+            """).run()
         try await db.raw("""
             INSERT INTO media_clusters (dataset_key, cluster_id, number, name, custom_labels, cover_figure_id, cover_pinned,
                                         image_count, face_count, lock_version, created_at, updated_at)
@@ -366,10 +434,14 @@ public struct FigureClusterStore: Sendable {
 
     /// The next free person number of a dataset.
     func nextNumber(dataset: DatasetKey, db: any SQLDatabase) async throws -> Int64 {
-        let row = try await db.raw("""
-            SELECT MAX(number) AS n FROM media_clusters WHERE dataset_key = \(bind: dataset.description)
-            """).first()
-        return (try row?.decode(column: "n", as: Int64?.self) ?? 0) + 1
+        let key = dataset.description
+        let existing = try await db.raw("""
+            SELECT MAX(number) AS n FROM media_clusters WHERE dataset_key = \(bind: key)
+            """).first()?.decode(column: "n", as: Int64?.self) ?? 0
+        let used = try await db.raw("""
+            SELECT last_number FROM media_cluster_numbers WHERE dataset_key = \(bind: key)
+            """).first()?.decode(column: "last_number", as: Int64.self) ?? 0
+        return max(existing, used) + 1
     }
 
     /// Rewrites `Figures[].FigureClusterId` of these files' documents (and their query fields)

@@ -318,6 +318,13 @@ let schemaMigrations: [Migration] = [
             PRIMARY KEY (dataset_key, kind, subject, other)
         )
         """,
+        // The highest person number a dataset has used, so a merged-away person's id is never reused.
+        """
+        CREATE TABLE media_cluster_numbers (
+            dataset_key TEXT NOT NULL PRIMARY KEY,
+            last_number BIGINT NOT NULL
+        )
+        """,
     ]),
 ]
 

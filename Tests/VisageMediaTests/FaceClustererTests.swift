@@ -89,6 +89,18 @@ struct FaceClustererTests {
         #expect(try clusterer.place() == [9: .existing("Cluster-2")])
     }
 
+    @Test func splitProposalSeparatesTwoPeopleAndLeavesOneAlone() throws {
+        // Two centres 0.6 apart (look-alikes), faces about 0.25 apart within each.
+        let close: [[Float]] = [[0, 0, 0, 0, 0, 0, 0, 0], [0.6, 0, 0, 0, 0, 0, 0, 0]]
+        let two = Self.faces(centres: close, perCentre: 6, spread: 0.2, seed: 23)
+        // Two faces of the first centre and four of the second: the smaller side is proposed.
+        let mixed = Array(two[0..<(2 * 8)]) + Array(two[(6 * 8)..<(10 * 8)])
+        let proposal = try #require(PersonSplit.propose(embeddings: mixed, dimension: 8))
+        #expect(proposal.faces == [0, 1] && proposal.separation > 1.5)
+        let one = Self.faces(centres: [close[0]], perCentre: 8, spread: 0.2, seed: 29)
+        #expect(PersonSplit.propose(embeddings: one, dimension: 8) == nil)
+    }
+
     @Test func personWithManyMoreFacesThanNeighboursStaysOnePerson() throws {
         // 64 dimensions, where distances concentrate as they do in face embeddings: faces of
         // one centre about 0.35 apart, every face's 8 neighbours a small part of its person.

@@ -71,6 +71,23 @@ struct PeopleRoutes {
                 dataset: try await dataset(body.compactMapValues(\.stringValue)), into: id, from: [source])
             return UploadTokenRoutes.json(["ObjectId": id, "MovedFaces": moved])
         }
+        people.get(":id/split-proposal") { request, context -> Response in
+            let key = try await dataset(Self.query(request))
+            let id = try context.parameters.require("id")
+            let clusters = FigureClusterStore(store: store)
+            _ = try await clusters.cluster(dataset: key, id: id)
+            return UploadTokenRoutes.json(["ObjectId": id, "Faces": try await clusters.proposeSplit(dataset: key, cluster: id)])
+        }
+        people.post(":id/split") { request, context -> Response in
+            let body = try await Self.body(request)
+            let id = try context.parameters.require("id")
+            guard let faces = body["Faces"]?.arrayValue?.map(\.stringValue), !faces.isEmpty, faces.count <= 1000,
+                  case let ids = faces.compactMap({ $0 }), ids.count == faces.count
+            else { throw Self.badRequest("Faces must list the ids of the faces to split off (1 to 1000).") }
+            let created = try await FigureClusterStore(store: store).split(
+                dataset: try await dataset(body.compactMapValues(\.stringValue)), cluster: id, figureIDs: ids)
+            return UploadTokenRoutes.json(["ObjectId": created, "From": id, "MovedFaces": Set(ids).count])
+        }
         people.post("faces/:figureId/remove") { request, context -> Response in
             let body = try await Self.body(request)
             let figureID = try context.parameters.require("figureId")
