@@ -128,3 +128,73 @@ def test_person_ids_are_never_reused(env):
     assert server.post(f"/visage/v1/people/{some}/merge", json={**scope, "From": first}).status_code == 200
     second = server.post(f"/visage/v1/people/{some}/split", json={**scope, "Faces": [face]}).json()["ObjectId"]
     assert int(second.split("-")[1]) == int(first.split("-")[1]) + 1
+
+
+def test_merge_undone_after_new_photos_and_the_history(env):
+    imm, server, bucket = env["imm"], env["server"], env["bucket"]
+    imm.create_dataset(imm_models.CreateDatasetRequest(project_name=P, dataset_name="undo"))
+    scope = {**env["scope"], "dataset": "undo"}
+    photos = {name: [e["name"] for e in manifest(SETS["western"]) if e.get("identity") == name]
+              for name in ("angelina_jolie", "katy_perry")}
+
+    def add(names):
+        for name in names:
+            bucket.put_object_from_file(f"undo/{name}", str(SETS["western"] / name))
+            body = imm.index_file_meta(imm_models.IndexFileMetaRequest(
+                project_name=P, dataset_name="undo", file=imm_models.InputFile(uri=f"oss://people/undo/{name}"))).body
+            assert wait_task(imm, "IndexFileMeta", body.event_id).status == "Succeeded"
+
+    def holders():
+        """Identity → the people holding its photos' largest faces, and photo → person."""
+        placed = {}
+        for uri, doc in files_of(imm, "undo").items():
+            largest = max(doc.figures, key=lambda f: f.boundary.width * f.boundary.height)
+            placed[uri.rsplit("/", 1)[1]] = largest.figure_cluster_id
+        return placed
+
+    first = photos["angelina_jolie"][:5] + photos["katy_perry"][:3]
+    add(first)
+    cluster(imm, "undo", notify=False)
+    before = holders()
+    a, b = before[photos["angelina_jolie"][0]], before[photos["katy_perry"][0]]
+    assert a != b and all(before[p] == a for p in photos["angelina_jolie"][:5]) and all(before[p] == b for p in first[5:])
+
+    assert server.post(f"/visage/v1/people/{a}/name", json={**scope, "Name": "Angelina"}).status_code == 200
+    assert server.post(f"/visage/v1/people/{a}/merge", json={**scope, "From": b}).status_code == 200
+    later = photos["angelina_jolie"][5:] + photos["katy_perry"][3:]
+    assert len(later) == 10
+    add(later)
+    cluster(imm, "undo", notify=False)
+    merged = holders()
+    assert set(merged[p] for p in first) == {a}
+
+    edits = server.get("/visage/v1/people/history", params=scope).json()["Edits"]
+    assert [e["Kind"] for e in edits] == ["merge", "rename"]
+    merge = edits[0]
+    assert merge["Person"] == a and merge["Others"] == [b] and not merge["Undone"]
+    answer = server.post("/visage/v1/people/history/undo", json={**scope, "Sequence": merge["Sequence"]})
+    assert answer.status_code == 200 and answer.json()["Undone"]["Kind"] == "merge"
+
+    after = holders()
+    # Both people are back with their own faces; the new photos the merged person held went to
+    # the nearest of the two (their own).
+    assert all(after[p] == a for p in first[:5]) and all(after[p] == b for p in first[5:]), after
+    held = [p for p in later if merged[p] == a]
+    assert held, merged
+    for p in held:
+        assert after[p] == (a if p in photos["angelina_jolie"] else b), (p, after)
+    assert person_name(imm, a) == "Angelina" and person_name(imm, b) == ""
+    again = server.post("/visage/v1/people/history/undo", json={**scope, "Sequence": merge["Sequence"]})
+    assert again.status_code == 400 and "undone already" in again.json()["error"]["message"]
+
+    # Undo with no Sequence takes the newest edit left: the rename.
+    assert server.post("/visage/v1/people/history/undo", json=scope).json()["Undone"]["Kind"] == "rename"
+    assert person_name(imm, a) == ""
+    nothing = server.post("/visage/v1/people/history/undo", json=scope)
+    assert nothing.status_code == 400 and "nothing left" in nothing.json()["error"]["message"]
+    assert server.post("/visage/v1/people/history/undo", json={**scope, "Sequence": "x"}).status_code == 400
+
+
+def person_name(imm, object_id, dataset="undo"):
+    return imm.get_figure_cluster(imm_models.GetFigureClusterRequest(
+        project_name=P, dataset_name=dataset, object_id=object_id)).body.figure_cluster.name or ""

@@ -164,6 +164,7 @@ public struct DatasetCatalog: Sendable {
             try await db.raw("DELETE FROM media_clusters WHERE dataset_key = \(bind: key)").run()
             try await db.raw("DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)").run()
             try await db.raw("DELETE FROM media_cluster_numbers WHERE dataset_key = \(bind: key)").run()
+            try await db.raw("DELETE FROM media_cluster_history WHERE dataset_key = \(bind: key)").run()
             try await db.raw("DELETE FROM media_files WHERE dataset_key = \(bind: key)").run()
             try await db.raw("""
                 DELETE FROM media_bindings WHERE account_id = \(bind: account) AND project = \(bind: project) AND dataset = \(bind: name)

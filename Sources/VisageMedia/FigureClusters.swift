@@ -175,6 +175,9 @@ public struct FigureClusterStore: Sendable {
                 """).first()
             else { throw VisageError.notFound(kind: "FigureCluster", name: id) }
             var cluster = try Self.cluster(row)
+            let before = PeopleEdit.Part(id: id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels,
+                                         coverFigureID: cluster.coverFigureID, coverPinned: cluster.coverPinned,
+                                         created: cluster.created, faces: [], pinned: [], excluded: [])
             if let expected = changes.lockVersion, expected != cluster.lockVersion {
                 throw VisageError.preconditionFailed(message:
                     "MetaLockVersion \(expected) is stale: figure cluster \(id) is at \(cluster.lockVersion); read it again")
@@ -191,6 +194,7 @@ public struct FigureClusterStore: Sendable {
                 cluster.coverPinned = true
             }
             try await save(cluster, dataset: dataset, db: db)
+            try await record(PeopleEdit(kind: .rename, person: id, before: before), dataset: dataset, db: db)
         }
     }
 
@@ -204,6 +208,10 @@ public struct FigureClusterStore: Sendable {
                 """).all().map { try $0.decode(column: "cluster_id", as: String.self) }
             for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: "FigureCluster", name: id) }
             guard !sources.isEmpty else { return 0 }
+            let held = try await part(dataset: dataset, id: target, db: db)
+            var edit = PeopleEdit(kind: .merge, person: target, personFaces: held.faces, personExcluded: held.excluded)
+            for source in sources { edit.parts.append(try await part(dataset: dataset, id: source, db: db)) }
+            try await record(edit, dataset: dataset, db: db)
             let files = try await db.raw("""
                 SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
                 """).all().map { try $0.decode(column: "file_id", as: String.self) }
@@ -237,11 +245,12 @@ public struct FigureClusterStore: Sendable {
         try await store.withTransaction { db in
             let key = dataset.description
             guard let row = try await db.raw("""
-                SELECT file_id, cluster_id FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
+                SELECT file_id, cluster_id, pinned FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
                 """).first()
             else { throw VisageError.notFound(kind: "Figure", name: figureID) }
             let fileID = try row.decode(column: "file_id", as: String.self)
             let previous = try row.decode(column: "cluster_id", as: String?.self)
+            let wasPinned = try row.decode(column: "pinned", as: Int.self) != 0
             if let target {
                 guard try await db.raw("""
                     SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: target)
@@ -266,6 +275,9 @@ public struct FigureClusterStore: Sendable {
                       AND kind = \(bind: ClusterConstraint.notPerson) AND subject = \(bind: figureID) AND other = \(bind: target)
                     """).run()
             }
+            try await record(PeopleEdit(kind: .move, person: previous ?? ReservedCluster.independent, face: figureID,
+                                        faceWasPinned: wasPinned, faceTo: target ?? ReservedCluster.independent),
+                             dataset: dataset, db: db)
             try await recount(dataset: dataset, clusters: [previous, target].compactMap { $0 }, db: db)
             try await writeBack(fileIDs: [fileID], db: db)
         }
@@ -279,7 +291,7 @@ public struct FigureClusterStore: Sendable {
         try await store.withTransaction { db in
             let key = dataset.description
             guard let row = try await db.raw("""
-                SELECT file_id, cluster_id FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
+                SELECT file_id, cluster_id, pinned FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
                 """).first()
             else { throw VisageError.notFound(kind: "Figure", name: figureID) }
             let fileID = try row.decode(column: "file_id", as: String.self)
@@ -294,6 +306,10 @@ public struct FigureClusterStore: Sendable {
             try await db.raw("""
                 UPDATE media_faces SET cluster_id = \(bind: ReservedCluster.independent), pinned = 0 WHERE figure_id = \(bind: figureID)
                 """).run()
+            try await record(PeopleEdit(kind: .exclude, person: person, face: figureID,
+                                        faceWasPinned: try row.decode(column: "pinned", as: Int.self) != 0,
+                                        faceTo: ReservedCluster.independent),
+                             dataset: dataset, db: db)
             try await recount(dataset: dataset, clusters: [person], db: db)
             try await writeBack(fileIDs: [fileID], db: db)
             return person
@@ -324,6 +340,7 @@ public struct FigureClusterStore: Sendable {
                 throw VisageError.invalidArgument(field: "Faces", message: "leave at least one face in \(cluster)")
             }
             let now = WallClock.nowMillis()
+            let pinnedBefore = Set(try await part(dataset: dataset, id: cluster, db: db).pinned)
             let id = try await create(dataset: dataset, number: try await nextNumber(dataset: dataset, db: db), db: db, now: now)
             try await db.raw("""
                 UPDATE media_faces SET cluster_id = \(bind: id), pinned = 1
@@ -336,6 +353,9 @@ public struct FigureClusterStore: Sendable {
                 ON CONFLICT DO NOTHING
                 """).run()
             try await recount(dataset: dataset, clusters: [cluster, id], db: db, now: now)
+            var made = try await part(dataset: dataset, id: id, db: db)
+            made.pinned = chosen.filter(pinnedBefore.contains)
+            try await record(PeopleEdit(kind: .split, person: cluster, parts: [made]), dataset: dataset, db: db)
             try await writeBack(fileIDs: Array(Set(chosen.compactMap { faces[$0] })), db: db)
             return id
         }
@@ -472,7 +492,7 @@ public struct FigureClusterStore: Sendable {
         }
     }
 
-    private func save(_ cluster: FigureCluster, dataset: DatasetKey, db: any SQLDatabase, now: Int64 = WallClock.nowMillis()) async throws {
+    func save(_ cluster: FigureCluster, dataset: DatasetKey, db: any SQLDatabase, now: Int64 = WallClock.nowMillis()) async throws {
         try await db.raw("""
             UPDATE media_clusters SET name = \(bind: cluster.name),
                 custom_labels = \(bind: JSONValue.object(cluster.customLabels.mapValues(JSONValue.string)).text),

@@ -326,6 +326,20 @@ let schemaMigrations: [Migration] = [
         )
         """,
     ]),
+    Migration(version: 9, name: "people history", statements: [
+        // Every edit of a dataset's people, with what undoing it needs (JSON).
+        """
+        CREATE TABLE media_cluster_history (
+            dataset_key TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            undone INTEGER NOT NULL,
+            PRIMARY KEY (dataset_key, sequence)
+        )
+        """,
+    ]),
 ]
 
 extension MetadataStore {

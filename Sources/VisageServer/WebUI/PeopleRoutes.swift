@@ -88,6 +88,24 @@ struct PeopleRoutes {
                 dataset: try await dataset(body.compactMapValues(\.stringValue)), cluster: id, figureIDs: ids)
             return UploadTokenRoutes.json(["ObjectId": created, "From": id, "MovedFaces": Set(ids).count])
         }
+        people.get("history") { request, _ -> Response in
+            let key = try await dataset(Self.query(request))
+            let entries = try await FigureClusterStore(store: store).history(dataset: key)
+            return UploadTokenRoutes.json(["Edits": entries.map(Self.edit)])
+        }
+        people.post("history/undo") { request, _ -> Response in
+            let body = try await Self.body(request)
+            var sequence: Int64?
+            if let given = body["Sequence"] {
+                guard let number = given.numberValue, number == number.rounded(), number >= 1 else {
+                    throw Self.badRequest("Sequence must be the number of an edit.")
+                }
+                sequence = Int64(number)
+            }
+            let undone = try await FigureClusterStore(store: store).undo(
+                dataset: try await dataset(body.compactMapValues(\.stringValue)), sequence: sequence)
+            return UploadTokenRoutes.json(["Undone": Self.edit(undone)])
+        }
         people.post("faces/:figureId/remove") { request, context -> Response in
             let body = try await Self.body(request)
             let figureID = try context.parameters.require("figureId")
@@ -126,6 +144,16 @@ struct PeopleRoutes {
             throw Self.badRequest("\(missing.0) is required.")
         }
         return try await DatasetCatalog(store: store).dataset(account: names[0], project: names[1], name: names[2]).key
+    }
+
+    /// An edit of the history as the page shows it.
+    static func edit(_ entry: PeopleHistoryEntry) -> [String: any Sendable] {
+        var body: [String: any Sendable] = ["Sequence": entry.sequence, "Kind": entry.edit.kind.rawValue, "Person": entry.edit.person,
+                                            "Others": entry.edit.parts.map(\.id), "Created": entry.created, "Undone": entry.undone]
+        if let face = entry.edit.face { body["FigureId"] = face }
+        if let to = entry.edit.faceTo { body["To"] = to }
+        if let before = entry.edit.before { body["NameBefore"] = before.name }
+        return body
     }
 
     static func person(_ cluster: FigureCluster, cover: ClusterCover?) -> [String: any Sendable] {
