@@ -244,13 +244,7 @@ public struct FigureClusterStore: Sendable {
     public func move(dataset: DatasetKey, figureID: String, to target: String?) async throws {
         try await store.withTransaction { db in
             let key = dataset.description
-            guard let row = try await db.raw("""
-                SELECT file_id, cluster_id, pinned FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
-                """).first()
-            else { throw VisageError.notFound(kind: "Figure", name: figureID) }
-            let fileID = try row.decode(column: "file_id", as: String.self)
-            let previous = try row.decode(column: "cluster_id", as: String?.self)
-            let wasPinned = try row.decode(column: "pinned", as: Int.self) != 0
+            let (fileID, previous, wasPinned) = try await face(dataset: dataset, figureID: figureID, db: db)
             if let target {
                 guard try await db.raw("""
                     SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: target)
@@ -290,12 +284,8 @@ public struct FigureClusterStore: Sendable {
     public func exclude(dataset: DatasetKey, figureID: String) async throws -> String {
         try await store.withTransaction { db in
             let key = dataset.description
-            guard let row = try await db.raw("""
-                SELECT file_id, cluster_id, pinned FROM media_faces WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: key)
-                """).first()
-            else { throw VisageError.notFound(kind: "Figure", name: figureID) }
-            let fileID = try row.decode(column: "file_id", as: String.self)
-            guard let person = try row.decode(column: "cluster_id", as: String?.self), person != ReservedCluster.independent else {
+            let (fileID, cluster, wasPinned) = try await face(dataset: dataset, figureID: figureID, db: db)
+            guard let person = cluster, person != ReservedCluster.independent else {
                 throw VisageError.invalidArgument(field: "FigureId", message: "\(figureID) belongs to no person")
             }
             try await db.raw("""
@@ -307,7 +297,7 @@ public struct FigureClusterStore: Sendable {
                 UPDATE media_faces SET cluster_id = \(bind: ReservedCluster.independent), pinned = 0 WHERE figure_id = \(bind: figureID)
                 """).run()
             try await record(PeopleEdit(kind: .exclude, person: person, face: figureID,
-                                        faceWasPinned: try row.decode(column: "pinned", as: Int.self) != 0,
+                                        faceWasPinned: wasPinned,
                                         faceTo: ReservedCluster.independent),
                              dataset: dataset, db: db)
             try await recount(dataset: dataset, clusters: [person], db: db)
@@ -399,6 +389,17 @@ public struct FigureClusterStore: Sendable {
     }
 
     // MARK: Shared by runs and edits
+
+    /// A face's file, person and whether a user pinned it there.
+    func face(dataset: DatasetKey, figureID: String, db: any SQLDatabase) async throws -> (file: String, cluster: String?, pinned: Bool) {
+        guard let row = try await db.raw("""
+            SELECT file_id, cluster_id, pinned FROM media_faces
+            WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: dataset.description)
+            """).first()
+        else { throw VisageError.notFound(kind: "Figure", name: figureID) }
+        return (try row.decode(column: "file_id", as: String.self), try row.decode(column: "cluster_id", as: String?.self),
+                try row.decode(column: "pinned", as: Int.self) != 0)
+    }
 
     /// Recomputes the counts and cover of these people from their faces; a person left with no
     /// face is removed.
