@@ -24,8 +24,8 @@ static int fail(const std::exception &e, char *error, size_t size) {
 
 extern "C" int visage_faiss_new(int dimension, int inverted_lists, visage_faiss_index **out, char *error, size_t error_size) {
     try {
-        // Approximate indexes are built through the factory: their own headers need OpenMP's
-        // omp.h, which the Swift toolchain's clang does not ship.
+        // The inverted file is built through the factory, from its textual description, the
+        // form FAISS documents for choosing an index.
         std::string description = "IVF" + std::to_string(inverted_lists) + ",Flat";
         faiss::Index *inner = inverted_lists > 0 ? faiss::index_factory(dimension, description.c_str(), faiss::METRIC_L2)
                                                  : static_cast<faiss::Index *>(new faiss::IndexFlatL2(dimension));
