@@ -84,6 +84,11 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
+    public var boolValue: Bool? {
+        if case let .bool(value) = self { return value }
+        return nil
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case let .object(fields) = self { return fields }
         return nil

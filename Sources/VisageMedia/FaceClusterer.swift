@@ -44,13 +44,20 @@ public struct ClusterFace: Sendable {
     public let person: String?
     /// People a user said it is not: it never joins them.
     public let excluded: Set<String>
+    /// Marks (any non-negative numbers) it shares with faces a user said are someone else:
+    /// faces sharing a mark never share a person, as faces of one image do not.
+    public let apart: [Int]
 
-    public init(photo: Int, highQuality: Bool, person: String?, excluded: Set<String> = []) {
+    public init(photo: Int, highQuality: Bool, person: String?, excluded: Set<String> = [], apart: [Int] = []) {
         self.photo = photo
         self.highQuality = highQuality
         self.person = person
         self.excluded = excluded
+        self.apart = apart
     }
+
+    /// Its image and its marks as one list of numbers (marks below zero, images from zero).
+    var marks: [Int] { apart.isEmpty ? [photo] : [photo] + apart.map { -1 - $0 } }
 }
 
 /// A face's neighbour: its position in the face list and its Euclidean distance.
@@ -127,7 +134,7 @@ public struct FaceClusterer {
         var owner = faces.map { $0.person.map { number[$0]! } ?? -1 }
         var members = [[Int]](repeating: [], count: names.count)
         for (face, person) in owner.enumerated() where person >= 0 { members[person].append(face) }
-        var photos = members.map { Set($0.map { faces[$0].photo }) }
+        var photos = members.map { Set($0.flatMap { faces[$0].marks }) }
 
         let joined = try attach(waiting, owner: &owner, members: members, names: number, photos: &photos)
         let groups = found(waiting.filter { owner[$0] < 0 && faces[$0].highQuality })
@@ -135,7 +142,7 @@ public struct FaceClusterer {
         for group in groups {
             for face in group { owner[face] = members.count }
             members.append(group)
-            photos.append(Set(group.map { faces[$0].photo }))
+            photos.append(Set(group.flatMap { faces[$0].marks }))
         }
         let attached = try attach(waiting.filter { owner[$0] < 0 }, owner: &owner, members: members, names: number, photos: &photos)
         progress(1)
@@ -164,7 +171,7 @@ public struct FaceClusterer {
         })
         let nearest = candidates.map { face in
             lists[face].first { neighbour in
-                owner[neighbour.face] >= 0 && faces[neighbour.face].photo != faces[face].photo
+                owner[neighbour.face] >= 0 && !together(neighbour.face, face)
                     && !(barred[face]?.contains(owner[neighbour.face]) ?? false)
             }?.face
         }
@@ -174,7 +181,7 @@ public struct FaceClusterer {
         for (face, nearest) in zip(candidates, nearest) {
             guard let nearest else { continue }
             let person = owner[nearest]
-            guard !photos[person].contains(faces[face].photo) else { continue }
+            guard photos[person].isDisjoint(with: faces[face].marks) else { continue }
             let average = averageDistance(face, members[person])
             guard average < settings.attachThreshold else { continue }
             // The neighbourhoods must agree, or, for a person bigger than a neighbour list
@@ -190,7 +197,7 @@ public struct FaceClusterer {
             others.subtract(barred[face] ?? [])
             guard !others.contains(where: { averageDistance(face, members[$0]) < average }) else { continue }
             decided.append((face, person))
-            photos[person].insert(faces[face].photo)
+            photos[person].formUnion(faces[face].marks)
         }
         for (face, person) in decided { owner[face] = person }
         return decided.count
@@ -204,6 +211,11 @@ public struct FaceClusterer {
             lists[position] = Array(list.filter { $0.face != position }.prefix(settings.neighbours))
             loaded[position] = true
         }
+    }
+
+    /// Whether two faces may never share a person: one image, or a mark in common.
+    func together(_ a: Int, _ b: Int) -> Bool {
+        faces[a].photo == faces[b].photo || (!faces[a].apart.isEmpty && !Set(faces[a].apart).isDisjoint(with: faces[b].apart))
     }
 
     /// Approximate rank-order distance of two faces from their neighbour lists; a face outside
@@ -287,7 +299,7 @@ public struct FaceClusterer {
         for (index, a) in candidates.enumerated() {
             for neighbour in lists[a] where node[neighbour.face] >= 0 && neighbour.distance < settings.threshold {
                 let b = neighbour.face
-                guard faces[a].photo != faces[b].photo, a < b || !lists[b].contains(where: { $0.face == a }) else { continue }
+                guard !together(a, b), a < b || !lists[b].contains(where: { $0.face == a }) else { continue }
                 let gated = rankOrder(a, b) >= settings.rankOrderLimit
                 edges.append((index, node[b], gated ? Self.farApart : distance(a, b)))
             }
@@ -327,7 +339,7 @@ public struct FaceClusterer {
     /// not adjacent are computed from the faces when a merge needs them.
     func agglomerate(_ nodes: [[Int]], edges: [(Int, Int, Float)], within initialWithin: [Float]?) -> [[Int]] {
         var members = nodes
-        var photos = nodes.map { Set($0.map { faces[$0].photo }) }
+        var photos = nodes.map { Set($0.flatMap { faces[$0].marks }) }
         var within = initialWithin ?? []
         var adjacent = [[Int: Float]](repeating: [:], count: nodes.count)
         var version = [Int](repeating: 0, count: nodes.count)

@@ -50,89 +50,92 @@ public struct FigureClustering: Sendable {
 
     // MARK: The run
 
-    /// Clusters the waiting faces of a dataset and writes the result.
+    /// Clusters the waiting faces of a dataset and writes the result. A person holding two
+    /// faces a user has since said are two people is split first (`PeopleSeparation`).
     public func cluster(dataset: DatasetKey, progress: @Sendable (Double) async -> Void = { _ in }) async throws -> ClusteringOutcome {
-        let key = dataset.description
-        let rows = try await store.withConnection { db in
-            try await db.raw("""
-                SELECT figure_id, file_id, embedding, quality_ok, cluster_id, pinned FROM media_faces
-                WHERE dataset_key = \(bind: key) ORDER BY file_id, figure_id
-                """).all()
+        // An edit or a re-clustering written while the run worked makes it start again.
+        for _ in 1..<3 {
+            if let outcome = try await clusterOnce(dataset: dataset, progress: progress) { return outcome }
         }
-        let exclusions = try await clusters.exclusions(dataset: dataset)
-        var figureIDs: [String] = [], fileIDs: [String] = [], faces: [ClusterFace] = [], embeddings: [Float] = []
-        var photoNumbers: [String: Int] = [:]
-        var dimension = 0
-        for row in rows {
-            let data = try row.decode(column: "embedding", as: Data.self)
-            let vector = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            if dimension == 0 { dimension = vector.count }
-            guard vector.count == dimension else { continue }
-            let fileID = try row.decode(column: "file_id", as: String.self)
-            let figureID = try row.decode(column: "figure_id", as: String.self)
-            let cluster = try row.decode(column: "cluster_id", as: String?.self)
-            let pinned = try row.decode(column: "pinned", as: Int.self) != 0
-            // A face a user put out of every person is left out; one waiting since an earlier run is reconsidered.
-            if pinned && (cluster == nil || cluster == ReservedCluster.independent) { continue }
-            let person = (cluster == nil || cluster == ReservedCluster.independent) ? nil : cluster
-            let photo = photoNumbers[fileID] ?? photoNumbers.count
-            photoNumbers[fileID] = photo
-            figureIDs.append(figureID)
-            fileIDs.append(fileID)
-            faces.append(ClusterFace(photo: photo, highQuality: try row.decode(column: "quality_ok", as: Int.self) != 0, person: person,
-                                     excluded: exclusions[figureID] ?? []))
-            embeddings += vector
+        guard let outcome = try await clusterOnce(dataset: dataset, progress: progress) else {
+            throw VisageError.conflict(kind: "FigureClusters", name: dataset.dataset,
+                                       message: "the people of \(dataset.dataset) kept changing during the run; run it again")
         }
-        await progress(0.1)
-        var outcome = ClusteringOutcome()
-        let waiting = faces.indices.filter { faces[$0].person == nil }
-        guard !waiting.isEmpty else { return outcome }
+        return outcome
+    }
 
+    /// One clustering run; nil when the faces changed before its result could be written.
+    private func clusterOnce(dataset: DatasetKey, progress: @Sendable (Double) async -> Void) async throws -> ClusteringOutcome? {
+        let snapshot = try await FaceSnapshot.read(dataset: dataset, store: store)
+        await progress(0.1)
+        var plan = PeoplePlan()
+        var persons = snapshot.clusters
+        // Split-off parts take part in the placing under a stand-in name, made people when written.
+        let standIn = "\u{1}part-"
+        let members = Dictionary(grouping: persons.indices.filter { persons[$0] != nil }) { persons[$0]! }
+        let separation = PeopleSeparation(embeddings: snapshot.embeddings, dimension: snapshot.dimension)
+        let people = members.keys.sorted()
+        let conflict = PeopleSeparation.conflicts(snapshot, owners: snapshot.clusters)
+        for (person, parts) in zip(people, separation.separate(people.map { members[$0]! }, conflict: conflict)) {
+            for part in parts.dropFirst() {
+                plan.created.append(PeoplePlan.NewPerson(exclusionsFrom: [person]))
+                for face in part {
+                    persons[face] = standIn + String(plan.created.count - 1)
+                    plan.targets[face] = .created(plan.created.count - 1)
+                }
+            }
+        }
+        let waiting = persons.indices.filter { persons[$0] == nil }
+        if !waiting.isEmpty {
+            let placement = try place(snapshot, persons: persons, settings: settings)
+            var newPeople: [Int: Int] = [:]
+            for face in waiting {
+                switch placement[face] {
+                case let .existing(id)? where id.hasPrefix(standIn): plan.targets[face] = .created(Int(id.dropFirst(standIn.count))!)
+                case let .existing(id)?: plan.targets[face] = .person(id)
+                case let .new(group)?:
+                    if newPeople[group] == nil {
+                        newPeople[group] = plan.created.count
+                        plan.created.append(PeoplePlan.NewPerson())
+                    }
+                    plan.targets[face] = .created(newPeople[group]!)
+                case nil:
+                    // Already waiting since an earlier run: nothing to write.
+                    if snapshot.neverPlaced[face] { plan.targets[face] = .waiting }
+                }
+            }
+        }
+        await progress(0.8)
+        var outcome = ClusteringOutcome()
+        outcome.waitingFigureCount = waiting.filter { plan.targets[$0] == nil || plan.targets[$0] == .waiting }.count
+        outcome.updatedFigureCount = waiting.count - outcome.waitingFigureCount
+        guard !plan.isEmpty else { return outcome }
+        let written = try await store.withTransaction { [clusters, plan] db -> (created: [String], updated: [String])? in
+            guard try await snapshot.unchanged(dataset: dataset, db: db) else { return nil }
+            return try await clusters.apply(plan, snapshot: snapshot, dataset: dataset, db: db, now: WallClock.nowMillis())
+        }
+        guard let written else { return nil }
+        outcome.newClusterIDs = written.created
+        outcome.updatedClusterIDs = written.updated
+        await progress(1)
+        return outcome
+    }
+
+    /// Places the waiting faces (`persons` nil) with the neighbour index of the dataset, saved
+    /// beside the data and rebuilt when missing.
+    func place(_ snapshot: FaceSnapshot, persons: [String?], settings: ClusterSettings) throws -> [Int: ClusterPlacement] {
         try FileManager.default.createDirectory(at: vectorsDirectory, withIntermediateDirectories: true)
-        let file = FaceVectors.file(in: vectorsDirectory, dataset: dataset)
-        let vectors = try FaceVectors.open(file: file, ids: figureIDs.map(FaceVectors.vectorID), embeddings: embeddings,
-                                           dimension: dimension)
+        let file = FaceVectors.file(in: vectorsDirectory, dataset: snapshot.dataset)
+        let vectors = try FaceVectors.open(file: file, ids: snapshot.figureIDs.map(FaceVectors.vectorID),
+                                           embeddings: snapshot.embeddings, dimension: snapshot.dimension)
         let k = settings.neighbours
-        var clusterer = FaceClusterer(settings: settings, faces: faces, embeddings: embeddings, dimension: dimension) { positions in
+        var clusterer = FaceClusterer(settings: settings, faces: snapshot.clusterFaces(persons: persons),
+                                      embeddings: snapshot.embeddings, dimension: snapshot.dimension) { positions in
             try vectors.neighbours(of: positions, k: k)
         }
         let placement = try clusterer.place()
         if vectors.changed { try vectors.index.write(to: file) }
-        await progress(0.8)
-
-        let now = WallClock.nowMillis()
-        outcome = try await store.withTransaction { [clusters, figureIDs, fileIDs] db in
-            var outcome = ClusteringOutcome()
-            var number = try await clusters.nextNumber(dataset: dataset, db: db)
-            var newIDs: [Int: String] = [:]
-            for group in Set(placement.values.compactMap { if case let .new(n) = $0 { n } else { nil } }).sorted() {
-                newIDs[group] = try await clusters.create(dataset: dataset, number: number, db: db, now: now)
-                number += 1
-            }
-            var touchedFiles: Set<String> = []
-            var updated: Set<String> = []
-            for face in waiting {
-                let target: String
-                switch placement[face] {
-                case let .existing(id)?: target = id; updated.insert(id)
-                case let .new(group)?: target = newIDs[group]!
-                case nil: target = ReservedCluster.independent
-                }
-                if target != ReservedCluster.independent { outcome.updatedFigureCount += 1 } else { outcome.waitingFigureCount += 1 }
-                try await db.raw("""
-                    UPDATE media_faces SET cluster_id = \(bind: target) WHERE figure_id = \(bind: figureIDs[face])
-                      AND (cluster_id IS NULL OR cluster_id <> \(bind: target))
-                    """).run()
-                if target != ReservedCluster.independent { touchedFiles.insert(fileIDs[face]) }
-            }
-            outcome.newClusterIDs = newIDs.keys.sorted().map { newIDs[$0]! }
-            outcome.updatedClusterIDs = updated.sorted()
-            try await clusters.recount(dataset: dataset, clusters: outcome.newClusterIDs + outcome.updatedClusterIDs, db: db, now: now)
-            try await clusters.writeBack(fileIDs: touchedFiles.sorted(), db: db)
-            return outcome
-        }
-        await progress(1)
-        return outcome
+        return placement
     }
 
     // MARK: Tasks

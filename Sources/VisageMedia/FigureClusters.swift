@@ -223,12 +223,9 @@ public struct FigureClusterStore: Sendable {
                 """).run()
             try await db.raw("DELETE FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))").run()
             // A face kept out of a source stays out of the person it became part of.
-            try await db.raw("""
-                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
-                SELECT dataset_key, kind, subject, \(bind: target), created_at FROM media_cluster_constraints
-                WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other IN (\(binds: sources))
-                ON CONFLICT DO NOTHING
-                """).run()
+            let now = WallClock.nowMillis()
+            for source in sources { try await copyExclusions(dataset: dataset, from: source, to: target, db: db, now: now) }
+            try await carryDifferences(dataset: dataset, from: sources, to: target, db: db)
             try await db.raw("""
                 DELETE FROM media_cluster_constraints
                 WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other IN (\(binds: sources))
@@ -336,12 +333,7 @@ public struct FigureClusterStore: Sendable {
                 UPDATE media_faces SET cluster_id = \(bind: id), pinned = 1
                 WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: chosen))
                 """).run()
-            try await db.raw("""
-                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
-                SELECT dataset_key, kind, subject, \(bind: id), \(bind: now) FROM media_cluster_constraints
-                WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: cluster)
-                ON CONFLICT DO NOTHING
-                """).run()
+            try await copyExclusions(dataset: dataset, from: cluster, to: id, db: db, now: now)
             try await recount(dataset: dataset, clusters: [cluster, id], db: db, now: now)
             var made = try await part(dataset: dataset, id: id, db: db)
             made.pinned = chosen.filter(pinnedBefore.contains)
@@ -371,21 +363,6 @@ public struct FigureClusterStore: Sendable {
             embeddings += vector
         }
         return PersonSplit.propose(embeddings: embeddings, dimension: dimension)?.faces.map { ids[$0] } ?? []
-    }
-
-    /// The people each face must stay out of, by figure id.
-    public func exclusions(dataset: DatasetKey) async throws -> [String: Set<String>] {
-        let rows = try await store.withConnection { db in
-            try await db.raw("""
-                SELECT subject, other FROM media_cluster_constraints
-                WHERE dataset_key = \(bind: dataset.description) AND kind = \(bind: ClusterConstraint.notPerson)
-                """).all()
-        }
-        var out: [String: Set<String>] = [:]
-        for row in rows {
-            out[try row.decode(column: "subject", as: String.self), default: []].insert(try row.decode(column: "other", as: String.self))
-        }
-        return out
     }
 
     // MARK: Shared by runs and edits
@@ -536,4 +513,8 @@ public struct ClusterFaceRecord: Sendable, Equatable {
 public enum ClusterConstraint {
     /// The face (`subject`) never joins the person (`other`).
     public static let notPerson = "not-person"
+    /// The two faces (`subject` < `other`) never share a person.
+    public static let apartFaces = PeopleEdit.Kind.apartFaces.rawValue
+    /// The two people (`subject` < `other`) are never merged by a run (a user's merge lifts it).
+    public static let differentPeople = PeopleEdit.Kind.differentPeople.rawValue
 }

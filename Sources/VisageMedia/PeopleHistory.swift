@@ -7,6 +7,8 @@ import VisageStore
 public struct PeopleEdit: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case rename, merge, split, move, exclude
+        /// "These two are different": two faces, or two people.
+        case apartFaces = "apart-faces", differentPeople = "different-people"
     }
 
     /// A person as it was before an edit took it away (a merge source) or made it (a split part).
@@ -39,6 +41,8 @@ public struct PeopleEdit: Codable, Sendable, Equatable {
     public var face: String?
     public var faceWasPinned = false
     public var faceTo: String?
+    /// apart-faces and different-people: the other face or person.
+    public var other: String?
 }
 
 /// An edit as the history lists it.
@@ -193,6 +197,14 @@ extension FigureClusterStore {
                     UPDATE media_faces SET cluster_id = \(bind: edit.person), pinned = \(bind: edit.faceWasPinned ? 1 : 0)
                     WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                     """).run()
+            case .apartFaces, .differentPeople:
+                let subject = edit.face ?? edit.person
+                guard let other = edit.other else { break }
+                try await db.raw("""
+                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
+                      AND kind = \(bind: edit.kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))
+                    """).run()
+                touched = []
             }
             try await db.raw("""
                 UPDATE media_cluster_history SET undone = 1 WHERE dataset_key = \(bind: key) AND sequence = \(bind: entry.sequence)
@@ -206,7 +218,7 @@ extension FigureClusterStore {
         }
     }
 
-    private func existing(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
+    func existing(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
         guard let row = try await db.raw("""
             SELECT * FROM media_clusters WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: id)
             """).first()

@@ -24,9 +24,24 @@ struct Cluster: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var target: DatasetOptions
     @Flag(name: .customLong("no-progress"), help: "Do not draw the progress bar.") var noProgress = false
+    @Flag(help: "Cluster every face again from scratch, keeping names, placed faces and every correction.") var rebuild = false
+    @Flag(name: .customLong("dry-run"), help: "With --rebuild: list what would change and write nothing.") var dryRun = false
+    @Option(help: "Average-linkage threshold (default 0.5, or VISAGE_CLUSTER_THRESHOLD).") var threshold: Float?
+    @Option(name: .customLong("attach-threshold"), help: "Distance under which a face joins a person (default 0.525).")
+    var attachThreshold: Float?
+
+    func validate() throws {
+        if dryRun && !rebuild { throw ValidationError("--dry-run previews a --rebuild; add --rebuild.") }
+        for value in [threshold, attachThreshold].compactMap({ $0 }) where !(0.1...1.5).contains(value) {
+            throw ValidationError("Thresholds must be between 0.1 and 1.5.")
+        }
+    }
 
     func run() async throws {
         let configuration = data.configuration
+        var settings = ClusterSettings.fromEnvironment()
+        if let threshold { settings.threshold = threshold }
+        if let attachThreshold { settings.attachThreshold = attachThreshold }
         try await data.withDataDirectory { opened in
             let account = opened.root.credentials.AccountId
             let dataset = try await DatasetCatalog(store: opened.store).dataset(account: account, project: target.project,
@@ -34,7 +49,12 @@ struct Cluster: AsyncParsableCommand {
             let clustering = FigureClustering(
                 store: opened.store, queue: TaskQueue(store: opened.store),
                 outbox: NotificationOutbox(store: opened.store, settings: NotificationSettings()), region: configuration.region,
-                vectorsDirectory: configuration.layout.vectorsDirectory)
+                vectorsDirectory: configuration.layout.vectorsDirectory, settings: settings)
+            if rebuild {
+                let preview = try await clustering.recluster(dataset: dataset.key, settings: settings, apply: !dryRun)
+                Self.show(preview)
+                return
+            }
             let bar = ProgressBar(total: 100, enabled: !noProgress, unit: "%")
             let shown = Counter()
             let outcome = try await clustering.cluster(dataset: dataset.key) { fraction in
@@ -45,6 +65,24 @@ struct Cluster: AsyncParsableCommand {
             print("\(outcome.newClusterIDs.count) new people, \(outcome.updatedClusterIDs.count) people grew, "
                   + "\(outcome.updatedFigureCount) faces placed, \(outcome.waitingFigureCount) faces wait for a person")
         }
+    }
+
+    /// Prints a re-clustering's changes, one person a line, and the totals.
+    static func show(_ preview: ReclusterPreview) {
+        let width = max(6, preview.changes.map(\.person.count).max() ?? 0)
+        if !preview.changes.isEmpty {
+            print("CHANGE     " + "PERSON".padding(toLength: width, withPad: " ", startingAt: 0) + "  FACES      INTO  NAME")
+        }
+        for change in preview.changes {
+            let faces = "\(change.facesBefore) → \(change.facesAfter)"
+            print(change.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + "  "
+                  + change.person.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                  + faces.padding(toLength: 9, withPad: " ", startingAt: 0) + "  "
+                  + (change.into.isEmpty ? "-" : change.into.joined(separator: ",")) + "  " + change.name)
+        }
+        let totals = [ReclusterPreview.Change.Kind.created, .merged, .split, .dissolved, .kept].map { "\(preview.count($0)) \($0.rawValue)" }
+        print(totals.joined(separator: ", ") + ", \(preview.movedFaces) faces move"
+              + (preview.applied ? "; applied." : preview.movedFaces == 0 ? "; nothing to apply." : "; nothing written (dry run)."))
     }
 
     /// The highest percentage drawn so far, so the bar only moves forward.

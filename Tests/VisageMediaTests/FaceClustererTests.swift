@@ -89,6 +89,34 @@ struct FaceClustererTests {
         #expect(try clusterer.place() == [9: .existing("Cluster-2")])
     }
 
+    @Test func facesSaidApartNeverShareAPerson() throws {
+        let embeddings = Self.faces(centres: centres, perCentre: 5, spread: 0.2, seed: 31)
+        // Faces 0 and 1 (one centre, separate photos) were said to be two people.
+        let faces = (0..<15).map { ClusterFace(photo: $0, highQuality: true, person: nil, apart: $0 < 2 ? [0] : []) }
+        var clusterer = FaceClusterer(settings: ClusterSettings(), faces: faces, embeddings: embeddings, dimension: 8,
+                                      neighbours: Self.neighbours(embeddings, dimension: 8))
+        let placement = try clusterer.place()
+        #expect(Set(placement.values).count == 3)
+        #expect(placement[0] != nil && placement[0] != placement[1])
+        // Without the statement the five faces are one person.
+        let plain = (0..<15).map { ClusterFace(photo: $0, highQuality: true, person: nil) }
+        var again = FaceClusterer(settings: ClusterSettings(), faces: plain, embeddings: embeddings, dimension: 8,
+                                  neighbours: Self.neighbours(embeddings, dimension: 8))
+        let together = try again.place()
+        #expect(together[0] == together[1])
+    }
+
+    @Test func separateKeepsFixedFacesApartAndSortsTheRest() {
+        // Two look-alike centres 0.6 apart; face 0 is said to be one person, face 11 the other.
+        let close: [[Float]] = [[0, 0, 0, 0, 0, 0, 0, 0], [0.6, 0, 0, 0, 0, 0, 0, 0]]
+        let embeddings = Self.faces(centres: close, perCentre: 6, spread: 0.2, seed: 37)
+        let sides = PersonSplit.separate(embeddings: embeddings, dimension: 8, sides: [0: 0, 11: 1])
+        #expect(sides == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+        // A fixed face stays on its side even when it sits among the other side's faces.
+        let forced = PersonSplit.separate(embeddings: embeddings, dimension: 8, sides: [0: 0, 1: 1, 11: 1])
+        #expect(forced[1] == 1 && forced[0] == 0 && forced[2...5].allSatisfy { $0 == 0 })
+    }
+
     @Test func splitProposalSeparatesTwoPeopleAndLeavesOneAlone() throws {
         // Two centres 0.6 apart (look-alikes), faces about 0.25 apart within each.
         let close: [[Float]] = [[0, 0, 0, 0, 0, 0, 0, 0], [0.6, 0, 0, 0, 0, 0, 0, 0]]

@@ -13,6 +13,7 @@ import VisageStore
 struct PeopleRoutes {
     let store: MetadataStore
     let objects: any ObjectStore
+    let clustering: FigureClustering
 
     func add(to router: Router<VisageContext>) {
         let people = router.group("visage/v1/people").add(middleware: LoopbackOnly())
@@ -106,6 +107,37 @@ struct PeopleRoutes {
                 dataset: try await dataset(body.compactMapValues(\.stringValue)), sequence: sequence)
             return UploadTokenRoutes.json(["Undone": Self.edit(undone)])
         }
+        people.post("faces/:figureId/different") { request, context -> Response in
+            let body = try await Self.body(request)
+            let figureID = try context.parameters.require("figureId")
+            guard let other = body["Other"]?.stringValue, !other.isEmpty else { throw Self.badRequest("Other must name the other face.") }
+            try await FigureClusterStore(store: store).separate(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                                figureID: figureID, from: other)
+            return UploadTokenRoutes.json(["FigureId": figureID, "Other": other])
+        }
+        people.post("faces/:figureId/confirm") { request, context -> Response in
+            let body = try await Self.body(request)
+            let figureID = try context.parameters.require("figureId")
+            try await FigureClusterStore(store: store).confirm(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                               figureID: figureID)
+            return UploadTokenRoutes.json(["FigureId": figureID, "Confirmed": true])
+        }
+        people.post(":id/different") { request, context -> Response in
+            let body = try await Self.body(request)
+            let id = try context.parameters.require("id")
+            guard let other = body["Other"]?.stringValue, !other.isEmpty else { throw Self.badRequest("Other must name the other person.") }
+            try await FigureClusterStore(store: store).distinguish(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                                   person: id, from: other)
+            return UploadTokenRoutes.json(["ObjectId": id, "Other": other])
+        }
+        people.post("recluster") { request, _ -> Response in
+            let body = try await Self.body(request)
+            let settings = try Self.settings(body, base: clustering.settings)
+            guard body["DryRun"].map({ $0.boolValue != nil }) ?? true else { throw Self.badRequest("DryRun must be true or false.") }
+            let preview = try await clustering.recluster(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                         settings: settings, apply: !(body["DryRun"]?.boolValue ?? true))
+            return UploadTokenRoutes.json(Self.preview(preview))
+        }
         people.post("faces/:figureId/remove") { request, context -> Response in
             let body = try await Self.body(request)
             let figureID = try context.parameters.require("figureId")
@@ -154,6 +186,39 @@ struct PeopleRoutes {
         if let to = entry.edit.faceTo { body["To"] = to }
         if let before = entry.edit.before { body["NameBefore"] = before.name }
         return body
+    }
+
+    /// Clustering settings with the request's `Threshold`, `AttachThreshold`, `Looseness` and
+    /// `Neighbours` where given, each checked against a sensible range.
+    static func settings(_ body: [String: JSONValue], base: ClusterSettings) throws -> ClusterSettings {
+        var settings = base
+        func number(_ field: String, _ range: ClosedRange<Double>) throws -> Double? {
+            guard let value = body[field] else { return nil }
+            guard let number = value.numberValue, range.contains(number) else {
+                throw badRequest("\(field) must be a number from \(range.lowerBound) to \(range.upperBound).")
+            }
+            return number
+        }
+        if let value = try number("Threshold", 0.1...1.5) { settings.threshold = Float(value) }
+        if let value = try number("AttachThreshold", 0.1...1.5) { settings.attachThreshold = Float(value) }
+        if let value = try number("Looseness", 1...2) { settings.fragmentLooseness = Float(value) }
+        if let value = try number("Neighbours", 2...200) {
+            guard value == value.rounded() else { throw badRequest("Neighbours must be a whole number.") }
+            settings.neighbours = Int(value)
+        }
+        return settings
+    }
+
+    /// A re-clustering preview as the page shows it.
+    static func preview(_ preview: ReclusterPreview) -> [String: any Sendable] {
+        var summary: [String: any Sendable] = ["MovedFaces": preview.movedFaces]
+        for kind in [ReclusterPreview.Change.Kind.kept, .created, .merged, .split, .dissolved] {
+            summary[kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst()] = preview.count(kind)
+        }
+        return ["Applied": preview.applied, "Summary": summary, "Changes": preview.changes.map { change -> [String: any Sendable] in
+            ["Change": change.kind.rawValue, "ObjectId": change.person, "Name": change.name, "FacesBefore": change.facesBefore,
+             "FacesAfter": change.facesAfter, "Into": change.into]
+        }]
     }
 
     static func person(_ cluster: FigureCluster, cover: ClusterCover?) -> [String: any Sendable] {

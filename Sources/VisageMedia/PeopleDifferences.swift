@@ -1,0 +1,76 @@
+import Foundation
+import SQLKit
+import VisageCore
+import VisageStore
+
+extension FigureClusterStore {
+    /// "These two are different" for two faces: no run ever puts them in one person, and a
+    /// person that holds both now is split in two by the next run (each face with the faces
+    /// nearer it). Recorded in the history; undoing it lifts the rule (a split stays).
+    public func separate(dataset: DatasetKey, figureID: String, from other: String) async throws {
+        guard figureID != other else {
+            throw VisageError.invalidArgument(field: "Other", message: "a face cannot be different from itself")
+        }
+        try await store.withTransaction { db in
+            let (_, person, _) = try await face(dataset: dataset, figureID: figureID, db: db)
+            _ = try await face(dataset: dataset, figureID: other, db: db)
+            try await state(ClusterConstraint.apartFaces, figureID, other, dataset: dataset, db: db)
+            try await record(PeopleEdit(kind: .apartFaces, person: person ?? ReservedCluster.independent, face: figureID, other: other),
+                             dataset: dataset, db: db)
+        }
+    }
+
+    /// "These two are different" for two people: a re-clustering never joins them (a merge by
+    /// a user does, and lifts the rule). Recorded in the history.
+    public func distinguish(dataset: DatasetKey, person: String, from other: String) async throws {
+        guard person != other else {
+            throw VisageError.invalidArgument(field: "Other", message: "a person cannot be different from itself")
+        }
+        try await store.withTransaction { db in
+            _ = try await existing(dataset: dataset, id: person, db: db)
+            _ = try await existing(dataset: dataset, id: other, db: db)
+            try await state(ClusterConstraint.differentPeople, person, other, dataset: dataset, db: db)
+            try await record(PeopleEdit(kind: .differentPeople, person: person, other: other), dataset: dataset, db: db)
+        }
+    }
+
+    /// "This is them": the face stays in the person it is in through every later run and
+    /// re-clustering. Recorded as a move to where it is.
+    public func confirm(dataset: DatasetKey, figureID: String) async throws {
+        let person = try await store.withConnection { db in try await face(dataset: dataset, figureID: figureID, db: db).cluster }
+        guard let person, person != ReservedCluster.independent else {
+            throw VisageError.invalidArgument(field: "FigureId", message: "\(figureID) belongs to no person")
+        }
+        try await move(dataset: dataset, figureID: figureID, to: person)
+    }
+
+    /// Records a symmetric statement about two faces or people, in a fixed order.
+    private func state(_ kind: String, _ a: String, _ b: String, dataset: DatasetKey, db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
+            VALUES (\(bind: dataset.description), \(bind: kind), \(bind: min(a, b)), \(bind: max(a, b)), \(bind: WallClock.nowMillis()))
+            ON CONFLICT DO NOTHING
+            """).run()
+    }
+
+    /// Carries the "these two are different" statements about merged-away people over to the
+    /// person they joined; a statement between the two is lifted (the user joined them).
+    func carryDifferences(dataset: DatasetKey, from sources: [String], to target: String, db: any SQLDatabase) async throws {
+        let key = dataset.description
+        let people = sources + [target]
+        let rows = try await db.raw("""
+            SELECT subject, other, created_at FROM media_cluster_constraints
+            WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.differentPeople)
+              AND (subject IN (\(binds: people)) OR other IN (\(binds: people)))
+            """).all()
+        for row in rows {
+            let subject = try row.decode(column: "subject", as: String.self), other = try row.decode(column: "other", as: String.self)
+            try await db.raw("""
+                DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
+                  AND kind = \(bind: ClusterConstraint.differentPeople) AND subject = \(bind: subject) AND other = \(bind: other)
+                """).run()
+            let (a, b) = (people.contains(subject) ? target : subject, people.contains(other) ? target : other)
+            if a != b { try await state(ClusterConstraint.differentPeople, a, b, dataset: dataset, db: db) }
+        }
+    }
+}
