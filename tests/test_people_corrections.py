@@ -187,8 +187,7 @@ def test_recluster_keeps_names_and_corrections(env):
     print("\n" + "\n".join(str(change) for change in preview["Changes"]))
     assert not preview["Applied"] and preview["Changes"] and preview["Summary"]["MovedFaces"] > 0
     # A dry run writes nothing.
-    assert {uri: [(f.figure_id, f.figure_cluster_id) for f in doc.figures or []] for uri, doc in files_of(imm, "rebuild").items()} \
-        == {uri: [(f.figure_id, f.figure_cluster_id) for f in doc.figures or []] for uri, doc in state.items()}
+    assert placements(files_of(imm, "rebuild")) == placements(state)
 
     applied = server.post("/visage/v1/people/recluster", json={**scope, "Threshold": 0.45, "AttachThreshold": 0.5, "DryRun": False})
     assert applied.status_code == 200 and applied.json()["Applied"]
@@ -211,6 +210,18 @@ def test_recluster_keeps_names_and_corrections(env):
     # Nothing left to change: a second re-clustering with the same settings moves no face.
     again = server.post("/visage/v1/people/recluster", json={**scope, "Threshold": 0.45, "AttachThreshold": 0.5}).json()
     assert again["Summary"]["MovedFaces"] == 0, again
+
+    # The re-clustering is in the history, and undoing it puts every face back.
+    edit = server.get("/visage/v1/people/history", params=scope).json()["Edits"][0]
+    assert edit["Kind"] == "recluster" and not edit["Undone"]
+    assert server.post("/visage/v1/people/history/undo", json=scope).json()["Undone"]["Kind"] == "recluster"
+    assert placements(files_of(imm, "rebuild")) == placements(state)
+    for person in named:
+        assert person_name(imm, person, "rebuild") == f"name of {owner[person]}"
+
+
+def placements(files):
+    return {uri: sorted((f.figure_id, f.figure_cluster_id) for f in doc.figures or []) for uri, doc in files.items()}
 
 
 def test_split_refuses_bad_requests(env):

@@ -175,9 +175,7 @@ public struct FigureClusterStore: Sendable {
                 """).first()
             else { throw VisageError.notFound(kind: "FigureCluster", name: id) }
             var cluster = try Self.cluster(row)
-            let before = PeopleEdit.Part(id: id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels,
-                                         coverFigureID: cluster.coverFigureID, coverPinned: cluster.coverPinned,
-                                         created: cluster.created, faces: [], pinned: [], excluded: [])
+            let before = PeopleEdit.Part.row(of: cluster)
             if let expected = changes.lockVersion, expected != cluster.lockVersion {
                 throw VisageError.preconditionFailed(message:
                     "MetaLockVersion \(expected) is stale: figure cluster \(id) is at \(cluster.lockVersion); read it again")

@@ -9,6 +9,8 @@ public struct PeopleEdit: Codable, Sendable, Equatable {
         case rename, merge, split, move, exclude
         /// "These two are different": two faces, or two people.
         case apartFaces = "apart-faces", differentPeople = "different-people"
+        /// A re-clustering from scratch.
+        case recluster
     }
 
     /// A person as it was before an edit took it away (a merge source) or made it (a split part).
@@ -25,6 +27,13 @@ public struct PeopleEdit: Codable, Sendable, Equatable {
         public var pinned: [String]
         /// Faces kept out of it ("not this person").
         public var excluded: [String]
+
+        /// A person's row alone, without its faces.
+        static func row(of cluster: FigureCluster) -> Part {
+            Part(id: cluster.id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels,
+                 coverFigureID: cluster.coverFigureID, coverPinned: cluster.coverPinned, created: cluster.created,
+                 faces: [], pinned: [], excluded: [])
+        }
     }
 
     public var kind: Kind
@@ -43,6 +52,10 @@ public struct PeopleEdit: Codable, Sendable, Equatable {
     public var faceTo: String?
     /// apart-faces and different-people: the other face or person.
     public var other: String?
+    /// recluster: each face that moved, from where (empty: waiting) to where; the people it
+    /// took away are in `parts` (rows only), and the people whose name it changed in `renamed`.
+    public var moves: [String: [String]] = [:]
+    public var renamed: [Part] = []
 }
 
 /// An edit as the history lists it.
@@ -197,6 +210,32 @@ extension FigureClusterStore {
                     UPDATE media_faces SET cluster_id = \(bind: edit.person), pinned = \(bind: edit.faceWasPinned ? 1 : 0)
                     WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                     """).run()
+            case .recluster:
+                let now = WallClock.nowMillis()
+                for part in edit.parts where try await db.raw("""
+                    SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: part.id)
+                    """).first() == nil {
+                    try await insertRow(part, dataset: dataset, db: db, now: now)
+                }
+                for part in edit.renamed {
+                    var cluster = try await existing(dataset: dataset, id: part.id, db: db)
+                    cluster.name = part.name
+                    cluster.customLabels = part.customLabels
+                    try await save(cluster, dataset: dataset, db: db, now: now)
+                }
+                // Faces go back where they were, unless a later edit has moved them since.
+                for (face, move) in edit.moves where move.count == 2 {
+                    let (from, to) = (move[0].isEmpty ? ReservedCluster.independent : move[0],
+                                      move[1].isEmpty ? ReservedCluster.independent : move[1])
+                    try await db.raw("""
+                        UPDATE media_faces SET cluster_id = \(bind: from)
+                        WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: to)
+                        """).run()
+                    touched.formUnion([from, to].filter { $0 != ReservedCluster.independent })
+                }
+                files.formUnion(try await db.raw("""
+                    SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(edit.moves.keys) + [""]))
+                    """).all().map { try $0.decode(column: "file_id", as: String.self) })
             case .apartFaces, .differentPeople:
                 let subject = edit.face ?? edit.person
                 guard let other = edit.other else { break }
@@ -238,13 +277,7 @@ extension FigureClusterStore {
     /// Brings back a merged-away person with its row, its faces still in `holder`, and its exclusions.
     private func restore(_ part: PeopleEdit.Part, dataset: DatasetKey, from holder: String, db: any SQLDatabase, now: Int64) async throws {
         let key = dataset.description
-        try await db.raw("""
-            INSERT INTO media_clusters (dataset_key, cluster_id, number, name, custom_labels, cover_figure_id, cover_pinned,
-                                        image_count, face_count, lock_version, created_at, updated_at)
-            VALUES (\(bind: key), \(bind: part.id), \(bind: part.number), \(bind: part.name),
-                    \(bind: JSONValue.object(part.customLabels.mapValues(JSONValue.string)).text), \(bind: part.coverFigureID),
-                    \(bind: part.coverPinned ? 1 : 0), 0, 0, 0, \(bind: part.created), \(bind: now))
-            """).run()
+        try await insertRow(part, dataset: dataset, db: db, now: now)
         let pinned = Set(part.pinned)
         for face in part.faces {
             try await db.raw("""
@@ -259,6 +292,17 @@ extension FigureClusterStore {
                 ON CONFLICT DO NOTHING
                 """).run()
         }
+    }
+
+    /// Inserts a person's row as a part recorded it, with no faces yet.
+    private func insertRow(_ part: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase, now: Int64) async throws {
+        try await db.raw("""
+            INSERT INTO media_clusters (dataset_key, cluster_id, number, name, custom_labels, cover_figure_id, cover_pinned,
+                                        image_count, face_count, lock_version, created_at, updated_at)
+            VALUES (\(bind: dataset.description), \(bind: part.id), \(bind: part.number), \(bind: part.name),
+                    \(bind: JSONValue.object(part.customLabels.mapValues(JSONValue.string)).text), \(bind: part.coverFigureID),
+                    \(bind: part.coverPinned ? 1 : 0), 0, 0, 0, \(bind: part.created), \(bind: now))
+            """).run()
     }
 
     /// Puts each face with the person among `people` whose faces it is nearest to on average,

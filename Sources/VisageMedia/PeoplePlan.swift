@@ -66,7 +66,8 @@ extension FigureClusterStore {
             }
             if let before = snapshot.clusters[face] { updated.insert(before) }
             byTarget[id, default: []].append(snapshot.figureIDs[face])
-            if target != .waiting || snapshot.clusters[face] != nil { files.insert(snapshot.fileIDs[face]) }
+            // A face no person takes shows IMM's `figure-cluster-id-independent` from then on.
+            files.insert(snapshot.fileIDs[face])
         }
         for (id, figures) in byTarget {
             for chunk in stride(from: 0, to: figures.count, by: 500).map({ Array(figures[$0..<min(figures.count, $0 + 500)]) }) {

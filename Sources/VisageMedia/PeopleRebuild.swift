@@ -161,12 +161,27 @@ extension FigureClustering {
                                                            facesAfter: sizeAfter[id] ?? 0))
         }
         guard apply, !plan.isEmpty else { return preview }
+        let gone = Set(preview.changes.filter { $0.kind == .merged || $0.kind == .dissolved }.map(\.person))
         try await store.withTransaction { [clusters, plan] db in
             guard try await snapshot.unchanged(dataset: dataset, db: db) else {
                 throw VisageError.conflict(kind: "FigureClusters", name: dataset.dataset,
                                            message: "the people of \(dataset.dataset) changed while re-clustering; preview again")
             }
-            _ = try await clusters.apply(plan, snapshot: snapshot, dataset: dataset, db: db, now: WallClock.nowMillis())
+            let created = try await clusters.apply(plan, snapshot: snapshot, dataset: dataset, db: db, now: WallClock.nowMillis()).created
+            // Recorded with what undoing it needs: the people it took away, the names it changed, the faces it moved.
+            var edit = PeopleEdit(kind: .recluster, person: ReservedCluster.independent)
+            edit.parts = people.filter { gone.contains($0.id) }.map(PeopleEdit.Part.row)
+            edit.renamed = plan.names.keys.sorted().compactMap { byID[$0].map(PeopleEdit.Part.row) }
+            for (face, target) in plan.targets {
+                let to: String
+                switch target {
+                case let .person(id): to = id
+                case let .created(index): to = created[index]
+                case .waiting: to = ""
+                }
+                edit.moves[snapshot.figureIDs[face]] = [snapshot.clusters[face] ?? "", to]
+            }
+            try await clusters.record(edit, dataset: dataset, db: db)
         }
         preview.applied = true
         return preview
