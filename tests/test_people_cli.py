@@ -33,3 +33,17 @@ def test_cluster_then_people(tmp_path):
     # Nothing new: the second run changes nothing.
     again = run_cli("cluster", "--project", "family", "--dataset", "album", "--no-progress", data=data).stdout.decode()
     assert again.startswith("0 new people, 0 people grew, 0 faces placed"), again
+
+    # A stricter threshold, previewed: every person would dissolve; nothing is written.
+    dry = run_cli("cluster", "--project", "family", "--dataset", "album", "--rebuild", "--dry-run", "--threshold", "0.2",
+                  data=data).stdout.decode()
+    lines = dry.splitlines()
+    assert lines[0].split()[:4] == ["CHANGE", "PERSON", "FACES", "INTO"], dry
+    assert sorted(line.split()[1] for line in lines[1:-1] if line.startswith("dissolved")) == ["Cluster-1", "Cluster-2"], dry
+    assert lines[-1].startswith("0 created, 0 merged, 0 split, 2 dissolved") and lines[-1].endswith("nothing written (dry run)."), dry
+    assert run_cli("people", "--project", "family", "--dataset", "album", data=data).stdout.decode().splitlines() == listing
+    # The same settings as the run: nothing to change.
+    same = run_cli("cluster", "--project", "family", "--dataset", "album", "--rebuild", data=data).stdout.decode()
+    assert same.strip().endswith("0 faces move; nothing to apply."), same
+    refused = run_cli("cluster", "--project", "family", "--dataset", "album", "--dry-run", data=data, check=False)
+    assert refused.returncode != 0 and b"--dry-run previews a --rebuild" in refused.stderr
