@@ -51,15 +51,20 @@ def people_of(env, dataset=D):
     return held
 
 
-def test_look_alikes_split_once_stay_apart(env):
+def kept_back():
+    """The manifest, and three photos of each identity with 8 or more kept back to be added
+    later in three runs (as three lists in order, and their names)."""
     entries = manifest(SETS[D])
-    # Three photos of each identity are kept back and added later, in three runs.
     by_identity = collections.defaultdict(list)
     for entry in entries:
         if entry.get("identity"):
             by_identity[entry["identity"]].append(entry)
     later = [group[-3:] for group in by_identity.values() if len(group) >= 8]
-    held_back = {e["name"] for group in later for e in group}
+    return entries, later, {e["name"] for group in later for e in group}
+
+
+def test_look_alikes_split_once_stay_apart(env):
+    entries, later, held_back = kept_back()
     index(env, [e for e in entries if e["name"] not in held_back])
     cluster(env["imm"], D, notify=False)
 
@@ -111,13 +116,7 @@ def test_these_two_are_different(env):
     imm, server = env["imm"], env["server"]
     imm.create_dataset(imm_models.CreateDatasetRequest(project_name=P, dataset_name="different"))
     scope = {**env["scope"], "dataset": "different"}
-    entries = manifest(SETS[D])
-    by_identity = collections.defaultdict(list)
-    for entry in entries:
-        if entry.get("identity"):
-            by_identity[entry["identity"]].append(entry)
-    later = [group[-3:] for group in by_identity.values() if len(group) >= 8]
-    held_back = {e["name"] for group in later for e in group}
+    entries, later, held_back = kept_back()
     index(env, [e for e in entries if e["name"] not in held_back], "different")
     cluster(imm, "different", notify=False)
     mixed = {person: ids for person, ids in people_of(env, "different").items() if len(ids) > 1}
