@@ -116,6 +116,14 @@ def labelled_faces(dataset, files, with_figures=False):
     return faces
 
 
+def no_photo_twice(files):
+    """Two faces of one photo are never one person."""
+    for doc in files.values():
+        ids = [f.figure_cluster_id for f in doc.figures or [] if f.figure_cluster_id
+               and not f.figure_cluster_id.startswith("figure-cluster-id-")]
+        assert len(ids) == len(set(ids)), doc.uri
+
+
 def pairwise(faces):
     tp = fp = positives = 0
     for (id_a, c_a, _), (id_b, c_b, _) in itertools.combinations(faces, 2):
@@ -150,11 +158,7 @@ def test_accuracy_against_the_manifest(env, clustered, dataset, min_recall):
           f"{people.total_count} people for {identities} identities with 3+ photos")
     assert precision >= 0.98 and recall >= min_recall
     assert abs(people.total_count - identities) <= 0.2 * identities
-    # Two faces of one photo are never one person.
-    for doc in files_of(imm, dataset).values():
-        ids = [f.figure_cluster_id for f in doc.figures or [] if f.figure_cluster_id
-               and not f.figure_cluster_id.startswith("figure-cluster-id-")]
-        assert len(ids) == len(set(ids)), doc.uri
+    no_photo_twice(files_of(imm, dataset))
 
 
 def test_notification_query_and_seed_step5(env, clustered):

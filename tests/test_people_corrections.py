@@ -11,7 +11,7 @@ from alibabacloud_imm20200930.client import Client as ImmClient
 
 from alibaba import config, root_ram
 from conftest import Server, clean_env
-from test_imm_clusters_sdk import P, SETS, cluster, files_of, labelled_faces, manifest, wait_task
+from test_imm_clusters_sdk import P, SETS, cluster, files_of, labelled_faces, manifest, no_photo_twice, wait_task
 
 D = "east-asia"
 
@@ -102,11 +102,7 @@ def test_look_alikes_split_once_stay_apart(env):
         index(env, list(group))
         cluster(env["imm"], D, notify=False)
         apart()
-    # Two faces of one photo never share a person.
-    for doc in files_of(env["imm"], D).values():
-        placed = [f.figure_cluster_id for f in doc.figures or []
-                  if f.figure_cluster_id and not f.figure_cluster_id.startswith("figure-cluster-id-")]
-        assert len(placed) == len(set(placed)), doc.uri
+    no_photo_twice(files_of(env["imm"], D))
 
 
 def test_these_two_are_different(env):
@@ -154,6 +150,7 @@ def test_these_two_are_different(env):
         index(env, list(group), "different")
         cluster(imm, "different", notify=False)
         assert apart() == sides
+    no_photo_twice(files_of(imm, "different"))
 
 
 def test_recluster_keeps_names_and_corrections(env):
@@ -201,6 +198,7 @@ def test_recluster_keeps_names_and_corrections(env):
             assert sum(after[person].values()) <= change["FacesAfter"], (person, change)
         if change["Change"] == "created":
             assert not person.startswith("Cluster-")
+    no_photo_twice(files_of(imm, "rebuild"))
     placed = {figure: held for _, held, _, figure in labelled_faces(D, files_of(imm, "rebuild"), with_figures=True)}
     assert placed[confirmed] == named[0] and placed[excluded] != named[1]
     people = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(project_name=P, dataset_name="rebuild")).body
