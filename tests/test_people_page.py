@@ -1,5 +1,6 @@
 """The People page in a real browser: people cards cut from their photos, and the corrections
-made in the page (rename, "Not this person", merge) as the IMM SDK then sees them."""
+made in the page (rename, "Not this person", merge, split, "these two are different", undo, a
+re-clustering previewed then applied and undone) as the IMM SDK then sees them."""
 import json
 import time
 
@@ -138,7 +139,7 @@ def test_people_page_shows_and_corrects_people(env, browser):  # noqa: F811
 
     # "Not this person" on one face: it leaves the person.
     before = person(imm, target).face_count
-    browser.find_element(By.CSS_SELECTOR, "#person-faces .face-tile button").click()
+    browser.find_element(By.CSS_SELECTOR, "#person-faces .face-tile .face-remove").click()
     wait.until(lambda d: idle(d) and len(d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")) == before - 1)
     assert person(imm, target).face_count == before - 1
 
@@ -152,4 +153,78 @@ def test_people_page_shows_and_corrects_people(env, browser):  # noqa: F811
     merged = person(imm, target)
     assert merged.face_count == before - 1 + clusters[source].face_count and merged.name == "Ana María"
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")) == merged.face_count)
+    assert severe(browser) == []
+
+
+def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F811
+    server, imm = env["server"], env["imm"]
+    scope = {"account": env["account"], "project": P, "dataset": D}
+    browser.get(server.url + "/ui/#people")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException])
+    listing = lambda: {p["ObjectId"]: p for p in server.get("/visage/v1/people", params=scope).json()["People"]}  # noqa: E731
+    people = listing()
+    target = max(people, key=lambda i: people[i]["FaceCount"])
+    faces = people[target]["FaceCount"]
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{target}"]'))[0].click()
+    tiles = wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")) == faces
+                       and d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile"))
+    assert browser.find_element(By.ID, "person-split").get_attribute("disabled")
+
+    # Visage's proposal selects faces to review (or says there is none).
+    browser.find_element(By.ID, "person-propose").click()
+    wait.until(lambda d: "propos" in d.find_element(By.ID, "people-status").text.lower())
+    proposed = server.get(f"/visage/v1/people/{target}/split-proposal", params=scope).json()["Faces"]
+    assert sorted(t.get_attribute("data-figure") for t in browser.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile.selected")) \
+        == sorted(proposed)
+
+    # Split two chosen faces off: a new person holds them.
+    for tile in browser.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile.selected .face-select"):
+        tile.click()
+    chosen = [t.get_attribute("data-figure") for t in tiles[:2]]
+    for figure in chosen:
+        browser.find_element(By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"] .face-select').click()
+    assert "2 faces selected" in browser.find_element(By.ID, "person-selected").text
+    browser.find_element(By.ID, "person-split").click()
+    wait.until(lambda d: idle(d) and len(d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")) == faces - 2)
+    after = listing()
+    new = [i for i in after if i not in people]
+    assert len(new) == 1 and after[new[0]]["FaceCount"] == 2 and after[target]["FaceCount"] == faces - 2
+    assert browser.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{new[0]}"]')
+
+    # The split is the newest edit in the history; "Undo last edit" takes it back.
+    first = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#people-history li"))
+    assert first.get_attribute("data-kind") == "split" and target in first.text and new[0] in first.text
+    browser.find_element(By.ID, "people-undo").click()
+    wait.until(lambda d: idle(d) and "undone" in d.find_element(By.CSS_SELECTOR, "#people-history li").get_attribute("class"))
+    assert new[0] not in listing() and listing()[target]["FaceCount"] == faces
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{new[0]}"]'))
+
+    # "These two are different" on two faces: recorded, with its own undo button.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")) == faces)
+    for figure in chosen:
+        browser.find_element(By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"] .face-select').click()
+    browser.find_element(By.ID, "person-different").click()
+    top = wait.until(lambda d: idle(d) and d.find_element(By.CSS_SELECTOR, "#people-history li[data-kind='apart-faces']"))
+    assert top.find_elements(By.CSS_SELECTOR, ".history-undo")
+    edits = server.get("/visage/v1/people/history", params=scope).json()["Edits"]
+    assert edits[0]["Kind"] == "apart-faces" and {edits[0]["FigureId"], edits[0]["Other"]} == set(chosen)
+
+    # A re-clustering so strict that nobody holds together: previewed (nothing written), applied, undone.
+    threshold = browser.find_element(By.ID, "recluster-threshold")
+    threshold.clear()
+    threshold.send_keys("0.2")
+    browser.find_element(By.ID, "recluster-preview").click()
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#recluster-changes tbody tr"))
+    assert {r.get_attribute("data-person") for r in rows if r.get_attribute("data-change") == "dissolved"} == set(listing())
+    assert browser.find_element(By.ID, "recluster-summary").text.startswith("Would change:")
+    assert listing()[target]["FaceCount"] == faces
+    browser.find_element(By.ID, "recluster-apply").click()
+    wait.until(lambda d: d.find_element(By.ID, "recluster-summary").text.startswith("Applied:"))
+    wait.until(lambda d: idle(d) and not d.find_elements(By.CSS_SELECTOR, ".person-card"))
+    assert listing() == {}
+    top = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#people-history li"))
+    assert top.get_attribute("data-kind") == "recluster"
+    top.find_element(By.CSS_SELECTOR, ".history-undo").click()
+    wait.until(lambda d: idle(d) and d.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{target}"]'))
+    assert listing()[target]["FaceCount"] == faces and person(imm, target).name == "Ana María"
     assert severe(browser) == []

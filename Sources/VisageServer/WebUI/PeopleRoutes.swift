@@ -184,6 +184,7 @@ struct PeopleRoutes {
                                             "Others": entry.edit.parts.map(\.id), "Created": entry.created, "Undone": entry.undone]
         if let face = entry.edit.face { body["FigureId"] = face }
         if let to = entry.edit.faceTo { body["To"] = to }
+        if let other = entry.edit.other { body["Other"] = other }
         if let before = entry.edit.before { body["NameBefore"] = before.name }
         return body
     }

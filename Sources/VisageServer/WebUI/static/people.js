@@ -1,12 +1,15 @@
 "use strict";
 
 // The People page: a dataset's people as cards cut from their cover photos, one person's faces,
-// and the corrections the server keeps (rename, merge, "not this person").
+// the corrections the server keeps (rename, merge, "not this person", "this is them", split,
+// "these two are different"), the history of edits with undo, and a re-clustering preview.
 (function () {
   const CROP = 112; // px: the size of .face-crop in app.css
   let datasets = [];
   let people = [];
   let open = null; // the id of the person whose faces are shown
+  const selected = new Set(); // figure ids picked on the open person's faces
+  let previewed = null; // the settings of the re-clustering last previewed
 
   const $ = (id) => document.getElementById(id);
   const label = (person) => person.Name || "Unnamed";
@@ -77,16 +80,45 @@
 
   function tile(face) {
     const figure = document.createElement("figure");
-    figure.className = "face-tile";
+    figure.className = "face-tile" + (selected.has(face.FigureId) ? " selected" : "");
     figure.dataset.figure = face.FigureId;
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "face-select";
+    pick.checked = selected.has(face.FigureId);
+    pick.setAttribute("aria-label", "Select this face");
+    pick.addEventListener("change", () => {
+      if (pick.checked) selected.add(face.FigureId); else selected.delete(face.FigureId);
+      figure.classList.toggle("selected", pick.checked);
+      selection();
+    });
+    const path = "/visage/v1/people/faces/" + encodeURIComponent(face.FigureId);
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "face-remove";
     remove.textContent = "Not this person";
-    remove.addEventListener("click", () =>
-      act(remove, "/visage/v1/people/faces/" + encodeURIComponent(face.FigureId) + "/remove", {}, "The face was taken out of this person."));
-    figure.append(crop(face), remove);
+    remove.addEventListener("click", () => act(remove, path + "/remove", {}, "The face was taken out of this person."));
+    const confirm = document.createElement("button");
+    confirm.type = "button";
+    confirm.className = "face-confirm";
+    confirm.textContent = "This is them";
+    confirm.title = "Keep this face in this person through every run";
+    confirm.addEventListener("click", () => act(confirm, path + "/confirm", {}, "The face stays with this person."));
+    const actions = document.createElement("div");
+    actions.className = "face-actions";
+    actions.append(pick, confirm, remove);
+    figure.append(crop(face), actions);
     return figure;
+  }
+
+  // The selection's buttons follow how many faces are picked.
+  function selection() {
+    const shown = new Set([...document.querySelectorAll("#person-faces .face-tile")].map((t) => t.dataset.figure));
+    for (const id of [...selected]) if (!shown.has(id)) selected.delete(id);
+    $("person-selected").textContent = selected.size ? plural(selected.size, "face") + " selected."
+      : "Select faces to split them off or to say two are different.";
+    $("person-split").disabled = selected.size === 0 || selected.size >= shown.size;
+    $("person-different").disabled = selected.size !== 2;
   }
 
   async function loadDatasets() {
@@ -117,7 +149,62 @@
   async function loadFaces() {
     const id = open;
     const faces = (await call("/visage/v1/people/" + encodeURIComponent(id) + "/faces?" + query())).Faces;
-    if (id === open) $("person-faces").replaceChildren(...faces.map(tile)); // unless another person was opened meanwhile
+    if (id !== open) return; // another person was opened meanwhile
+    $("person-faces").replaceChildren(...faces.map(tile));
+    selection();
+  }
+
+  const describeEdit = {
+    rename: (e) => "Renamed " + e.Person + (e.NameBefore !== undefined ? " (was \u201c" + (e.NameBefore || "unnamed") + "\u201d)" : ""),
+    merge: (e) => "Merged " + e.Others.join(", ") + " into " + e.Person,
+    split: (e) => "Split faces off " + e.Person + " into " + e.Others.join(", "),
+    move: (e) => "Moved face " + e.FigureId + " from " + e.Person + " to " + e.To,
+    exclude: (e) => "Face " + e.FigureId + ": not " + e.Person,
+    "apart-faces": (e) => "Faces " + e.FigureId + " and " + e.Other + " are different people",
+    "different-people": (e) => e.Person + " and " + e.Other + " are different people",
+    recluster: () => "Re-clustered",
+  };
+
+  async function loadHistory() {
+    const edits = scope() ? (await call("/visage/v1/people/history?" + query())).Edits : [];
+    $("people-history").replaceChildren(...edits.map((edit) => {
+      const item = document.createElement("li");
+      item.dataset.sequence = String(edit.Sequence);
+      item.dataset.kind = edit.Kind;
+      item.className = edit.Undone ? "undone" : "";
+      item.textContent = (describeEdit[edit.Kind] || (() => edit.Kind))(edit) + " \u00b7 " + new Date(edit.Created).toLocaleString();
+      if (!edit.Undone) {
+        const undo = document.createElement("button");
+        undo.type = "button";
+        undo.className = "history-undo";
+        undo.textContent = "Undo";
+        undo.addEventListener("click", () => act(undo, "/visage/v1/people/history/undo", { Sequence: edit.Sequence }, "Undone."));
+        item.append(undo);
+      }
+      return item;
+    }));
+    $("people-undo").disabled = !edits.some((e) => !e.Undone);
+  }
+
+  function showPreview(answer) {
+    const summary = answer.Summary;
+    const parts = ["Created", "Merged", "Split", "Dissolved", "Kept"].filter((k) => summary[k]).map((k) => summary[k] + " " + k.toLowerCase());
+    $("recluster-summary").textContent = (answer.Applied ? "Applied: " : "Would change: ") +
+      (parts.length ? parts.join(", ") + "; " : "") + plural(summary.MovedFaces, "face") + " move.";
+    const body = $("recluster-changes").tBodies[0];
+    body.replaceChildren(...answer.Changes.map((change) => {
+      const row = document.createElement("tr");
+      row.dataset.change = change.Change;
+      row.dataset.person = change.ObjectId;
+      for (const text of [change.Change, change.ObjectId, change.Name || "", change.FacesBefore + " \u2192 " + change.FacesAfter,
+        change.Into.join(", ")]) {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }));
+    $("recluster-changes").hidden = answer.Changes.length === 0;
   }
 
   // The open person's title and the people it may be merged with.
@@ -134,6 +221,7 @@
   }
 
   async function show(id) {
+    if (open !== id) selected.clear();
     open = id;
     document.querySelectorAll(".person-card").forEach((c) => c.setAttribute("aria-pressed", String(c.dataset.person === id)));
     describe();
@@ -156,6 +244,7 @@
   async function refresh() {
     try {
       await loadPeople();
+      await loadHistory();
       if (open) await loadFaces();
     } catch (error) {
       say("People are not available here: " + error.message, "bad");
@@ -190,7 +279,15 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("people-dataset").addEventListener("change", () => { close(); say(""); refresh(); });
+    $("people-dataset").addEventListener("change", () => {
+      close();
+      say("");
+      previewed = null;
+      $("recluster-apply").disabled = true;
+      $("recluster-changes").hidden = true;
+      $("recluster-summary").textContent = "";
+      refresh();
+    });
     $("person-close").addEventListener("click", close);
     $("person-rename-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -203,6 +300,62 @@
       if (!source) return;
       act($("person-merge"), "/visage/v1/people/" + encodeURIComponent(open) + "/merge", { From: source },
         "Merged " + source + " into " + open + ".");
+    });
+    const person = () => "/visage/v1/people/" + encodeURIComponent(open);
+    $("person-split").addEventListener("click", () => {
+      const faces = [...selected];
+      selected.clear();
+      act($("person-split"), person() + "/split", { Faces: faces }, "Split " + plural(faces.length, "face") + " into a new person.")
+        .then(selection);
+    });
+    $("person-different").addEventListener("click", () => {
+      const [one, other] = [...selected];
+      selected.clear();
+      act($("person-different"), "/visage/v1/people/faces/" + encodeURIComponent(one) + "/different", { Other: other },
+        "Noted: these two are different people. The next clustering run separates them.").then(selection);
+    });
+    $("person-propose").addEventListener("click", async () => {
+      try {
+        const faces = (await call(person() + "/split-proposal?" + query())).Faces;
+        selected.clear();
+        faces.forEach((f) => selected.add(f));
+        document.querySelectorAll("#person-faces .face-tile").forEach((t) => {
+          const on = selected.has(t.dataset.figure);
+          t.classList.toggle("selected", on);
+          t.querySelector(".face-select").checked = on;
+        });
+        selection();
+        say(faces.length ? "Proposed: " + plural(faces.length, "face") + " selected to split off; review, then split."
+          : "No split proposed: these faces look like one person.", "ok");
+      } catch (error) {
+        say(error.message, "bad");
+      }
+    });
+    $("people-undo").addEventListener("click", () => act($("people-undo"), "/visage/v1/people/history/undo", {}, "Undone."));
+    $("recluster-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const settings = { Threshold: Number($("recluster-threshold").value) };
+      $("recluster-apply").disabled = true;
+      try {
+        const answer = await call("/visage/v1/people/recluster", Object.assign({ DryRun: true }, settings));
+        showPreview(answer);
+        previewed = answer.Summary.MovedFaces > 0 ? settings : null;
+        $("recluster-apply").disabled = previewed === null;
+      } catch (error) {
+        say(error.message, "bad");
+      }
+    });
+    $("recluster-apply").addEventListener("click", async () => {
+      if (!previewed) return;
+      $("recluster-apply").disabled = true;
+      try {
+        showPreview(await call("/visage/v1/people/recluster", Object.assign({ DryRun: false }, previewed)));
+        say("Re-clustered.", "ok");
+      } catch (error) {
+        say(error.message, "bad");
+      }
+      previewed = null;
+      await refresh();
     });
     window.addEventListener("hashchange", follow);
     follow();
