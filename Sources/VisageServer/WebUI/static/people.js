@@ -93,17 +93,18 @@
       selection();
     });
     const path = "/visage/v1/people/faces/" + encodeURIComponent(face.FigureId);
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "face-remove";
-    remove.textContent = "Not this person";
-    remove.addEventListener("click", () => act(remove, path + "/remove", {}, "The face was taken out of this person."));
-    const confirm = document.createElement("button");
-    confirm.type = "button";
-    confirm.className = "face-confirm";
-    confirm.textContent = "This is them";
+    // One button per correction of this face, sent as it is and answered with `done`.
+    const button = (className, text, action, done) => {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.className = className;
+      element.textContent = text;
+      element.addEventListener("click", () => act(element, path + action, {}, done));
+      return element;
+    };
+    const confirm = button("face-confirm", "This is them", "/confirm", "The face stays with this person.");
     confirm.title = "Keep this face in this person through every run";
-    confirm.addEventListener("click", () => act(confirm, path + "/confirm", {}, "The face stays with this person."));
+    const remove = button("face-remove", "Not this person", "/remove", "The face was taken out of this person.");
     const actions = document.createElement("div");
     actions.className = "face-actions";
     actions.append(pick, confirm, remove);
