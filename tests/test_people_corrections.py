@@ -303,13 +303,13 @@ def test_merge_undone_after_new_photos_and_the_history(env):
         assert after[p] == (a if p in photos["angelina_jolie"] else b), (p, after)
     assert person_name(imm, a) == "Angelina" and person_name(imm, b) == ""
     again = server.post("/visage/v1/people/history/undo", json={**scope, "Sequence": merge["Sequence"]})
-    assert again.status_code == 400 and "undone already" in again.json()["error"]["message"]
+    assert again.status_code == 409 and "undone already" in again.json()["error"]["message"]
 
     # Undo with no Sequence takes the newest edit left: the rename.
     assert server.post("/visage/v1/people/history/undo", json=scope).json()["Undone"]["Kind"] == "rename"
     assert person_name(imm, a) == ""
     nothing = server.post("/visage/v1/people/history/undo", json=scope)
-    assert nothing.status_code == 400 and "nothing left" in nothing.json()["error"]["message"]
+    assert nothing.status_code == 409 and "nothing left" in nothing.json()["error"]["message"]
     assert server.post("/visage/v1/people/history/undo", json={**scope, "Sequence": "x"}).status_code == 400
 
 

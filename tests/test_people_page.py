@@ -41,6 +41,26 @@ def idle(driver):
     return driver.find_element(By.ID, "people").get_attribute("aria-busy") != "true"
 
 
+def card_count(driver, object_id):
+    """The count a person's card in the grid shows, or None without a card."""
+    found = driver.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{object_id}"] .person-count')
+    return found[0].text if found else None
+
+
+def history_line(driver, sequence):
+    return driver.find_element(By.CSS_SELECTOR, f'#people-history li[data-sequence="{sequence}"]')
+
+
+def rename_shown(driver, wait, object_id, name):
+    """Renames the person open in the page and waits for their card to show the name."""
+    field = driver.find_element(By.ID, "person-name-input")
+    field.clear()
+    field.send_keys(name)
+    driver.find_element(By.ID, "person-rename").click()
+    wait.until(lambda d: idle(d) and d.find_element(
+        By.CSS_SELECTOR, f'.person-card[data-person="{object_id}"] .person-name').text == name)
+
+
 def person(imm, object_id):
     return imm.get_figure_cluster(imm_models.GetFigureClusterRequest(
         project_name=P, dataset_name=D, object_id=object_id)).body.figure_cluster
@@ -129,12 +149,7 @@ def test_people_page_shows_and_corrects_people(env, browser):  # noqa: F811
     browser.find_element(By.CSS_SELECTOR, f'.person-card[data-person="{target}"]').click()
     tiles = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile"))
     assert len(tiles) == clusters[target].face_count
-    field = browser.find_element(By.ID, "person-name-input")
-    field.clear()
-    field.send_keys("Ana María")
-    browser.find_element(By.ID, "person-rename").click()
-    wait.until(lambda d: idle(d) and d.find_element(
-        By.CSS_SELECTOR, f'.person-card[data-person="{target}"] .person-name').text == "Ana María")
+    rename_shown(browser, wait, target, "Ana María")
     assert person(imm, target).name == "Ana María"
 
     # "Not this person" on one face: it leaves the person.
@@ -189,7 +204,11 @@ def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F8
     after = listing()
     new = [i for i in after if i not in people]
     assert len(new) == 1 and after[new[0]]["FaceCount"] == 2 and after[target]["FaceCount"] == faces - 2
-    assert browser.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{new[0]}"]')
+    # The grid shows the new person with the two photos moved, and the original with two fewer.
+    assert after[new[0]]["ImageCount"] == 2 and after[target]["ImageCount"] == people[target]["ImageCount"] - 2
+    wait.until(lambda d: card_count(d, new[0]) == "2 photos"
+               and card_count(d, target) == f'{after[target]["ImageCount"]} photos')
+    assert new[0] in browser.find_element(By.ID, "people-status").text
 
     # The split is the newest edit in the history; "Undo last edit" takes it back.
     first = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#people-history li"))
@@ -227,4 +246,85 @@ def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F8
     top.find_element(By.CSS_SELECTOR, ".history-undo").click()
     wait.until(lambda d: idle(d) and d.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{target}"]'))
     assert listing()[target]["FaceCount"] == faces and person(imm, target).name == "Ana María"
+    assert severe(browser) == []
+
+
+def test_people_page_undoes_edits_from_their_history_lines(env, browser):  # noqa: F811
+    """A face split off, its new person named, then merged back: each edit listed in the
+    history, undone from its own line (the rename refused while its person is merged away,
+    with the server's message shown), the last by "Undo last edit"; the API sees each undo."""
+    server = env["server"]
+    scope = {"account": env["account"], "project": P, "dataset": D}
+    browser.get(server.url + "/ui/#people")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException])
+    listing = lambda: {p["ObjectId"]: p for p in server.get("/visage/v1/people", params=scope).json()["People"]}  # noqa: E731
+    newest = lambda: server.get("/visage/v1/people/history", params=scope).json()["Edits"][0]  # noqa: E731
+    tiles = lambda d: d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")  # noqa: E731
+    undone = lambda d, sequence: history_line(d, sequence).get_attribute("data-undone") == "true"  # noqa: E731
+    people = listing()
+    target = max(people, key=lambda i: people[i]["FaceCount"])
+    faces, name = people[target]["FaceCount"], people[target]["Name"]
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{target}"]'))[0].click()
+    figure = wait.until(lambda d: len(tiles(d)) == faces and tiles(d))[0].get_attribute("data-figure")
+
+    # Split one face off, name the new person, then merge it back: three edits.
+    browser.find_element(By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"] .face-select').click()
+    browser.find_element(By.ID, "person-split").click()
+    wait.until(lambda d: idle(d) and len(tiles(d)) == faces - 1)
+    (new,) = [i for i in listing() if i not in people]
+    split = newest()
+    assert split["Kind"] == "split" and split["Person"] == target and split["Others"] == [new]
+    browser.find_element(By.CSS_SELECTOR, f'.person-card[data-person="{new}"]').click()
+    wait.until(lambda d: [t.get_attribute("data-figure") for t in tiles(d)] == [figure])
+    rename_shown(browser, wait, new, "Nadia")
+    rename = newest()
+    assert rename["Kind"] == "rename" and rename["Person"] == new and listing()[new]["Name"] == "Nadia"
+    browser.find_element(By.CSS_SELECTOR, f'.person-card[data-person="{target}"]').click()
+    wait.until(lambda d: len(tiles(d)) == faces - 1)
+    Select(browser.find_element(By.ID, "person-merge-select")).select_by_value(new)
+    browser.find_element(By.ID, "person-merge").click()
+    wait.until(lambda d: idle(d) and card_count(d, new) is None and len(tiles(d)) == faces)
+    merge = newest()
+    assert merge["Kind"] == "merge" and merge["Person"] == target and merge["Others"] == [new]
+
+    # The history lists them newest first, each in words, each with an undo button.
+    lines = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#people-history li"))
+    assert [li.get_attribute("data-sequence") for li in lines[:3]] == [str(e["Sequence"]) for e in (merge, rename, split)]
+    texts = [li.find_element(By.CSS_SELECTOR, ".history-text").text for li in lines[:3]]
+    assert texts[0].startswith(f"Merged person {new} into ") and target in texts[0]
+    assert texts[1] == f"Renamed {new} (was \u201cunnamed\u201d)"
+    assert texts[2].startswith("Split faces off ") and target in texts[2] and texts[2].endswith(f" into {new}")
+    assert all(li.find_elements(By.CSS_SELECTOR, ".history-undo") for li in lines[:3])
+
+    # The rename cannot be undone while its person is merged away: the server's message shows.
+    history_line(browser, rename["Sequence"]).find_element(By.CSS_SELECTOR, ".history-undo").click()
+    status = browser.find_element(By.ID, "people-status")
+    wait.until(lambda d: idle(d) and status.get_attribute("data-state") == "bad")
+    assert f"{new} is gone" in status.text
+    assert new not in listing() and not undone(browser, rename["Sequence"])
+    # The refused request is the only error the browser logged (reading the log empties it).
+    assert [("history/undo" in e["message"] and "409" in e["message"]) for e in severe(browser)] == [True]
+
+    # Undo the merge from its line: the named person is back with its face.
+    history_line(browser, merge["Sequence"]).find_element(By.CSS_SELECTOR, ".history-undo").click()
+    wait.until(lambda d: idle(d) and undone(d, merge["Sequence"]) and card_count(d, new) == "1 photo")
+    after = listing()
+    assert after[new]["FaceCount"] == 1 and after[new]["Name"] == "Nadia" and after[target]["FaceCount"] == faces - 1
+    line = history_line(browser, merge["Sequence"])
+    assert "undone" in line.get_attribute("class") and "(undone)" in line.text
+    assert not line.find_elements(By.CSS_SELECTOR, ".history-undo")
+    assert status.get_attribute("data-state") == "ok" and status.text.startswith("Undone: Merged person")
+
+    # Now the rename can be undone: the person is unnamed again.
+    history_line(browser, rename["Sequence"]).find_element(By.CSS_SELECTOR, ".history-undo").click()
+    wait.until(lambda d: idle(d) and undone(d, rename["Sequence"]) and d.find_element(
+        By.CSS_SELECTOR, f'.person-card[data-person="{new}"] .person-name').text == "Unnamed")
+    assert listing()[new]["Name"] == ""
+
+    # "Undo last edit" takes back the newest edit left, the split: the face is home again.
+    browser.find_element(By.ID, "people-undo").click()
+    wait.until(lambda d: idle(d) and undone(d, split["Sequence"]) and card_count(d, new) is None)
+    after = listing()
+    assert new not in after and after[target]["FaceCount"] == faces and after[target]["Name"] == name
+    assert figure in {f["FigureId"] for f in server.get(f"/visage/v1/people/{target}/faces", params=scope).json()["Faces"]}
     assert severe(browser) == []

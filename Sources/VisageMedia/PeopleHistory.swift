@@ -136,14 +136,14 @@ extension FigureClusterStore {
                 """).first()
             else {
                 if let sequence { throw VisageError.notFound(kind: "Edit", name: String(sequence)) }
-                throw VisageError.invalidArgument(field: "Sequence", message: "nothing left to undo")
+                throw VisageError.conflict(kind: "Edit", name: "", message: "nothing left to undo")
             }
             let entry = PeopleHistoryEntry(
                 sequence: try row.decode(column: "sequence", as: Int64.self),
                 edit: try JSONDecoder().decode(PeopleEdit.self, from: Data(try row.decode(column: "payload", as: String.self).utf8)),
                 created: try row.decode(column: "created_at", as: Int64.self), undone: false)
             guard try row.decode(column: "undone", as: Int.self) == 0 else {
-                throw VisageError.invalidArgument(field: "Sequence", message: "edit \(entry.sequence) was undone already")
+                throw VisageError.conflict(kind: "Edit", name: String(entry.sequence), message: "edit \(entry.sequence) was undone already")
             }
             let edit = entry.edit
             var touched: Set<String> = edit.person == ReservedCluster.independent ? [] : [edit.person]
@@ -151,14 +151,14 @@ extension FigureClusterStore {
             switch edit.kind {
             case .rename:
                 guard let before = edit.before else { break }
-                var cluster = try await existing(dataset: dataset, id: edit.person, db: db)
+                var cluster = try await surviving(dataset: dataset, id: edit.person, db: db)
                 cluster.name = before.name
                 cluster.customLabels = before.customLabels
                 cluster.coverFigureID = before.coverFigureID
                 cluster.coverPinned = before.coverPinned
                 try await save(cluster, dataset: dataset, db: db)
             case .merge:
-                _ = try await existing(dataset: dataset, id: edit.person, db: db)
+                _ = try await surviving(dataset: dataset, id: edit.person, db: db)
                 let now = WallClock.nowMillis()
                 for part in edit.parts {
                     try await restore(part, dataset: dataset, from: edit.person, db: db, now: now)
@@ -174,7 +174,7 @@ extension FigureClusterStore {
                 try await place(gained, among: [edit.person] + edit.parts.map(\.id), dataset: dataset, db: db)
             case .split:
                 guard let made = edit.parts.first else { break }
-                _ = try await existing(dataset: dataset, id: edit.person, db: db)
+                _ = try await surviving(dataset: dataset, id: edit.person, db: db)
                 let pinned = Set(try await part(dataset: dataset, id: edit.person, db: db).pinned)
                 let faces = try await faceIDs(dataset: dataset, cluster: made.id, db: db)
                 for face in faces {
@@ -200,7 +200,7 @@ extension FigureClusterStore {
                           AND subject = \(bind: face) AND other = \(bind: edit.person)
                         """).run()
                 }
-                if edit.person != ReservedCluster.independent { _ = try await existing(dataset: dataset, id: edit.person, db: db) }
+                if edit.person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: edit.person, db: db) }
                 if let now = try await db.raw("""
                     SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                     """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
@@ -218,7 +218,7 @@ extension FigureClusterStore {
                     try await insertRow(part, dataset: dataset, db: db, now: now)
                 }
                 for part in edit.renamed {
-                    var cluster = try await existing(dataset: dataset, id: part.id, db: db)
+                    var cluster = try await surviving(dataset: dataset, id: part.id, db: db)
                     cluster.name = part.name
                     cluster.customLabels = part.customLabels
                     try await save(cluster, dataset: dataset, db: db, now: now)
@@ -257,14 +257,23 @@ extension FigureClusterStore {
         }
     }
 
+    /// The person `id` of the dataset; not-found when there is none.
     func existing(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
         guard let row = try await db.raw("""
             SELECT * FROM media_clusters WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: id)
             """).first()
-        else {
-            throw VisageError.invalidArgument(field: "Sequence", message: "\(id) is gone (merged or emptied since); undo that first")
-        }
+        else { throw VisageError.notFound(kind: "FigureCluster", name: id) }
         return try Self.cluster(row)
+    }
+
+    /// A person an edit being undone names. Gone since (merged away or emptied) is a conflict
+    /// with a later edit, not a bad request: undoing that one first makes this undo possible.
+    private func surviving(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
+        do {
+            return try await existing(dataset: dataset, id: id, db: db)
+        } catch VisageError.notFound {
+            throw VisageError.conflict(kind: "Edit", name: id, message: "\(id) is gone (merged or emptied since); undo that first")
+        }
     }
 
     private func faceIDs(dataset: DatasetKey, cluster: String, db: any SQLDatabase) async throws -> [String] {

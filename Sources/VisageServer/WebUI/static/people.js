@@ -33,8 +33,15 @@
     };
     const response = await fetch(path, options);
     const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((answer.error && answer.error.message) || "HTTP " + response.status);
+    // The people routes answer errors as {error: {code, message}}; {Code, Message} is read too.
+    if (!response.ok) throw new Error(answer.Message || (answer.error && answer.error.message) || "HTTP " + response.status);
     return answer;
+  }
+
+  // A person as the history names them: by name where they still have one, always by id.
+  function who(id) {
+    const person = people.find((p) => p.ObjectId === id);
+    return person && person.Name ? "\u201c" + person.Name + "\u201d (" + id + ")" : id;
   }
 
   function say(text, state) {
@@ -104,7 +111,8 @@
     };
     const confirm = button("face-confirm", "This is them", "/confirm", "The face stays with this person.");
     confirm.title = "Keep this face in this person through every run";
-    const remove = button("face-remove", "Not this person", "/remove", "The face was taken out of this person.");
+    const remove = button("face-remove", "Not this person", "/remove", "Not this person: the face was taken out of them.");
+    remove.title = "Not this person: take this face out of them, and keep it out in later runs";
     const actions = document.createElement("div");
     actions.className = "face-actions";
     actions.append(pick, confirm, remove);
@@ -156,15 +164,16 @@
   }
 
   const describeEdit = {
-    rename: (e) => "Renamed " + e.Person + (e.NameBefore !== undefined ? " (was \u201c" + (e.NameBefore || "unnamed") + "\u201d)" : ""),
-    merge: (e) => "Merged " + e.Others.join(", ") + " into " + e.Person,
-    split: (e) => "Split faces off " + e.Person + " into " + e.Others.join(", "),
-    move: (e) => "Moved face " + e.FigureId + " from " + e.Person + " to " + e.To,
-    exclude: (e) => "Face " + e.FigureId + ": not " + e.Person,
+    rename: (e) => "Renamed " + who(e.Person) + (e.NameBefore !== undefined ? " (was \u201c" + (e.NameBefore || "unnamed") + "\u201d)" : ""),
+    merge: (e) => "Merged person " + e.Others.map(who).join(", ") + " into " + who(e.Person),
+    split: (e) => "Split faces off " + who(e.Person) + " into " + e.Others.map(who).join(", "),
+    move: (e) => "Moved face " + e.FigureId + " from " + who(e.Person) + " to " + who(e.To),
+    exclude: (e) => "Face " + e.FigureId + ": not this person (" + who(e.Person) + ")",
     "apart-faces": (e) => "Faces " + e.FigureId + " and " + e.Other + " are different people",
-    "different-people": (e) => e.Person + " and " + e.Other + " are different people",
+    "different-people": (e) => who(e.Person) + " and " + who(e.Other) + " are different people",
     recluster: () => "Re-clustered",
   };
+  const summary = (edit) => (describeEdit[edit.Kind] || (() => edit.Kind))(edit);
 
   async function loadHistory() {
     const edits = scope() ? (await call("/visage/v1/people/history?" + query())).Edits : [];
@@ -172,14 +181,23 @@
       const item = document.createElement("li");
       item.dataset.sequence = String(edit.Sequence);
       item.dataset.kind = edit.Kind;
+      item.dataset.undone = String(Boolean(edit.Undone));
       item.className = edit.Undone ? "undone" : "";
-      item.textContent = (describeEdit[edit.Kind] || (() => edit.Kind))(edit) + " \u00b7 " + new Date(edit.Created).toLocaleString();
+      const text = document.createElement("span");
+      text.className = "history-text";
+      text.textContent = summary(edit) + (edit.Undone ? " (undone)" : "");
+      const time = document.createElement("time");
+      time.className = "history-time";
+      time.dateTime = new Date(edit.Created).toISOString();
+      time.textContent = " \u00b7 " + new Date(edit.Created).toLocaleString();
+      item.append(text, time);
       if (!edit.Undone) {
         const undo = document.createElement("button");
         undo.type = "button";
         undo.className = "history-undo";
         undo.textContent = "Undo";
-        undo.addEventListener("click", () => act(undo, "/visage/v1/people/history/undo", { Sequence: edit.Sequence }, "Undone."));
+        undo.title = "Undo this edit";
+        undo.addEventListener("click", () => act(undo, "/visage/v1/people/history/undo", { Sequence: edit.Sequence }, undone));
         item.append(undo);
       }
       return item;
@@ -252,13 +270,16 @@
     }
   }
 
-  // Sends one correction, then redraws from what the server now holds.
+  const undone = (answer) => "Undone: " + summary(answer.Undone) + ".";
+
+  // Sends one correction, then redraws from what the server now holds. `done` is the message
+  // shown, or makes it from the server's answer.
   async function act(button, path, body, done) {
     button.disabled = true;
     $("people").setAttribute("aria-busy", "true");
     try {
-      await call(path, body);
-      say(done, "ok");
+      const answer = await call(path, body);
+      say(typeof done === "function" ? done(answer) : done, "ok");
     } catch (error) {
       say(error.message, "bad");
     }
@@ -306,7 +327,8 @@
     $("person-split").addEventListener("click", () => {
       const faces = [...selected];
       selected.clear();
-      act($("person-split"), person() + "/split", { Faces: faces }, "Split " + plural(faces.length, "face") + " into a new person.")
+      act($("person-split"), person() + "/split", { Faces: faces },
+        (answer) => "Split " + plural(answer.MovedFaces, "face") + " into a new person, " + answer.ObjectId + ".")
         .then(selection);
     });
     $("person-different").addEventListener("click", () => {
@@ -332,7 +354,7 @@
         say(error.message, "bad");
       }
     });
-    $("people-undo").addEventListener("click", () => act($("people-undo"), "/visage/v1/people/history/undo", {}, "Undone."));
+    $("people-undo").addEventListener("click", () => act($("people-undo"), "/visage/v1/people/history/undo", {}, undone));
     $("recluster-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const settings = { Threshold: Number($("recluster-threshold").value) };
