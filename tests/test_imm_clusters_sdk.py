@@ -321,6 +321,51 @@ def test_not_this_person_holds_through_runs_and_merges(env, clustered):
     assert again.status_code == 400 and "no person" in again.json()["error"]["message"]
 
 
+def test_two_faces_of_one_photo_only_when_a_user_says_so(env, clustered):
+    """Two faces of one photo share a person only when a user puts both there: moving a face
+    next to one a run placed is refused and changes nothing; once that face is confirmed the
+    move stands, through an incremental run and a re-clustering."""
+    imm, server = env["imm"], env["server"]
+    scope = {"account": env["root"]["AccountId"], "project": P, "dataset": "western"}
+
+    def person(figure):
+        cid = figure.figure_cluster_id
+        return None if not cid or cid.startswith("figure-cluster-id-") else cid
+
+    files = files_of(imm, "western")
+    pairs = [(doc, mate, face) for doc in files.values() for mate in doc.figures or [] for face in doc.figures or []
+             if person(mate) and face.figure_id != mate.figure_id and person(face) != person(mate)]
+    assert pairs, "a group photo with a face in a person"
+    doc, mate, face = pairs[0]
+    target = person(mate)
+
+    def placed():
+        return {f.figure_id: f.figure_cluster_id for f in files_of(imm, "western")[doc.uri].figures}
+
+    def move():
+        imm.update_file_meta(imm_models.UpdateFileMetaRequest(project_name=P, dataset_name="western", file=imm_models.InputFile(
+            uri=doc.uri, figures=[imm_models.InputFileFigures(figure_id=face.figure_id, figure_cluster_id=target)])))
+
+    before = placed()
+    with pytest.raises(TeaException) as refused:
+        move()
+    assert refused.value.code == "InvalidArgument" and refused.value.status_code == 400
+    assert mate.figure_id in refused.value.message and "confirm" in refused.value.message
+    assert placed() == before
+
+    # "This is them" on the face the run placed, then the move is the user's link of both.
+    assert server.post(f"/visage/v1/people/faces/{mate.figure_id}/confirm", json=scope).status_code == 200
+    move()
+    assert placed()[face.figure_id] == target and placed()[mate.figure_id] == target
+    cluster(imm, "western", notify=False)
+    assert placed()[face.figure_id] == target and placed()[mate.figure_id] == target
+    rebuilt = server.post("/visage/v1/people/recluster", json={**scope, "DryRun": False})
+    assert rebuilt.status_code == 200, rebuilt.text
+    assert placed()[face.figure_id] == target and placed()[mate.figure_id] == target
+    # Every other photo still has its faces in different people.
+    no_photo_twice({uri: d for uri, d in files_of(imm, "western").items() if uri != doc.uri})
+
+
 def raw_request(action, **params):
     """A raw RPC call through the SDK's generic call_api, for malformed parameters the typed
     models would not send."""

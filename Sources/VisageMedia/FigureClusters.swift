@@ -235,7 +235,8 @@ public struct FigureClusterStore: Sendable {
     }
 
     /// Moves a face to another person, or out of every person (`to` nil). A moved face is the
-    /// user's decision: clustering runs leave it where it was put.
+    /// user's decision: clustering runs leave it where it was put. Into a person holding
+    /// another face of its image only when that face was put there (or confirmed) by a user too.
     public func move(dataset: DatasetKey, figureID: String, to target: String?) async throws {
         try await store.withTransaction { db in
             let key = dataset.description
@@ -245,12 +246,16 @@ public struct FigureClusterStore: Sendable {
                     SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: target)
                     """).first() != nil
                 else { throw VisageError.notFound(kind: "FigureCluster", name: target) }
-                if try await db.raw("""
-                    SELECT 1 FROM media_faces WHERE file_id = \(bind: fileID) AND cluster_id = \(bind: target)
-                      AND figure_id <> \(bind: figureID)
-                    """).first() != nil {
+                // Two faces of one image are two people, unless a user says both are this one:
+                // a face of the image that a run placed there must be confirmed first.
+                if let mate = try await db.raw("""
+                    SELECT figure_id FROM media_faces WHERE file_id = \(bind: fileID) AND cluster_id = \(bind: target)
+                      AND figure_id <> \(bind: figureID) AND pinned = 0
+                    """).first()?.decode(column: "figure_id", as: String.self) {
                     throw VisageError.invalidArgument(
-                        field: "FigureClusterId", message: "\(target) already has a face in this image; two faces of one image are two people")
+                        field: "FigureClusterId",
+                        message: "\(target) already has face \(mate) of this image, and two faces of one image are two people; "
+                            + "confirm \(mate) as \(target) first to keep both")
                 }
             }
             try await db.raw("""
