@@ -79,6 +79,24 @@ def cluster(imm, dataset, notify=True):
     return body
 
 
+def recluster(server, scope, timeout=300, **fields):
+    """Starts a re-clustering through Visage's own API and waits for its task; returns the
+    task's last answer (with the preview once it succeeded). Its progress never goes back."""
+    started = server.post("/visage/v1/people/recluster", json={**scope, **fields})
+    assert started.status_code == 202, started.text
+    task_id, seen = started.json()["TaskId"], [started.json()["Progress"]]
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = server.get(f"/visage/v1/people/recluster/{task_id}", params=scope)
+        assert answer.status_code == 200, answer.text
+        seen.append(answer.json()["Progress"])
+        if answer.json()["Status"] != "Running":
+            assert seen == sorted(seen) and seen[-1] == 100, seen
+            return answer.json()
+        assert time.monotonic() < deadline, "the re-clustering did not finish"
+        time.sleep(0.1)
+
+
 def files_of(imm, dataset):
     """Every indexed file's document, by URI."""
     out, token = {}, ""
@@ -359,8 +377,7 @@ def test_two_faces_of_one_photo_only_when_a_user_says_so(env, clustered):
     assert placed()[face.figure_id] == target and placed()[mate.figure_id] == target
     cluster(imm, "western", notify=False)
     assert placed()[face.figure_id] == target and placed()[mate.figure_id] == target
-    rebuilt = server.post("/visage/v1/people/recluster", json={**scope, "DryRun": False})
-    assert rebuilt.status_code == 200, rebuilt.text
+    assert recluster(server, scope, DryRun=False)["Status"] == "Succeeded"
     assert placed()[face.figure_id] == target and placed()[mate.figure_id] == target
     # Every other photo still has its faces in different people.
     no_photo_twice({uri: d for uri, d in files_of(imm, "western").items() if uri != doc.uri})

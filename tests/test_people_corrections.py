@@ -11,7 +11,7 @@ from alibabacloud_imm20200930.client import Client as ImmClient
 
 from alibaba import config, root_ram
 from conftest import Server, clean_env
-from test_imm_clusters_sdk import P, SETS, cluster, files_of, labelled_faces, manifest, no_photo_twice, wait_task
+from test_imm_clusters_sdk import P, SETS, cluster, files_of, labelled_faces, manifest, no_photo_twice, recluster, wait_task
 
 D = "east-asia"
 
@@ -177,17 +177,21 @@ def test_recluster_keeps_names_and_corrections(env):
 
     for bad in ({"Threshold": 7}, {"Threshold": "x"}, {"Neighbours": 2.5}, {"DryRun": "no"}):
         assert server.post("/visage/v1/people/recluster", json={**scope, **bad}).status_code == 400, bad
-    dry = server.post("/visage/v1/people/recluster", json={**scope, "Threshold": 0.45, "AttachThreshold": 0.5})
-    assert dry.status_code == 200, dry.text
-    preview = dry.json()
+    assert server.post("/visage/v1/people/recluster", json={**scope, "dataset": "nowhere"}).status_code == 404
+    preview = recluster(server, scope, Threshold=0.45, AttachThreshold=0.5)
     print("\n" + "\n".join(str(change) for change in preview["Changes"]))
-    assert not preview["Applied"] and preview["Changes"] and preview["Summary"]["MovedFaces"] > 0
+    assert preview["Status"] == "Succeeded" and not preview["Applied"]
+    assert preview["Changes"] and preview["Summary"]["MovedFaces"] > 0
     # A dry run writes nothing.
     assert placements(files_of(imm, "rebuild")) == placements(state)
+    # Its task belongs to its dataset; IMM's GetTask shows it too.
+    assert server.get(f"/visage/v1/people/recluster/{preview['TaskId']}", params=env["scope"]).status_code == 404
+    assert server.get("/visage/v1/people/recluster/FigureReclustering-none", params=scope).status_code == 404
+    assert wait_task(imm, "FigureReclustering", preview["TaskId"]).status == "Succeeded"
 
-    applied = server.post("/visage/v1/people/recluster", json={**scope, "Threshold": 0.45, "AttachThreshold": 0.5, "DryRun": False})
-    assert applied.status_code == 200 and applied.json()["Applied"]
-    assert applied.json()["Changes"] == preview["Changes"] and applied.json()["Summary"] == preview["Summary"]
+    applied = recluster(server, scope, Threshold=0.45, AttachThreshold=0.5, DryRun=False)
+    assert applied["Status"] == "Succeeded" and applied["Applied"]
+    assert applied["Changes"] == preview["Changes"] and applied["Summary"] == preview["Summary"]
     after = people_of(env, "rebuild")
     listed = {change["ObjectId"]: change for change in preview["Changes"]}
     for person in named:
@@ -205,7 +209,7 @@ def test_recluster_keeps_names_and_corrections(env):
     assert len(people.figure_clusters) == sum(1 for c in preview["Changes"] if c["Change"] == "created") \
         + len(before) - sum(1 for c in preview["Changes"] if c["Change"] in ("merged", "dissolved"))
     # Nothing left to change: a second re-clustering with the same settings moves no face.
-    again = server.post("/visage/v1/people/recluster", json={**scope, "Threshold": 0.45, "AttachThreshold": 0.5}).json()
+    again = recluster(server, scope, Threshold=0.45, AttachThreshold=0.5)
     assert again["Summary"]["MovedFaces"] == 0, again
 
     # The re-clustering is in the history, and undoing it puts every face back.

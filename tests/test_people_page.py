@@ -232,8 +232,16 @@ def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F8
     threshold = browser.find_element(By.ID, "recluster-threshold")
     threshold.clear()
     threshold.send_keys("0.2")
+    # The run is a server task: its progress bar shows while it runs, and goes when it is done.
+    browser.execute_script("""
+        const bar = document.getElementById("recluster-progress");
+        window.barShown = [];
+        new MutationObserver(() => window.barShown.push(!bar.hidden)).observe(bar, {attributes: true});""")
     browser.find_element(By.ID, "recluster-preview").click()
     rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#recluster-changes tbody tr"))
+    assert True in browser.execute_script("return window.barShown")
+    assert not browser.find_element(By.ID, "recluster-progress").is_displayed()
+    assert browser.find_element(By.ID, "recluster-preview").is_enabled()
     assert {r.get_attribute("data-person") for r in rows if r.get_attribute("data-change") == "dissolved"} == set(listing())
     assert browser.find_element(By.ID, "recluster-summary").text.startswith("Would change:")
     assert listing()[target]["FaceCount"] == faces

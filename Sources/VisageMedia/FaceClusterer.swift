@@ -3,7 +3,7 @@ import HeapModule
 
 /// How faces are grouped into people. The defaults were chosen for precision on both test sets
 /// (mostly Western and East-Asian faces) with dlib's embedding; see docs/people.md.
-public struct ClusterSettings: Sendable, Equatable {
+public struct ClusterSettings: Sendable, Equatable, Codable {
     /// Average-linkage distance under which groups of high-quality faces merge.
     public var threshold: Float = 0.5
     /// Average distance to a person under which another face may join that person.

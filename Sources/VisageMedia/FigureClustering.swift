@@ -87,7 +87,7 @@ public struct FigureClustering: Sendable {
         }
         let waiting = persons.indices.filter { persons[$0] == nil }
         if !waiting.isEmpty {
-            let placement = try place(snapshot, persons: persons, settings: settings)
+            let placement = try await place(snapshot, persons: persons, settings: settings, range: 0.1...0.8, progress: progress)
             var newPeople: [Int: Int] = [:]
             for face in waiting {
                 switch placement[face] {
@@ -123,7 +123,8 @@ public struct FigureClustering: Sendable {
 
     /// Places the waiting faces (`persons` nil) with the neighbour index of the dataset, saved
     /// beside the data and rebuilt when missing.
-    func place(_ snapshot: FaceSnapshot, persons: [String?], settings: ClusterSettings) throws -> [Int: ClusterPlacement] {
+    func place(_ snapshot: FaceSnapshot, persons: [String?], settings: ClusterSettings,
+               progress: (Double) -> Void = { _ in }) throws -> [Int: ClusterPlacement] {
         try FileManager.default.createDirectory(at: vectorsDirectory, withIntermediateDirectories: true)
         let file = FaceVectors.file(in: vectorsDirectory, dataset: snapshot.dataset)
         let vectors = try FaceVectors.open(file: file, ids: snapshot.figureIDs.map(FaceVectors.vectorID),
@@ -133,9 +134,25 @@ public struct FigureClustering: Sendable {
                                       embeddings: snapshot.embeddings, dimension: snapshot.dimension) { positions in
             try vectors.neighbours(of: positions, k: k)
         }
-        let placement = try clusterer.place()
+        let placement = try clusterer.place(progress: progress)
         if vectors.changed { try vectors.index.write(to: file) }
         return placement
+    }
+
+    /// `place`, with the progress the clusterer reports from its synchronous work passed on
+    /// to `progress` as it comes, mapped into `range`.
+    func place(_ snapshot: FaceSnapshot, persons: [String?], settings: ClusterSettings, range: ClosedRange<Double>,
+               progress: @Sendable (Double) async -> Void) async throws -> [Int: ClusterPlacement] {
+        let (fractions, reporter) = AsyncStream.makeStream(of: Double.self, bufferingPolicy: .bufferingNewest(1))
+        return try await withoutActuallyEscaping(progress) { progress in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await fraction in fractions { await progress(range.lowerBound + fraction * (range.upperBound - range.lowerBound)) }
+                }
+                defer { reporter.finish() }
+                return try place(snapshot, persons: persons, settings: settings) { reporter.yield($0) }
+            }
+        }
     }
 
     // MARK: Tasks
@@ -179,18 +196,28 @@ public struct FigureClustering: Sendable {
             dataset: submission.dataset, type: submission.type, eventID: eventID, status: .running, code: "", message: "",
             progress: 0, userData: submission.userData, tags: submission.tags, notification: notification,
             requestDefinition: submission.requestDefinition, requestID: submission.requestID, started: Date(), ended: nil)
+        try await enqueue(task)
+        return task
+    }
+
+    /// Records a task and queues it for the clustering worker, in one transaction.
+    func enqueue(_ task: MediaTask) async throws {
         try await store.withTransaction { [tasks, queue] db in
             try await tasks.insert(task, files: [], db: db)
             try await queue.enqueue(queue: Self.queueName, payload: task.id, maxAttempts: 5, db: db)
         }
-        return task
     }
 
-    /// Runs one queued clustering or merging task and ends it with its notification.
+    /// Runs one queued clustering, merging or re-clustering task and ends it with its notification.
     public func run(_ job: QueuedTask, progress: TaskProgress) async throws -> String? {
         guard let task = try await tasks.task(id: job.payload), task.status == .running else { return "already ended" }
         let dataset = DatasetKey(accountID: task.accountID, project: task.project, dataset: task.dataset)
+        let report: @Sendable (Double) async -> Void = { [tasks] fraction in
+            try? await progress.report(fraction)
+            try? await tasks.setProgress(taskID: task.id, percent: Int(fraction * 99))
+        }
         var content: [String: JSONValue] = [:]
+        var result = ""
         var failure: VisageError?
         do {
             _ = try await datasets.dataset(account: task.accountID, project: task.project, name: task.dataset)
@@ -200,11 +227,10 @@ public struct FigureClustering: Sendable {
                 content["To"] = .string(target)
                 content["Froms"] = .array(sources.map(JSONValue.string))
                 content["UpdatedFigureCount"] = .number(Double(moved))
+            } else if task.type == Self.reclusteringType {
+                result = try await runRecluster(task, dataset: dataset, progress: report)
             } else {
-                let outcome = try await cluster(dataset: dataset) { fraction in
-                    try? await progress.report(fraction)
-                    try? await tasks.setProgress(taskID: task.id, percent: Int(fraction * 99))
-                }
+                let outcome = try await cluster(dataset: dataset, progress: report)
                 content["NewClusterCount"] = .number(Double(outcome.newClusterIDs.count))
                 content["UpdatedClusterCount"] = .number(Double(outcome.updatedClusterIDs.count))
                 content["UpdatedFigureCount"] = .number(Double(outcome.updatedFigureCount))
@@ -214,7 +240,7 @@ public struct FigureClustering: Sendable {
         } catch let error as VisageError {
             failure = error
         }
-        try await end(task, content: content, failure: failure)
+        try await end(task, content: content, result: result, failure: failure)
         return failure == nil ? "done" : "failed"
     }
 
@@ -230,7 +256,7 @@ public struct FigureClustering: Sendable {
         return (target, sources)
     }
 
-    private func end(_ task: MediaTask, content extra: [String: JSONValue], failure: VisageError?) async throws {
+    private func end(_ task: MediaTask, content extra: [String: JSONValue], result: String, failure: VisageError?) async throws {
         let now = WallClock.nowMillis()
         var content: [String: JSONValue] = [
             "ProjectName": .string(task.project), "DatasetName": .string(task.dataset), "RequestId": .string(task.requestID),
@@ -246,7 +272,7 @@ public struct FigureClustering: Sendable {
         try await store.withTransaction { [tasks, outbox, region] db in
             try await tasks.end(taskID: task.id, status: failure == nil ? .succeeded : .failed,
                                 code: failure.map(MediaIndexing.errorCode) ?? "", message: failure.map(\.description) ?? "",
-                                at: now, db: db)
+                                result: result, at: now, db: db)
             if let target {
                 let type = task.type == Self.clusteringType ? "imm:Task:FigureClustering" : "imm:Task:FigureClustersMerging"
                 let envelope = MediaEvents.envelope(id: task.eventID, type: type, region: region, account: task.accountID,

@@ -163,14 +163,22 @@ public struct MediaTaskStore: Sendable {
         }
     }
 
-    /// Ends the task, in the caller's transaction.
-    public func end(taskID: String, status: MediaTask.Status, code: String, message: String, at ended: Int64,
-                    db: any SQLDatabase) async throws {
+    /// Ends the task with what it produced (if anything), in the caller's transaction.
+    public func end(taskID: String, status: MediaTask.Status, code: String, message: String, result: String = "",
+                    at ended: Int64, db: any SQLDatabase) async throws {
         try await db.raw("""
             UPDATE media_tasks SET status = \(bind: status.rawValue), code = \(bind: code), message = \(bind: message),
-                progress = 100, ended_at = \(bind: ended)
+                result = \(bind: result), progress = 100, ended_at = \(bind: ended)
             WHERE id = \(bind: taskID)
             """).run()
+    }
+
+    /// What an ended task produced ("" for none).
+    public func result(taskID: String) async throws -> String {
+        try await store.withConnection { db in
+            try await db.raw("SELECT result FROM media_tasks WHERE id = \(bind: taskID)").first()?
+                .decode(column: "result", as: String.self) ?? ""
+        }
     }
 
     static func task(_ row: any SQLRow) throws -> MediaTask {

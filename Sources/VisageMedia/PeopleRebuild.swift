@@ -3,10 +3,10 @@ import VisageCore
 import VisageStore
 
 /// What a re-clustering would do (or did) to a dataset's people.
-public struct ReclusterPreview: Sendable, Equatable {
+public struct ReclusterPreview: Sendable, Equatable, Codable {
     /// What happens to one person.
-    public struct Change: Sendable, Equatable {
-        public enum Kind: String, Sendable {
+    public struct Change: Sendable, Equatable, Codable {
+        public enum Kind: String, Sendable, Codable {
             /// The person lives on (with its id, name and labels), perhaps with other faces.
             case kept
             /// A new person.
@@ -46,15 +46,18 @@ extension FigureClustering {
     /// ones by the faces they share (most shared first), so ids, names and labels carry over;
     /// a person whose faces mostly join another hands its name on when that one has none.
     /// With `apply` false nothing is written: the preview lists what would change. Applying
-    /// is refused when the faces changed since they were read.
-    public func recluster(dataset: DatasetKey, settings: ClusterSettings, apply: Bool) async throws -> ReclusterPreview {
+    /// is refused when the faces changed since they were read. `progress` hears how far it got.
+    public func recluster(dataset: DatasetKey, settings: ClusterSettings, apply: Bool,
+                          progress: @Sendable (Double) async -> Void = { _ in }) async throws -> ReclusterPreview {
         let snapshot = try await FaceSnapshot.read(dataset: dataset, store: store)
+        await progress(0.05)
         let people = try await clusters.clusters(dataset: dataset, ids: Array(Set(snapshot.clusters.compactMap { $0 })))
         let byID = Dictionary(uniqueKeysWithValues: people.map { ($0.id, $0) })
 
         // Every face is placed again, as if none had a person yet.
         let none = [String?](repeating: nil, count: snapshot.count)
-        let placement = snapshot.count == 0 ? [:] : try place(snapshot, persons: none, settings: settings)
+        let placement = snapshot.count == 0 ? [:]
+            : try await place(snapshot, persons: none, settings: settings, range: 0.05...0.85, progress: progress)
         var grouped: [Int: [Int]] = [:]
         for (face, place) in placement { if case let .new(group) = place { grouped[group, default: []].append(face) } }
         // Groups holding faces users said are different are split.
@@ -160,6 +163,7 @@ extension FigureClustering {
             preview.changes.append(ReclusterPreview.Change(kind: .created, person: id, name: person.name, facesBefore: 0,
                                                            facesAfter: sizeAfter[id] ?? 0))
         }
+        await progress(0.9)
         guard apply, !plan.isEmpty else { return preview }
         let gone = Set(preview.changes.filter { $0.kind == .merged || $0.kind == .dissolved }.map(\.person))
         try await store.withTransaction { [clusters, plan] db in

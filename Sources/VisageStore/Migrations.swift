@@ -340,6 +340,10 @@ let schemaMigrations: [Migration] = [
         )
         """,
     ]),
+    Migration(version: 10, name: "task results", statements: [
+        // What a task produced that its caller reads back (a re-clustering's preview, as JSON).
+        "ALTER TABLE media_tasks ADD COLUMN result TEXT NOT NULL DEFAULT ''",
+    ]),
 ]
 
 extension MetadataStore {

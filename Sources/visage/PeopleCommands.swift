@@ -50,17 +50,16 @@ struct Cluster: AsyncParsableCommand {
                 store: opened.store, queue: TaskQueue(store: opened.store),
                 outbox: NotificationOutbox(store: opened.store, settings: NotificationSettings()), region: configuration.region,
                 vectorsDirectory: configuration.layout.vectorsDirectory, settings: settings)
+            let bar = ProgressBar(total: 100, enabled: !noProgress, unit: "%")
+            let shown = Counter()
+            let advance: @Sendable (Double) async -> Void = { fraction in bar.advance(by: shown.raise(to: Int64(fraction * 100))) }
             if rebuild {
-                let preview = try await clustering.recluster(dataset: dataset.key, settings: settings, apply: !dryRun)
+                let preview = try await clustering.recluster(dataset: dataset.key, settings: settings, apply: !dryRun, progress: advance)
+                bar.finish()
                 Self.show(preview)
                 return
             }
-            let bar = ProgressBar(total: 100, enabled: !noProgress, unit: "%")
-            let shown = Counter()
-            let outcome = try await clustering.cluster(dataset: dataset.key) { fraction in
-                let percent = Int64(fraction * 100)
-                bar.advance(by: shown.raise(to: percent))
-            }
+            let outcome = try await clustering.cluster(dataset: dataset.key, progress: advance)
             bar.finish()
             print("\(outcome.newClusterIDs.count) new people, \(outcome.updatedClusterIDs.count) people grew, "
                   + "\(outcome.updatedFigureCount) faces placed, \(outcome.waitingFigureCount) faces wait for a person")

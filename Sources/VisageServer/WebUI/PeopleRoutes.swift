@@ -134,9 +134,19 @@ struct PeopleRoutes {
             let body = try await Self.body(request)
             let settings = try Self.settings(body, base: clustering.settings)
             guard body["DryRun"].map({ $0.boolValue != nil }) ?? true else { throw Self.badRequest("DryRun must be true or false.") }
-            let preview = try await clustering.recluster(dataset: try await dataset(body.compactMapValues(\.stringValue)),
-                                                         settings: settings, apply: !(body["DryRun"]?.boolValue ?? true))
-            return UploadTokenRoutes.json(Self.preview(preview))
+            let task = try await clustering.submitRecluster(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                            settings: settings, apply: !(body["DryRun"]?.boolValue ?? true))
+            return UploadTokenRoutes.json(["TaskId": task.id, "Status": task.status.rawValue, "Progress": task.progress],
+                                          status: .accepted)
+        }
+        people.get("recluster/:taskId") { request, context -> Response in
+            let found = try await clustering.reclusterTask(dataset: try await dataset(Self.query(request)),
+                                                           id: try context.parameters.require("taskId"))
+            var body: [String: any Sendable] = ["TaskId": found.task.id, "Status": found.task.status.rawValue,
+                                                "Progress": found.task.progress]
+            if found.task.status == .failed { body["Code"] = found.task.code; body["Message"] = found.task.message }
+            if let preview = found.preview { body.merge(Self.preview(preview)) { _, new in new } }
+            return UploadTokenRoutes.json(body)
         }
         people.post("faces/:figureId/remove") { request, context -> Response in
             let body = try await Self.body(request)

@@ -63,9 +63,9 @@ struct UploadTokenRoutes: Sendable {
         return bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 
-    static func json(_ object: [String: any Sendable]) -> Response {
+    static func json(_ object: [String: any Sendable], status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

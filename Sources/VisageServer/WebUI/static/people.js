@@ -205,6 +205,28 @@
     $("people-undo").disabled = !edits.some((e) => !e.Undone);
   }
 
+  // Runs a re-clustering as the server's task, showing its progress; resolves with the task's
+  // last answer, which holds the preview.
+  async function recluster(settings) {
+    const bar = $("recluster-progress");
+    bar.value = 0;
+    bar.hidden = false;
+    $("recluster-preview").disabled = true;
+    try {
+      let answer = await call("/visage/v1/people/recluster", settings);
+      while (answer.Status === "Running") {
+        bar.value = answer.Progress;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        answer = await call("/visage/v1/people/recluster/" + encodeURIComponent(answer.TaskId) + "?" + query());
+      }
+      if (answer.Status !== "Succeeded") throw new Error(answer.Message || "The re-clustering failed.");
+      return answer;
+    } finally {
+      bar.hidden = true;
+      $("recluster-preview").disabled = false;
+    }
+  }
+
   function showPreview(answer) {
     const summary = answer.Summary;
     const parts = ["Created", "Merged", "Split", "Dissolved", "Kept"].filter((k) => summary[k]).map((k) => summary[k] + " " + k.toLowerCase());
@@ -360,7 +382,7 @@
       const settings = { Threshold: Number($("recluster-threshold").value) };
       $("recluster-apply").disabled = true;
       try {
-        const answer = await call("/visage/v1/people/recluster", Object.assign({ DryRun: true }, settings));
+        const answer = await recluster(Object.assign({ DryRun: true }, settings));
         showPreview(answer);
         previewed = answer.Summary.MovedFaces > 0 ? settings : null;
         $("recluster-apply").disabled = previewed === null;
@@ -372,7 +394,7 @@
       if (!previewed) return;
       $("recluster-apply").disabled = true;
       try {
-        showPreview(await call("/visage/v1/people/recluster", Object.assign({ DryRun: false }, previewed)));
+        showPreview(await recluster(Object.assign({ DryRun: false }, previewed)));
         say("Re-clustered.", "ok");
       } catch (error) {
         say(error.message, "bad");

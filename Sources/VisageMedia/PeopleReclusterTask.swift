@@ -1,0 +1,53 @@
+import Foundation
+import VisageCore
+
+/// A re-clustering asked for through Visage's own API: its settings, and whether to write.
+struct ReclusterRequest: Codable, Sendable {
+    var settings: ClusterSettings
+    var apply: Bool
+}
+
+/// A re-clustering task as its caller reads it back.
+public struct ReclusterTask: Sendable {
+    public let task: MediaTask
+    /// Once it succeeded: what it would change (a dry run) or changed.
+    public let preview: ReclusterPreview?
+}
+
+extension FigureClustering {
+    /// Visage's own task type for a re-clustering (no IMM call starts one; GetTask and
+    /// ListTasks show it like the others).
+    public static let reclusteringType = "FigureReclustering"
+
+    /// Queues a re-clustering of a dataset, a dry run unless `apply`. It runs on the
+    /// clustering worker, so it never overlaps a clustering run or a merge of the dataset,
+    /// and reports its progress like them.
+    public func submitRecluster(dataset: DatasetKey, settings: ClusterSettings, apply: Bool) async throws -> MediaTask {
+        _ = try await datasets.dataset(account: dataset.accountID, project: dataset.project, name: dataset.dataset)
+        let definition = String(decoding: try JSONEncoder().encode(ReclusterRequest(settings: settings, apply: apply)), as: UTF8.self)
+        let task = MediaTask(
+            id: "\(Self.reclusteringType)-\(UUID().uuidString.lowercased())", accountID: dataset.accountID,
+            project: dataset.project, dataset: dataset.dataset, type: Self.reclusteringType, eventID: Identifiers.eventID(),
+            status: .running, code: "", message: "", progress: 0, userData: "", tags: "", notification: "",
+            requestDefinition: definition, requestID: "", started: Date(), ended: nil)
+        try await enqueue(task)
+        return task
+    }
+
+    /// The re-clustering task `id` of a dataset, with its preview once it succeeded.
+    public func reclusterTask(dataset: DatasetKey, id: String) async throws -> ReclusterTask {
+        guard let task = try await tasks.task(id: id), task.type == Self.reclusteringType, task.accountID == dataset.accountID,
+              task.project == dataset.project, task.dataset == dataset.dataset
+        else { throw VisageError.notFound(kind: "Task", name: id) }
+        guard task.status == .succeeded else { return ReclusterTask(task: task, preview: nil) }
+        let result = try await tasks.result(taskID: id)
+        return ReclusterTask(task: task, preview: try JSONDecoder().decode(ReclusterPreview.self, from: Data(result.utf8)))
+    }
+
+    /// Runs a queued re-clustering; returns its preview as the task's result.
+    func runRecluster(_ task: MediaTask, dataset: DatasetKey, progress: @Sendable (Double) async -> Void) async throws -> String {
+        let request = try JSONDecoder().decode(ReclusterRequest.self, from: Data(task.requestDefinition.utf8))
+        let preview = try await recluster(dataset: dataset, settings: request.settings, apply: request.apply, progress: progress)
+        return String(decoding: try JSONEncoder().encode(preview), as: UTF8.self)
+    }
+}
