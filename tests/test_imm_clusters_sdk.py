@@ -383,6 +383,44 @@ def test_two_faces_of_one_photo_only_when_a_user_says_so(env, clustered):
     no_photo_twice({uri: d for uri, d in files_of(imm, "western").items() if uri != doc.uri})
 
 
+def test_faces_keep_their_people_through_reindexing_and_deletion(env, clustered):
+    """A photo indexed again keeps its faces' ids, people and confirmations; a photo deleted
+    leaves its people's counts and covers."""
+    imm, server = env["imm"], env["server"]
+    scope = {"account": env["root"]["AccountId"], "project": P, "dataset": "east-asia"}
+
+    def person(object_id):
+        return imm.get_figure_cluster(imm_models.GetFigureClusterRequest(
+            project_name=P, dataset_name="east-asia", object_id=object_id)).body.figure_cluster
+
+    def faces_of(object_id):
+        return {f["FigureId"]: f for f in server.get(f"/visage/v1/people/{object_id}/faces", params=scope).json()["Faces"]}
+
+    x = max(imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(
+        project_name=P, dataset_name="east-asia")).body.figure_clusters, key=lambda c: c.image_count)
+    uri, cover = x.cover.uri, x.cover.figures[0].figure_id
+    doc = files_of(imm, "east-asia")[uri]
+    before = sorted((f.figure_id, f.figure_cluster_id) for f in doc.figures)
+    assert server.post(f"/visage/v1/people/faces/{cover}/confirm", json=scope).status_code == 200
+    assert faces_of(x.object_id)[cover]["Confirmed"] is True
+
+    body = imm.index_file_meta(imm_models.IndexFileMetaRequest(project_name=P, dataset_name="east-asia",
+                                                               file=imm_models.InputFile(uri=uri))).body
+    assert wait_task(imm, "IndexFileMeta", body.event_id).status == "Succeeded"
+    assert sorted((f.figure_id, f.figure_cluster_id) for f in files_of(imm, "east-asia")[uri].figures) == before
+    assert faces_of(x.object_id)[cover]["Confirmed"] is True
+    again = person(x.object_id)
+    assert (again.image_count, again.face_count, again.cover.figures[0].figure_id) == (x.image_count, x.face_count, cover)
+    cluster(imm, "east-asia", notify=False)
+    assert sorted((f.figure_id, f.figure_cluster_id) for f in files_of(imm, "east-asia")[uri].figures) == before
+
+    imm.delete_file_meta(imm_models.DeleteFileMetaRequest(project_name=P, dataset_name="east-asia", uri=uri))
+    held = sum(1 for f in doc.figures if f.figure_cluster_id == x.object_id)
+    after = person(x.object_id)
+    assert (after.image_count, after.face_count) == (x.image_count - 1, x.face_count - held)
+    assert after.cover.uri != uri and after.cover.figures[0].figure_id in faces_of(x.object_id)
+
+
 def raw_request(action, **params):
     """A raw RPC call through the SDK's generic call_api, for malformed parameters the typed
     models would not send."""

@@ -152,7 +152,7 @@ public struct DatasetBindings: Sendable {
         var acted = 0
         let lock: SQLQueryString = store.kind == .postgres ? "FOR UPDATE" : ""
         for binding in all {
-            acted += try await store.withTransaction { [indexing] db in
+            acted += try await store.withTransaction { [indexing, store] db in
                 // Re-read under lock: another process may have moved the cursor meanwhile.
                 guard let row = try await db.raw("""
                     SELECT change_cursor FROM media_bindings WHERE account_id = \(bind: binding.accountID) AND project = \(bind: binding.project)
@@ -182,7 +182,7 @@ public struct DatasetBindings: Sendable {
                 for objectKey in order {
                     let uri = "oss://\(binding.bucket)/\(objectKey)"
                     if latest[objectKey] == "delete" {
-                        try await FileIndex.remove(id: FileIndex.objectID(key, uri: uri), db: db)
+                        try await FileIndex(store: store).remove(id: FileIndex.objectID(key, uri: uri), dataset: key, db: db)
                     } else {
                         puts.append(InputFile(uri: uri))
                     }

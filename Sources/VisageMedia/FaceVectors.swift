@@ -15,11 +15,16 @@ public struct FaceVectors {
     /// Whether the file has to be written back (anything was added or rebuilt).
     public let changed: Bool
 
-    /// The index id of a face (the first 8 bytes of SHA-256 of its figure id, non-negative).
-    public static func vectorID(_ figureID: String) -> Int64 {
+    /// The index id of a face: the first 8 bytes of SHA-256 of its figure id mixed with an
+    /// FNV-1a checksum of its embedding, non-negative. A face that keeps its id through
+    /// re-indexing with a changed embedding (another model, an edited photo) is then a new
+    /// vector, and its old one a deleted face.
+    public static func vectorID(_ figureID: String, embedding: ArraySlice<Float>) -> Int64 {
         let digest = Array(SHA256.hash(data: Data(figureID.utf8)))
         let value = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return Int64(bitPattern: value & UInt64(Int64.max))
+        var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
+        for number in embedding { checksum = (checksum ^ UInt64(number.bitPattern)) &* 0x0000_0100_0000_01b3 }
+        return Int64(bitPattern: (value ^ checksum) & UInt64(Int64.max))
     }
 
     static func file(in directory: URL, dataset: DatasetKey) -> URL {

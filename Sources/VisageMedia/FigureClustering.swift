@@ -127,7 +127,11 @@ public struct FigureClustering: Sendable {
                progress: (Double) -> Void = { _ in }) throws -> [Int: ClusterPlacement] {
         try FileManager.default.createDirectory(at: vectorsDirectory, withIntermediateDirectories: true)
         let file = FaceVectors.file(in: vectorsDirectory, dataset: snapshot.dataset)
-        let vectors = try FaceVectors.open(file: file, ids: snapshot.figureIDs.map(FaceVectors.vectorID),
+        let width = snapshot.dimension
+        let ids = snapshot.figureIDs.indices.map { face in
+            FaceVectors.vectorID(snapshot.figureIDs[face], embedding: snapshot.embeddings[face * width..<(face + 1) * width])
+        }
+        let vectors = try FaceVectors.open(file: file, ids: ids,
                                            embeddings: snapshot.embeddings, dimension: snapshot.dimension)
         let k = settings.neighbours
         var clusterer = FaceClusterer(settings: settings, faces: snapshot.clusterFaces(persons: persons),

@@ -50,7 +50,8 @@ public struct FileIndex: Sendable {
     }
 
     /// Writes (or replaces) a file's document, fields and faces in `db`, keeping the original
-    /// CreateTime and the user's CustomLabels/CustomId of an earlier version.
+    /// CreateTime and the user's CustomLabels/CustomId of an earlier version, and the ids and
+    /// people of the faces found again where it had them (`FaceContinuity`).
     public func write(_ file: IndexedFile, dataset: DatasetKey, now: Int64, db: any SQLDatabase) async throws {
         let id = Self.objectID(dataset, uri: file.uri)
         let key = dataset.description
@@ -62,18 +63,32 @@ public struct FileIndex: Sendable {
         else { throw VisageError.notFound(kind: "Dataset", name: dataset.dataset) }
         var document = file.document
         var created = now
+        var earlier: [FaceContinuity.Earlier] = []
         if let row = try await db.raw("SELECT document, created_at FROM media_files WHERE id = \(bind: id)").first() {
             created = try row.decode(column: "created_at", as: Int64.self)
             let previous = JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue ?? [:]
             for field in ["CustomLabels", "CustomId"] where document[field] == nil {
                 document[field] = previous[field]
             }
+            earlier = try await Self.earlierFaces(fileID: id, figures: previous["Figures"]?.arrayValue ?? [], db: db)
+        }
+        // New face id → the earlier face it continues.
+        var carried: [String: FaceContinuity.Earlier] = [:]
+        if !earlier.isEmpty, var figures = document["Figures"]?.arrayValue {
+            for (position, face) in FaceContinuity.match(figures.map(FaceContinuity.Box.init(figure:)), earlier: earlier) {
+                guard var fields = figures[position].objectValue, let newID = fields["FigureId"]?.stringValue else { continue }
+                fields["FigureId"] = .string(face.figureID)
+                fields["FigureClusterId"] = face.cluster.map(JSONValue.string)
+                figures[position] = .object(fields)
+                carried[newID] = face
+            }
+            document["Figures"] = .array(figures)
         }
         document["ObjectId"] = .string(id)
         document["ObjectType"] = .string("file")
         document["CreateTime"] = .string(MediaTime.text(millis: created))
         document["UpdateTime"] = .string(MediaTime.text(millis: now))
-        try await Self.remove(id: id, db: db)
+        let people = try await Self.removeRows(id: id, db: db)
         try await db.raw("""
             INSERT INTO media_files (id, dataset_key, uri, size, document, created_at, updated_at)
             VALUES (\(bind: id), \(bind: key), \(bind: file.uri), \(bind: file.size), \(bind: JSONValue.object(document).text),
@@ -82,12 +97,32 @@ public struct FileIndex: Sendable {
         try await Self.insertFields(of: document, id: id, key: key, db: db)
         for face in file.faces {
             let bytes = face.embedding.withUnsafeBufferPointer { Data(buffer: $0) }
+            let kept = carried[face.figureID]
             try await db.raw("""
-                INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok, quality)
-                VALUES (\(bind: face.figureID), \(bind: key), \(bind: id), \(bind: bytes), \(bind: face.highQuality ? 1 : 0),
-                        \(bind: face.quality))
+                INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok, quality, cluster_id, pinned)
+                VALUES (\(bind: kept?.figureID ?? face.figureID), \(bind: key), \(bind: id), \(bind: bytes),
+                        \(bind: face.highQuality ? 1 : 0), \(bind: face.quality), \(bind: kept?.cluster), \(bind: kept?.pinned == true ? 1 : 0))
                 """).run()
         }
+        // Counted after the faces are back, so a person whose faces all live in this file stays.
+        try await FigureClusterStore(store: store).recount(dataset: dataset, clusters: people, db: db)
+    }
+
+    /// The faces of the stored version of a file, with their boxes from its `Figures`.
+    static func earlierFaces(fileID: String, figures: [JSONValue], db: any SQLDatabase) async throws -> [FaceContinuity.Earlier] {
+        var boxes: [String: FaceContinuity.Box] = [:]
+        for figure in figures {
+            if let figureID = figure.objectValue?["FigureId"]?.stringValue, let box = FaceContinuity.Box(figure: figure) {
+                boxes[figureID] = box
+            }
+        }
+        return try await db.raw("SELECT figure_id, cluster_id, pinned FROM media_faces WHERE file_id = \(bind: fileID) ORDER BY figure_id")
+            .all().compactMap { row in
+                let figureID = try row.decode(column: "figure_id", as: String.self)
+                guard let box = boxes[figureID] else { return nil }
+                return FaceContinuity.Earlier(figureID: figureID, box: box, cluster: try row.decode(column: "cluster_id", as: String?.self),
+                                              pinned: try row.decode(column: "pinned", as: Int.self) != 0)
+            }
     }
 
     /// The document of one file, or nil.
@@ -140,15 +175,26 @@ public struct FileIndex: Sendable {
         let id = Self.objectID(dataset, uri: uri)
         return try await store.withTransaction { db in
             guard try await db.raw("SELECT 1 FROM media_files WHERE id = \(bind: id)").first() != nil else { return false }
-            try await Self.remove(id: id, db: db)
+            try await remove(id: id, dataset: dataset, db: db)
             return true
         }
     }
 
-    static func remove(id: String, db: any SQLDatabase) async throws {
+    /// Removes a file with its fields and faces in the caller's transaction; the people that
+    /// lose faces are counted again (and go when none is left).
+    func remove(id: String, dataset: DatasetKey, db: any SQLDatabase) async throws {
+        let people = try await Self.removeRows(id: id, db: db)
+        try await FigureClusterStore(store: store).recount(dataset: dataset, clusters: people, db: db)
+    }
+
+    /// Deletes a file's rows; returns the people its faces were in.
+    private static func removeRows(id: String, db: any SQLDatabase) async throws -> [String] {
+        let people = try await db.raw("SELECT DISTINCT cluster_id FROM media_faces WHERE file_id = \(bind: id) AND cluster_id IS NOT NULL")
+            .all().map { try $0.decode(column: "cluster_id", as: String.self) }
         try await db.raw("DELETE FROM media_file_fields WHERE file_id = \(bind: id)").run()
         try await db.raw("DELETE FROM media_faces WHERE file_id = \(bind: id)").run()
         try await db.raw("DELETE FROM media_files WHERE id = \(bind: id)").run()
+        return people
     }
 
     private static func insertFields(of document: [String: JSONValue], id: String, key: String, db: any SQLDatabase) async throws {

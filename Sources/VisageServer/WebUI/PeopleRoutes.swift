@@ -47,7 +47,9 @@ struct PeopleRoutes {
             let byURI = Dictionary(documents.map { ($0["URI"]?.stringValue ?? "", $0) }) { first, _ in first }
             return UploadTokenRoutes.json(["Faces": faces.compactMap { face -> [String: any Sendable]? in
                 guard let document = byURI[face.uri] else { return nil }
-                return Self.crop(document: document, figureID: face.figureID).merging(["FigureId": face.figureID]) { $1 }
+                // Confirmed: placed by a user, so no run moves it.
+                return Self.crop(document: document, figureID: face.figureID)
+                    .merging(["FigureId": face.figureID, "Confirmed": face.pinned]) { $1 }
             }])
         }
         people.post(":id/name") { request, context -> Response in
