@@ -152,6 +152,17 @@ def test_people_page_shows_and_corrects_people(env, browser):  # noqa: F811
     rename_shown(browser, wait, target, "Ana María")
     assert person(imm, target).name == "Ana María"
 
+    # "This is them" on the last face: shown as confirmed, and the server has it placed by the user.
+    scope = {"account": env["account"], "project": P, "dataset": D}
+    figure = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile"))[-1].get_attribute("data-figure")
+    browser.find_element(By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"] .face-confirm').click()
+    wait.until(lambda d: idle(d) and "confirmed" in d.find_element(
+        By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"]').get_attribute("class").split())
+    confirm = browser.find_element(By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"] .face-confirm')
+    assert confirm.text == "Confirmed" and not confirm.is_enabled()
+    listed = server.get(f"/visage/v1/people/{target}/faces", params=scope).json()["Faces"]
+    assert [f["FigureId"] for f in listed if f["Confirmed"]] == [figure]
+
     # "Not this person" on one face: it leaves the person.
     before = person(imm, target).face_count
     browser.find_element(By.CSS_SELECTOR, "#person-faces .face-tile .face-remove").click()
@@ -228,7 +239,10 @@ def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F8
     edits = server.get("/visage/v1/people/history", params=scope).json()["Edits"]
     assert edits[0]["Kind"] == "apart-faces" and {edits[0]["FigureId"], edits[0]["Other"]} == set(chosen)
 
-    # A re-clustering so strict that nobody holds together: previewed (nothing written), applied, undone.
+    # A re-clustering so strict that nobody holds together but a face a user confirmed (the
+    # first test's): previewed (nothing written), applied, undone.
+    confirmed = {p for p in listing() if any(
+        f["Confirmed"] for f in server.get(f"/visage/v1/people/{p}/faces", params=scope).json()["Faces"])}
     threshold = browser.find_element(By.ID, "recluster-threshold")
     threshold.clear()
     threshold.send_keys("0.2")
@@ -242,13 +256,15 @@ def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F8
     assert True in browser.execute_script("return window.barShown")
     assert not browser.find_element(By.ID, "recluster-progress").is_displayed()
     assert browser.find_element(By.ID, "recluster-preview").is_enabled()
-    assert {r.get_attribute("data-person") for r in rows if r.get_attribute("data-change") == "dissolved"} == set(listing())
+    assert {r.get_attribute("data-person") for r in rows if r.get_attribute("data-change") == "dissolved"} \
+        == set(listing()) - confirmed
     assert browser.find_element(By.ID, "recluster-summary").text.startswith("Would change:")
     assert listing()[target]["FaceCount"] == faces
     browser.find_element(By.ID, "recluster-apply").click()
     wait.until(lambda d: d.find_element(By.ID, "recluster-summary").text.startswith("Applied:"))
-    wait.until(lambda d: idle(d) and not d.find_elements(By.CSS_SELECTOR, ".person-card"))
-    assert listing() == {}
+    wait.until(lambda d: idle(d) and {c.get_attribute("data-person") for c in d.find_elements(By.CSS_SELECTOR, ".person-card")}
+               == confirmed)
+    assert set(listing()) == confirmed and all(p["FaceCount"] == 1 for p in listing().values())
     top = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#people-history li"))
     assert top.get_attribute("data-kind") == "recluster"
     top.find_element(By.CSS_SELECTOR, ".history-undo").click()

@@ -87,7 +87,7 @@
 
   function tile(face) {
     const figure = document.createElement("figure");
-    figure.className = "face-tile" + (selected.has(face.FigureId) ? " selected" : "");
+    figure.className = "face-tile" + (selected.has(face.FigureId) ? " selected" : "") + (face.Confirmed ? " confirmed" : "");
     figure.dataset.figure = face.FigureId;
     const pick = document.createElement("input");
     pick.type = "checkbox";
@@ -109,8 +109,9 @@
       element.addEventListener("click", () => act(element, path + action, {}, done));
       return element;
     };
-    const confirm = button("face-confirm", "This is them", "/confirm", "The face stays with this person.");
-    confirm.title = "Keep this face in this person through every run";
+    const confirm = button("face-confirm", face.Confirmed ? "Confirmed" : "This is them", "/confirm", "The face stays with this person.");
+    confirm.title = face.Confirmed ? "Placed by you: no run moves this face" : "Keep this face in this person through every run";
+    confirm.disabled = Boolean(face.Confirmed);
     const remove = button("face-remove", "Not this person", "/remove", "Not this person: the face was taken out of them.");
     remove.title = "Not this person: take this face out of them, and keep it out in later runs";
     const actions = document.createElement("div");
