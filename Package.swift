@@ -140,7 +140,8 @@ let package = Package(
         ),
         .testTarget(
             name: "VisageMediaTests",
-            dependencies: ["VisageCore", "VisageStore", "VisageMedia", "VisageTestSupport", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: ["VisageCore", "VisageStore", "VisageJobs", "VisageMedia", "VisageTestSupport",
+                           .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -243,6 +243,10 @@ public struct FigureClustering: Sendable {
             }
         } catch let error as VisageError {
             failure = error
+        } catch let error where job.attempts >= job.maxAttempts {
+            // Other errors are retried; after the last attempt the task ends failed rather than
+            // showing Running for ever.
+            failure = .internalFailure(message: "the task failed \(job.attempts) times: \(error)")
         }
         try await end(task, content: content, result: result, failure: failure)
         return failure == nil ? "done" : "failed"
