@@ -53,6 +53,21 @@ extension FigureClusterStore {
             """).run()
     }
 
+    /// Copies the "these two are different" statements about `source` to `target`, which takes
+    /// its place in a re-clustering. The source's own stay, for an undo that brings it back.
+    func copyDifferences(dataset: DatasetKey, from source: String, to target: String, db: any SQLDatabase) async throws {
+        let rows = try await db.raw("""
+            SELECT subject, other FROM media_cluster_constraints
+            WHERE dataset_key = \(bind: dataset.description) AND kind = \(bind: ClusterConstraint.differentPeople)
+              AND (subject = \(bind: source) OR other = \(bind: source))
+            """).all()
+        for row in rows {
+            let subject = try row.decode(column: "subject", as: String.self), other = try row.decode(column: "other", as: String.self)
+            let them = subject == source ? other : subject
+            if them != target { try await state(ClusterConstraint.differentPeople, target, them, dataset: dataset, db: db) }
+        }
+    }
+
     /// Carries the "these two are different" statements about merged-away people over to the
     /// person they joined; a statement between the two is lifted (the user joined them).
     func carryDifferences(dataset: DatasetKey, from sources: [String], to target: String, db: any SQLDatabase) async throws {

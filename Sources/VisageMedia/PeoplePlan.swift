@@ -19,6 +19,9 @@ struct PeoplePlan: Sendable {
         var customLabels: [String: String] = [:]
         /// People whose "not this person" faces it keeps out too.
         var exclusionsFrom: [String] = []
+        /// People it takes the place of (merged into it by a re-clustering), whose "these two
+        /// are different" statements hold for it too.
+        var differencesFrom: [String] = []
     }
 
     /// The faces (positions in the snapshot) that change place.
@@ -26,7 +29,8 @@ struct PeoplePlan: Sendable {
     var created: [NewPerson] = []
     /// Existing people that take the name (and labels) of a person merged into them.
     var names: [String: (name: String, labels: [String: String])] = [:]
-    /// People that go away, with the person that keeps their "not this person" faces out.
+    /// People that go away, with the person that takes their place: keeps their "not this
+    /// person" faces out and is different from whom they were said to be different.
     var mergedInto: [String: String] = [:]
 
     var isEmpty: Bool { targets.isEmpty }
@@ -53,6 +57,7 @@ extension FigureClusterStore {
                 try await save(cluster, dataset: dataset, db: db, now: now)
             }
             for source in person.exclusionsFrom { try await copyExclusions(dataset: dataset, from: source, to: id, db: db, now: now) }
+            for source in person.differencesFrom { try await copyDifferences(dataset: dataset, from: source, to: id, db: db) }
         }
         var updated: Set<String> = []
         var files: Set<String> = []
@@ -84,6 +89,7 @@ extension FigureClusterStore {
         }
         for (source, target) in plan.mergedInto {
             try await copyExclusions(dataset: dataset, from: source, to: target, db: db, now: now)
+            try await copyDifferences(dataset: dataset, from: source, to: target, db: db)
         }
         let changed = updated.subtracting(createdIDs).sorted()
         try await recount(dataset: dataset, clusters: createdIDs + changed, db: db, now: now)

@@ -141,6 +141,7 @@ extension FigureClustering {
                 if target.hasPrefix("new-") {
                     let index = Int(target.dropFirst(4))! - 1
                     plan.created[index].exclusionsFrom.append(person)
+                    plan.created[index].differencesFrom.append(person)
                     if plan.created[index].name.isEmpty {
                         plan.created[index].name = name
                         plan.created[index].customLabels = byID[person]?.customLabels ?? [:]

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import SQLKit
+import Testing
+import VisageCore
+import VisageJobs
+import VisageStore
+import VisageTestSupport
+@testable import VisageMedia
+
+@Suite("Re-clustering")
+struct ReclusterTests {
+    static let dataset = DatasetKey(accountID: "100", project: "p", dataset: "d")
+
+    /// A fresh store holding project `p` with dataset `d`, and a clustering over it.
+    static func withDataset(_ engine: TestEngine, settings: ClusterSettings = ClusterSettings(),
+                            _ body: (MetadataStore, FigureClustering) async throws -> Void) async throws {
+        try await engine.withFreshStore { store, directory in
+            try await store.withConnection { db in
+                try await db.raw("INSERT INTO accounts (id, name, created_at) VALUES ('100', 'test', 0)").run()
+            }
+            _ = try await ProjectCatalog(store: store).create(account: "100", name: "p", description: nil, serviceRole: nil,
+                                                              templateID: nil)
+            _ = try await DatasetCatalog(store: store).create(account: "100", project: "p", name: "d", changes: DatasetChanges())
+            let clustering = FigureClustering(
+                store: store, queue: TaskQueue(store: store, backoffBase: .milliseconds(1)),
+                outbox: NotificationOutbox(store: store, settings: NotificationSettings()), region: "local",
+                vectorsDirectory: directory.appendingPathComponent("vectors"), settings: settings)
+            try await body(store, clustering)
+        }
+    }
+
+    @Test("a task that keeps failing ends Failed after its last attempt, not Running for ever", arguments: TestEngine.available)
+    func failsForGood(engine: TestEngine) async throws {
+        try await Self.withDataset(engine) { store, clustering in
+            let dataset = Self.dataset
+            let task = try await clustering.submitRecluster(dataset: dataset, settings: ClusterSettings(), apply: false)
+            #expect(try await clustering.reclusterTask(dataset: dataset, id: task.id).task.status == .running)
+            // A request the worker cannot read fails every attempt with an error of no domain kind.
+            try await store.withConnection { db in
+                try await db.raw("UPDATE media_tasks SET request_definition = 'not json' WHERE id = \(bind: task.id)").run()
+            }
+            let ended = try await withThrowingTaskGroup(of: ReclusterTask?.self) { group in
+                group.addTask {
+                    try await clustering.workers(logger: Logger(label: "test")).run()
+                    return nil
+                }
+                group.addTask {
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while ContinuousClock.now < deadline {
+                        let found = try await clustering.reclusterTask(dataset: dataset, id: task.id)
+                        if found.task.status != .running { return found }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            let found = try #require(ended)
+            #expect(found.task.status == .failed && found.preview == nil)
+            #expect(found.task.message.contains("failed 5 times"))
+            // Another dataset's scope does not find it.
+            await #expect(throws: VisageError.self) {
+                try await clustering.reclusterTask(dataset: DatasetKey(accountID: "100", project: "p", dataset: "other"), id: task.id)
+            }
+        }
+    }
+
+    @Test("a person a re-clustering merges away hands its \"these two are different\" on", arguments: TestEngine.available)
+    func differencesTakeOver(engine: TestEngine) async throws {
+        // Three tight groups in 8 dimensions, each face in its own photo: a (3 faces) near c (5),
+        // b (4) a little further. A strict threshold keeps them three people.
+        var strict = ClusterSettings()
+        strict.threshold = 0.1
+        strict.attachThreshold = 0.1
+        try await Self.withDataset(engine, settings: strict) { store, clustering in
+            let dataset = Self.dataset
+            let centres: [String: [Float]] = ["a": [0, 0], "c": [0.15, 0], "b": [0, 0.3]]
+            let counts = ["a": 3, "c": 5, "b": 4]
+            try await store.withConnection { db in
+                for (group, count) in counts {
+                    for index in 0..<count {
+                        var vector = centres[group]! + [Float](repeating: 0, count: 6)
+                        vector[2 + index % 6] = 0.02
+                        try await db.raw("""
+                            INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok, quality)
+                            VALUES (\(bind: "\(group)\(index)"), \(bind: dataset.description), \(bind: "file-\(group)\(index)"),
+                                    \(bind: vector.withUnsafeBufferPointer { Data(buffer: $0) }), 1, 0.9)
+                            """).run()
+                    }
+                }
+            }
+            func people() async throws -> [String: Set<String>] {
+                let rows = try await store.withConnection { db in
+                    try await db.raw("SELECT figure_id, cluster_id FROM media_faces WHERE cluster_id LIKE 'Cluster-%'").all()
+                }
+                var held: [String: Set<String>] = [:]
+                for row in rows {
+                    held[try row.decode(column: "cluster_id", as: String.self), default: []]
+                        .insert(String(try row.decode(column: "figure_id", as: String.self).prefix(1)))
+                }
+                return held
+            }
+            _ = try await clustering.cluster(dataset: dataset)
+            let first = try await people()
+            #expect(Set(first.values) == [["a"], ["b"], ["c"]])
+            let a = try #require(first.first { $0.value == ["a"] }?.key), b = try #require(first.first { $0.value == ["b"] }?.key)
+            try await FigureClusterStore(store: store).distinguish(dataset: dataset, person: a, from: b)
+
+            // Loose enough to join everyone but for the statement: a goes into c, and c is now
+            // different from b.
+            var loose = ClusterSettings()
+            loose.threshold = 0.5
+            loose.attachThreshold = 0.5
+            let preview = try await clustering.recluster(dataset: dataset, settings: loose, apply: true)
+            #expect(preview.changes.contains { $0.person == a && $0.kind == .merged })
+            #expect(Set(try await people().values) == [["a", "c"], ["b"]])
+            // Again: without the statement handed on, b would join them now.
+            _ = try await clustering.recluster(dataset: dataset, settings: loose, apply: true)
+            #expect(Set(try await people().values) == [["a", "c"], ["b"]])
+        }
+    }
+}
