@@ -414,10 +414,13 @@ def test_faces_keep_their_people_through_reindexing_and_deletion(env, clustered)
     cluster(imm, "east-asia", notify=False)
     assert sorted((f.figure_id, f.figure_cluster_id) for f in files_of(imm, "east-asia")[uri].figures) == before
 
+    # The run may have placed waiting faces in the person: count from what it holds now.
+    base = person(x.object_id)
+    held = sum(1 for f in files_of(imm, "east-asia")[uri].figures if f.figure_cluster_id == x.object_id)
     imm.delete_file_meta(imm_models.DeleteFileMetaRequest(project_name=P, dataset_name="east-asia", uri=uri))
-    held = sum(1 for f in doc.figures if f.figure_cluster_id == x.object_id)
     after = person(x.object_id)
-    assert (after.image_count, after.face_count) == (x.image_count - 1, x.face_count - held)
+    assert held >= 1 and (after.image_count, after.face_count) == (base.image_count - 1, base.face_count - held), \
+        (x.image_count, base.image_count, after.image_count, held)
     assert after.cover.uri != uri and after.cover.figures[0].figure_id in faces_of(x.object_id)
 
 
