@@ -188,28 +188,27 @@ public struct FigureClustering: Sendable {
         }
     }
 
-    /// Records a clustering or merging task and queues it.
+    /// Records a clustering, merging or re-clustering task and queues it, in one transaction.
     public func submit(_ submission: Submission) async throws -> MediaTask {
         let notification = try await MediaTaskRequest.check(
             account: submission.account, project: submission.project, dataset: submission.dataset, userData: submission.userData,
             notification: submission.notification, datasets: datasets, outbox: outbox)
         let eventID = Identifiers.eventID()
-        let prefix = submission.type == Self.clusteringType ? "CreateFigureClusteringTask" : "CreateFigureClustersMergingTask"
+        let prefix = switch submission.type {
+        case Self.clusteringType: "CreateFigureClusteringTask"
+        case Self.mergingType: "CreateFigureClustersMergingTask"
+        default: submission.type
+        }
         let task = MediaTask(
             id: "\(prefix)-\(UUID().uuidString.lowercased())", accountID: submission.account, project: submission.project,
             dataset: submission.dataset, type: submission.type, eventID: eventID, status: .running, code: "", message: "",
             progress: 0, userData: submission.userData, tags: submission.tags, notification: notification,
             requestDefinition: submission.requestDefinition, requestID: submission.requestID, started: Date(), ended: nil)
-        try await enqueue(task)
-        return task
-    }
-
-    /// Records a task and queues it for the clustering worker, in one transaction.
-    func enqueue(_ task: MediaTask) async throws {
         try await store.withTransaction { [tasks, queue] db in
             try await tasks.insert(task, files: [], db: db)
             try await queue.enqueue(queue: Self.queueName, payload: task.id, maxAttempts: 5, db: db)
         }
+        return task
     }
 
     /// Runs one queued clustering, merging or re-clustering task and ends it with its notification.

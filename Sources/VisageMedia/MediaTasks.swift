@@ -32,6 +32,8 @@ public struct MediaTask: Sendable, Equatable {
     public let requestID: String
     public let started: Date
     public var ended: Date?
+    /// What the task produced, for its caller to read back ("" for none).
+    public var result = ""
 }
 
 /// One file of an indexing task and how it went.
@@ -173,14 +175,6 @@ public struct MediaTaskStore: Sendable {
             """).run()
     }
 
-    /// What an ended task produced ("" for none).
-    public func result(taskID: String) async throws -> String {
-        try await store.withConnection { db in
-            try await db.raw("SELECT result FROM media_tasks WHERE id = \(bind: taskID)").first()?
-                .decode(column: "result", as: String.self) ?? ""
-        }
-    }
-
     static func task(_ row: any SQLRow) throws -> MediaTask {
         MediaTask(
             id: try row.decode(column: "id", as: String.self), accountID: try row.decode(column: "account_id", as: String.self),
@@ -193,7 +187,8 @@ public struct MediaTaskStore: Sendable {
             requestDefinition: try row.decode(column: "request_definition", as: String.self),
             requestID: try row.decode(column: "request_id", as: String.self),
             started: WallClock.date(millis: try row.decode(column: "started_at", as: Int64.self)),
-            ended: try row.decode(column: "ended_at", as: Int64?.self).map(WallClock.date(millis:)))
+            ended: try row.decode(column: "ended_at", as: Int64?.self).map(WallClock.date(millis:)),
+            result: try row.decode(column: "result", as: String.self))
     }
 }
 

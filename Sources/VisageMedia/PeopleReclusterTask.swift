@@ -23,15 +23,10 @@ extension FigureClustering {
     /// clustering worker, so it never overlaps a clustering run or a merge of the dataset,
     /// and reports its progress like them.
     public func submitRecluster(dataset: DatasetKey, settings: ClusterSettings, apply: Bool) async throws -> MediaTask {
-        _ = try await datasets.dataset(account: dataset.accountID, project: dataset.project, name: dataset.dataset)
         let definition = String(decoding: try JSONEncoder().encode(ReclusterRequest(settings: settings, apply: apply)), as: UTF8.self)
-        let task = MediaTask(
-            id: "\(Self.reclusteringType)-\(UUID().uuidString.lowercased())", accountID: dataset.accountID,
-            project: dataset.project, dataset: dataset.dataset, type: Self.reclusteringType, eventID: Identifiers.eventID(),
-            status: .running, code: "", message: "", progress: 0, userData: "", tags: "", notification: "",
-            requestDefinition: definition, requestID: "", started: Date(), ended: nil)
-        try await enqueue(task)
-        return task
+        return try await submit(Submission(
+            account: dataset.accountID, project: dataset.project, dataset: dataset.dataset, type: Self.reclusteringType,
+            notification: nil, userData: "", tags: "", requestID: "", requestDefinition: definition))
     }
 
     /// The re-clustering task `id` of a dataset, with its preview once it succeeded.
@@ -40,8 +35,7 @@ extension FigureClustering {
               task.project == dataset.project, task.dataset == dataset.dataset
         else { throw VisageError.notFound(kind: "Task", name: id) }
         guard task.status == .succeeded else { return ReclusterTask(task: task, preview: nil) }
-        let result = try await tasks.result(taskID: id)
-        return ReclusterTask(task: task, preview: try JSONDecoder().decode(ReclusterPreview.self, from: Data(result.utf8)))
+        return ReclusterTask(task: task, preview: try JSONDecoder().decode(ReclusterPreview.self, from: Data(task.result.utf8)))
     }
 
     /// Runs a queued re-clustering; returns its preview as the task's result.
