@@ -296,13 +296,22 @@ def test_update_lock_version_merge_and_move(env, clustered):
     imm.update_file_meta(imm_models.UpdateFileMetaRequest(project_name=P, dataset_name="east-asia", file=imm_models.InputFile(
         uri=doc.uri, figures=[imm_models.InputFileFigures(figure_id=figure.figure_id,
                                                           figure_cluster_id="figure-cluster-id-independent")])))
+
+    def holds():
+        return imm.get_figure_cluster(imm_models.GetFigureClusterRequest(
+            project_name=P, dataset_name="east-asia", object_id=a.object_id)).body.figure_cluster.face_count
+
+    def naming_a():
+        return {(uri, f.figure_id) for uri, d in files_of(imm, "east-asia").items() for f in d.figures
+                if f.figure_cluster_id == a.object_id}
+
+    assert holds() == merged.face_count - 1 and (doc.uri, figure.figure_id) not in naming_a()
     cluster(imm, "east-asia", notify=False)
     again = files_of(imm, "east-asia")[doc.uri]
     moved = next(f for f in again.figures if f.figure_id == figure.figure_id)
     assert moved.figure_cluster_id == "figure-cluster-id-independent"
-    after = imm.get_figure_cluster(imm_models.GetFigureClusterRequest(project_name=P, dataset_name="east-asia",
-                                                                      object_id=a.object_id)).body.figure_cluster
-    assert after.face_count == merged.face_count - 1
+    # The run may let a face that fitted no one join the merged person, never the one moved out.
+    assert holds() == len(naming_a()) >= merged.face_count - 1
 
 
 def test_not_this_person_holds_through_runs_and_merges(env, clustered):

@@ -28,13 +28,19 @@ struct FaceSnapshot: Sendable {
     /// The rows as read, to notice a change before the result is written.
     var fingerprint: [String] = []
 
+    /// Faces in the order of their photos' names, then of their embeddings (ids are random), so
+    /// the same photos cluster the same way, and number their people alike, whatever order
+    /// they were indexed in.
+    static let order = "m.uri, f.embedding, f.figure_id"
+
     /// Reads the faces of a dataset. A face a user put out of every person is left out.
     static func read(dataset: DatasetKey, store: MetadataStore) async throws -> FaceSnapshot {
         let key = dataset.description
         let (rows, constraints) = try await store.withConnection { db in
             (try await db.raw("""
-                SELECT figure_id, file_id, embedding, quality_ok, cluster_id, pinned FROM media_faces
-                WHERE dataset_key = \(bind: key) ORDER BY file_id, figure_id
+                SELECT f.figure_id, f.file_id, f.embedding, f.quality_ok, f.cluster_id, f.pinned
+                FROM media_faces f LEFT JOIN media_files m ON m.id = f.file_id
+                WHERE f.dataset_key = \(bind: key) ORDER BY \(unsafeRaw: Self.order)
                 """).all(),
              try await db.raw("""
                 SELECT kind, subject, other FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
@@ -104,8 +110,9 @@ struct FaceSnapshot: Sendable {
     /// Whether the rows are still as read.
     func unchanged(dataset: DatasetKey, db: any SQLDatabase) async throws -> Bool {
         let rows = try await db.raw("""
-            SELECT figure_id, cluster_id, pinned FROM media_faces
-            WHERE dataset_key = \(bind: dataset.description) ORDER BY file_id, figure_id
+            SELECT f.figure_id, f.cluster_id, f.pinned
+            FROM media_faces f LEFT JOIN media_files m ON m.id = f.file_id
+            WHERE f.dataset_key = \(bind: dataset.description) ORDER BY \(unsafeRaw: Self.order)
             """).all()
         var now: [String] = []
         for row in rows {
