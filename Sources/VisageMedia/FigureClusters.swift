@@ -207,7 +207,8 @@ public struct FigureClusterStore: Sendable {
             for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: "FigureCluster", name: id) }
             guard !sources.isEmpty else { return 0 }
             let held = try await part(dataset: dataset, id: target, db: db)
-            var edit = PeopleEdit(kind: .merge, person: target, personFaces: held.faces, personExcluded: held.excluded)
+            var edit = PeopleEdit(kind: .merge, person: target, personFaces: held.faces, personExcluded: held.excluded,
+                                  differences: try await differences(dataset: dataset, about: [target] + sources, db: db))
             for source in sources { edit.parts.append(try await part(dataset: dataset, id: source, db: db)) }
             try await record(edit, dataset: dataset, db: db)
             let files = try await db.raw("""

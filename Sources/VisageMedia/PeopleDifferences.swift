@@ -68,6 +68,40 @@ extension FigureClusterStore {
         }
     }
 
+    /// The "these two are different" statements that name any of `people`, as pairs.
+    func differences(dataset: DatasetKey, about people: [String], db: any SQLDatabase) async throws -> [[String]] {
+        try await db.raw("""
+            SELECT subject, other FROM media_cluster_constraints
+            WHERE dataset_key = \(bind: dataset.description) AND kind = \(bind: ClusterConstraint.differentPeople)
+              AND (subject IN (\(binds: people)) OR other IN (\(binds: people)))
+            ORDER BY subject, other
+            """).all().map { [try $0.decode(column: "subject", as: String.self), try $0.decode(column: "other", as: String.self)] }
+    }
+
+    /// Undoing a merge: the statements `carryDifferences` gave the person that stays are taken
+    /// back, and those recorded before the merge (`before`) hold again.
+    func restoreDifferences(_ before: [[String]], merged sources: [String], into target: String,
+                            dataset: DatasetKey, db: any SQLDatabase) async throws {
+        let pairs = Set(before.filter { $0.count == 2 }.map { Pair(min($0[0], $0[1]), max($0[0], $0[1])) })
+        let carried = Set(pairs.compactMap { pair -> Pair? in
+            let them = sources.contains(pair.a) ? pair.b : sources.contains(pair.b) ? pair.a : nil
+            guard let them, them != target, !sources.contains(them) else { return nil }
+            return Pair(min(target, them), max(target, them))
+        }).subtracting(pairs)
+        for pair in carried {
+            try await db.raw("""
+                DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: dataset.description)
+                  AND kind = \(bind: ClusterConstraint.differentPeople) AND subject = \(bind: pair.a) AND other = \(bind: pair.b)
+                """).run()
+        }
+        for pair in pairs { try await state(ClusterConstraint.differentPeople, pair.a, pair.b, dataset: dataset, db: db) }
+    }
+
+    private struct Pair: Hashable {
+        let a: String, b: String
+        init(_ a: String, _ b: String) { (self.a, self.b) = (a, b) }
+    }
+
     /// Carries the "these two are different" statements about merged-away people over to the
     /// person they joined; a statement between the two is lifted (the user joined them).
     func carryDifferences(dataset: DatasetKey, from sources: [String], to target: String, db: any SQLDatabase) async throws {

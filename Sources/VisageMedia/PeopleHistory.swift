@@ -46,6 +46,9 @@ public struct PeopleEdit: Codable, Sendable, Equatable {
     /// merge: the faces the target held before, and those kept out of it.
     public var personFaces: [String] = []
     public var personExcluded: [String] = []
+    /// merge: the "these two are different" statements about the people merged, as they were
+    /// (absent in edits recorded before it was kept).
+    public var differences: [[String]]?
     /// move and exclude: the face, where it was and whether it was pinned.
     public var face: String?
     public var faceWasPinned = false
@@ -168,6 +171,9 @@ extension FigureClusterStore {
                     DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
                       AND other = \(bind: edit.person) AND subject NOT IN (\(binds: edit.personExcluded + [""]))
                     """).run()
+                if let differences = edit.differences {
+                    try await restoreDifferences(differences, merged: edit.parts.map(\.id), into: edit.person, dataset: dataset, db: db)
+                }
                 // Faces the merged person gained since go to whichever person they sit nearest.
                 let known = Set(edit.personFaces + edit.parts.flatMap(\.faces))
                 let gained = try await faceIDs(dataset: dataset, cluster: edit.person, db: db).filter { !known.contains($0) }

@@ -30,6 +30,53 @@ struct ReclusterTests {
         }
     }
 
+    /// Three tight groups in 8 dimensions, each face in its own photo: a (3 faces) near c (5),
+    /// b (4) a little further. Face ids start with their group's letter.
+    static func insertGroups(_ store: MetadataStore) async throws {
+        let centres: [String: [Float]] = ["a": [0, 0], "c": [0.15, 0], "b": [0, 0.3]]
+        let counts = ["a": 3, "c": 5, "b": 4]
+        try await store.withConnection { db in
+            for (group, count) in counts {
+                for index in 0..<count {
+                    var vector = centres[group]! + [Float](repeating: 0, count: 6)
+                    vector[2 + index % 6] = 0.02
+                    try await db.raw("""
+                        INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok, quality)
+                        VALUES (\(bind: "\(group)\(index)"), \(bind: dataset.description), \(bind: "file-\(group)\(index)"),
+                                \(bind: vector.withUnsafeBufferPointer { Data(buffer: $0) }), 1, 0.9)
+                        """).run()
+                }
+            }
+        }
+    }
+
+    /// Each person, with the groups its faces come from.
+    static func people(_ store: MetadataStore) async throws -> [String: Set<String>] {
+        let rows = try await store.withConnection { db in
+            try await db.raw("SELECT figure_id, cluster_id FROM media_faces WHERE cluster_id LIKE 'Cluster-%'").all()
+        }
+        var held: [String: Set<String>] = [:]
+        for row in rows {
+            held[try row.decode(column: "cluster_id", as: String.self), default: []]
+                .insert(String(try row.decode(column: "figure_id", as: String.self).prefix(1)))
+        }
+        return held
+    }
+
+    static var strict: ClusterSettings {
+        var settings = ClusterSettings()
+        settings.threshold = 0.1
+        settings.attachThreshold = 0.1
+        return settings
+    }
+
+    static var loose: ClusterSettings {
+        var settings = ClusterSettings()
+        settings.threshold = 0.5
+        settings.attachThreshold = 0.5
+        return settings
+    }
+
     @Test("a task that keeps failing ends Failed after its last attempt, not Running for ever", arguments: TestEngine.available)
     func failsForGood(engine: TestEngine) async throws {
         try await Self.withDataset(engine) { store, clustering in
@@ -70,56 +117,49 @@ struct ReclusterTests {
 
     @Test("a person a re-clustering merges away hands its \"these two are different\" on", arguments: TestEngine.available)
     func differencesTakeOver(engine: TestEngine) async throws {
-        // Three tight groups in 8 dimensions, each face in its own photo: a (3 faces) near c (5),
-        // b (4) a little further. A strict threshold keeps them three people.
-        var strict = ClusterSettings()
-        strict.threshold = 0.1
-        strict.attachThreshold = 0.1
-        try await Self.withDataset(engine, settings: strict) { store, clustering in
+        // A strict threshold keeps the three groups three people.
+        try await Self.withDataset(engine, settings: Self.strict) { store, clustering in
             let dataset = Self.dataset
-            let centres: [String: [Float]] = ["a": [0, 0], "c": [0.15, 0], "b": [0, 0.3]]
-            let counts = ["a": 3, "c": 5, "b": 4]
-            try await store.withConnection { db in
-                for (group, count) in counts {
-                    for index in 0..<count {
-                        var vector = centres[group]! + [Float](repeating: 0, count: 6)
-                        vector[2 + index % 6] = 0.02
-                        try await db.raw("""
-                            INSERT INTO media_faces (figure_id, dataset_key, file_id, embedding, quality_ok, quality)
-                            VALUES (\(bind: "\(group)\(index)"), \(bind: dataset.description), \(bind: "file-\(group)\(index)"),
-                                    \(bind: vector.withUnsafeBufferPointer { Data(buffer: $0) }), 1, 0.9)
-                            """).run()
-                    }
-                }
-            }
-            func people() async throws -> [String: Set<String>] {
-                let rows = try await store.withConnection { db in
-                    try await db.raw("SELECT figure_id, cluster_id FROM media_faces WHERE cluster_id LIKE 'Cluster-%'").all()
-                }
-                var held: [String: Set<String>] = [:]
-                for row in rows {
-                    held[try row.decode(column: "cluster_id", as: String.self), default: []]
-                        .insert(String(try row.decode(column: "figure_id", as: String.self).prefix(1)))
-                }
-                return held
-            }
+            try await Self.insertGroups(store)
             _ = try await clustering.cluster(dataset: dataset)
-            let first = try await people()
+            let first = try await Self.people(store)
             #expect(Set(first.values) == [["a"], ["b"], ["c"]])
             let a = try #require(first.first { $0.value == ["a"] }?.key), b = try #require(first.first { $0.value == ["b"] }?.key)
             try await FigureClusterStore(store: store).distinguish(dataset: dataset, person: a, from: b)
 
             // Loose enough to join everyone but for the statement: a goes into c, and c is now
             // different from b.
-            var loose = ClusterSettings()
-            loose.threshold = 0.5
-            loose.attachThreshold = 0.5
-            let preview = try await clustering.recluster(dataset: dataset, settings: loose, apply: true)
+            let preview = try await clustering.recluster(dataset: dataset, settings: Self.loose, apply: true)
             #expect(preview.changes.contains { $0.person == a && $0.kind == .merged })
-            #expect(Set(try await people().values) == [["a", "c"], ["b"]])
+            #expect(Set(try await Self.people(store).values) == [["a", "c"], ["b"]])
             // Again: without the statement handed on, b would join them now.
-            _ = try await clustering.recluster(dataset: dataset, settings: loose, apply: true)
-            #expect(Set(try await people().values) == [["a", "c"], ["b"]])
+            _ = try await clustering.recluster(dataset: dataset, settings: Self.loose, apply: true)
+            #expect(Set(try await Self.people(store).values) == [["a", "c"], ["b"]])
+        }
+    }
+
+    @Test("undoing a user's merge brings back the \"these two are different\" it carried over", arguments: TestEngine.available)
+    func mergeUndoRestoresDifferences(engine: TestEngine) async throws {
+        try await Self.withDataset(engine, settings: Self.strict) { store, clustering in
+            let dataset = Self.dataset
+            let people = FigureClusterStore(store: store)
+            try await Self.insertGroups(store)
+            _ = try await clustering.cluster(dataset: dataset)
+            let first = try await Self.people(store)
+            let id = { (group: String) in try #require(first.first { $0.value == [group] }?.key) }
+            let (a, b, c) = (try id("a"), try id("b"), try id("c"))
+            func statements() async throws -> Set<[String]> {
+                Set(try await store.withConnection { db in try await people.differences(dataset: dataset, about: [a, b, c], db: db) })
+            }
+            try await people.distinguish(dataset: dataset, person: a, from: c)
+            _ = try await people.merge(dataset: dataset, into: b, from: [a])
+            // The merged person is now the one different from c.
+            #expect(try await statements() == [[min(b, c), max(b, c)]])
+            try await people.undo(dataset: dataset)
+            #expect(try await statements() == [[min(a, c), max(a, c)]])
+            // And a re-clustering loose enough to join everyone keeps a and c apart.
+            _ = try await clustering.recluster(dataset: dataset, settings: Self.loose, apply: true)
+            #expect(!(try await Self.people(store).values.contains { $0.isSuperset(of: ["a", "c"]) }))
         }
     }
 }
