@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from conftest import Server, clean_env, error_of
+from conftest import Server, clean_env, error_of, run_cli
 
 
 def test_first_start_creates_root_credentials_once(tmp_path):
@@ -118,3 +118,10 @@ def test_serves_from_postgresql(tmp_path, postgres_database):
     finally:
         assert running.stop() == 0
     assert not (tmp_path / "data" / "visage.sqlite").exists()
+
+
+def test_bad_task_settings_are_refused_at_start(tmp_path):
+    for name, value in [("VISAGE_TASK_RETRY_SECONDS", "soon"), ("VISAGE_TASK_RETRY_SECONDS", "0"),
+                        ("VISAGE_TASK_LEASE_SECONDS", "1"), ("VISAGE_WORKERS", "-2")]:
+        done = run_cli("serve", "--port", "0", data=tmp_path / "data", env=clean_env(**{name: value}), check=False)
+        assert done.returncode != 0 and name in done.stderr.decode(), (name, value, done.stderr)

@@ -104,11 +104,10 @@ public struct MediaIndexing: Sendable {
                     try await index.write(indexed, dataset: dataset.key, now: WallClock.nowMillis(), db: db)
                     try await tasks.finish(taskID: task.id, file: done, db: db)
                 }
-            } catch let error as VisageError {
-                // This file cannot be indexed (missing, not an image, not readable): report it
-                // and go on. Other errors (the store failing) end the attempt; the queue retries.
+            } catch {
+                guard let reason = Self.fileFailure(error, lastAttempt: job.attempts >= job.maxAttempts) else { throw error }
                 file.status = .failed
-                file.error = Self.errorText(error)
+                file.error = Self.errorText(reason)
                 let failed = file
                 try await store.withConnection { [tasks] db in try await tasks.finish(taskID: task.id, file: failed, db: db) }
             }
@@ -142,6 +141,16 @@ public struct MediaIndexing: Sendable {
                 try await outbox.enqueue(eventID: task.eventID, type: type, body: envelope, to: target, db: db)
             }
         }
+    }
+
+    /// Why a file is reported failed, or nil to end the attempt for the queue to retry. A file
+    /// that cannot be indexed (missing, not an image, not readable) fails at once and the batch
+    /// goes on; other errors (the store failing) are retried, and on the last attempt fail the
+    /// file too, so the task ends rather than showing Running for ever.
+    static func fileFailure(_ error: any Error, lastAttempt: Bool) -> VisageError? {
+        if let error = error as? VisageError { return error }
+        guard lastAttempt, !(error is CancellationError) else { return nil }
+        return .internalFailure(message: "indexing failed on every attempt: \(error)")
     }
 
     /// The media API's code for a core failure.

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a worker's claim on a task lasts without a heartbeat; after a crash the task is
     /// taken up again this long after the last heartbeat.
     public var taskLease: Duration = .seconds(60)
+    /// How long a task whose attempt failed waits before the next one; doubles per attempt.
+    public var taskRetryDelay: Duration = .seconds(2)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
                 databaseURL: String? = nil, rootAccessKeyID: String? = nil, rootAccessKeySecret: String? = nil,

@@ -58,6 +58,12 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int(text), value >= 2 else { throw ValidationError("VISAGE_TASK_LEASE_SECONDS must be at least 2") }
             configuration.taskLease = .seconds(value)
         }
+        if let text = Environment.value("VISAGE_TASK_RETRY_SECONDS") {
+            guard let value = Double(text), value > 0, value <= 3600 else {
+                throw ValidationError("VISAGE_TASK_RETRY_SECONDS must be a number of seconds above 0, at most 3600")
+            }
+            configuration.taskRetryDelay = .milliseconds(max(1, Int64(value * 1000)))
+        }
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))
