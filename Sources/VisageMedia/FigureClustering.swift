@@ -78,7 +78,7 @@ public struct FigureClustering: Sendable {
         let conflict = PeopleSeparation.conflicts(snapshot, owners: snapshot.clusters)
         for (person, parts) in zip(people, separation.separate(people.map { members[$0]! }, conflict: conflict)) {
             for part in parts.dropFirst() {
-                plan.created.append(PeoplePlan.NewPerson(exclusionsFrom: [person]))
+                plan.created.append(PeoplePlan.NewPerson(exclusionsFrom: [person], splitFrom: person))
                 for face in part {
                     persons[face] = standIn + String(plan.created.count - 1)
                     plan.targets[face] = .created(plan.created.count - 1)

@@ -211,28 +211,37 @@ public struct FigureClusterStore: Sendable {
                                   differences: try await differences(dataset: dataset, about: [target] + sources, db: db))
             for source in sources { edit.parts.append(try await part(dataset: dataset, id: source, db: db)) }
             try await record(edit, dataset: dataset, db: db)
-            let files = try await db.raw("""
-                SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
-                """).all().map { try $0.decode(column: "file_id", as: String.self) }
-            let moved = try await db.raw("""
-                SELECT COUNT(*) AS n FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
-                """).first()?.decode(column: "n", as: Int.self) ?? 0
-            try await db.raw("""
-                UPDATE media_faces SET cluster_id = \(bind: target) WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
-                """).run()
-            try await db.raw("DELETE FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))").run()
-            // A face kept out of a source stays out of the person it became part of.
-            let now = WallClock.nowMillis()
-            for source in sources { try await copyExclusions(dataset: dataset, from: source, to: target, db: db, now: now) }
-            try await carryDifferences(dataset: dataset, from: sources, to: target, db: db)
-            try await db.raw("""
-                DELETE FROM media_cluster_constraints
-                WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other IN (\(binds: sources))
-                """).run()
-            try await recount(dataset: dataset, clusters: [target], db: db)
-            try await writeBack(fileIDs: files, db: db)
-            return moved
+            return try await join(dataset: dataset, into: target, from: sources, db: db)
         }
+    }
+
+    /// What a merge does, inside the caller's transaction and without a history entry: the
+    /// faces of `sources` move to `target` with what users said about them, and they are gone.
+    /// Returns how many faces moved.
+    func join(dataset: DatasetKey, into target: String, from sources: [String], db: any SQLDatabase) async throws -> Int {
+        let key = dataset.description
+        let files = try await db.raw("""
+            SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
+            """).all().map { try $0.decode(column: "file_id", as: String.self) }
+        let moved = try await db.raw("""
+            SELECT COUNT(*) AS n FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        try await db.raw("""
+            UPDATE media_faces SET cluster_id = \(bind: target) WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))
+            """).run()
+        try await db.raw("DELETE FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: sources))").run()
+        // A face kept out of a source stays out of the person it became part of.
+        let now = WallClock.nowMillis()
+        for source in sources { try await copyExclusions(dataset: dataset, from: source, to: target, db: db, now: now) }
+        try await carryDifferences(dataset: dataset, from: sources, to: target, db: db)
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
+              AND ((kind = \(bind: ClusterConstraint.notPerson) AND other IN (\(binds: sources)))
+                OR (kind = \(bind: ClusterConstraint.splitOff) AND (subject IN (\(binds: sources)) OR other IN (\(binds: sources)))))
+            """).run()
+        try await recount(dataset: dataset, clusters: [target], db: db)
+        try await writeBack(fileIDs: files, db: db)
+        return moved
     }
 
     /// Moves a face to another person, or out of every person (`to` nil). A moved face is the
@@ -521,4 +530,7 @@ public enum ClusterConstraint {
     public static let apartFaces = PeopleEdit.Kind.apartFaces.rawValue
     /// The two people (`subject` < `other`) are never merged by a run (a user's merge lifts it).
     public static let differentPeople = PeopleEdit.Kind.differentPeople.rawValue
+    /// A run split the person (`subject`) off `other` to keep apart two faces said to be
+    /// different; undoing that statement joins them again. Not a rule: runs ignore it.
+    public static let splitOff = "split-off"
 }

@@ -20,6 +20,59 @@ extension FigureClusterStore {
         }
     }
 
+    /// Undoing "these two are different" for two faces: when a run split one person in two to
+    /// keep them apart (and nothing else users said keeps the parts apart now), the part split
+    /// off joins the person it came from again, its name going along when that one has none.
+    func rejoin(dataset: DatasetKey, faces first: String, _ second: String, db: any SQLDatabase) async throws {
+        let key = dataset.description
+        let owners = try await db.raw("""
+            SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: [first, second]))
+            """).all().compactMap { try $0.decode(column: "cluster_id", as: String?.self) }
+        guard owners.count == 2, owners[0] != owners[1], !owners.contains(ReservedCluster.independent) else { return }
+        guard let record = try await db.raw("""
+            SELECT subject, other FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
+              AND kind = \(bind: ClusterConstraint.splitOff) AND subject IN (\(binds: owners)) AND other IN (\(binds: owners))
+            """).first()
+        else { return }
+        let part = try record.decode(column: "subject", as: String.self), whole = try record.decode(column: "other", as: String.self)
+        guard try await stillApart(dataset: dataset, part, whole, db: db) == false else { return }
+        let (kept, gone) = (try await existing(dataset: dataset, id: whole, db: db), try await existing(dataset: dataset, id: part, db: db))
+        if kept.name.isEmpty && !gone.name.isEmpty {
+            var named = kept
+            named.name = gone.name
+            named.customLabels = gone.customLabels
+            try await save(named, dataset: dataset, db: db)
+        }
+        _ = try await join(dataset: dataset, into: whole, from: [part], db: db)
+    }
+
+    /// Whether anything users said, or a shared photo, keeps two people's faces apart.
+    private func stillApart(dataset: DatasetKey, _ a: String, _ b: String, db: any SQLDatabase) async throws -> Bool {
+        let key = dataset.description
+        let sharedPhoto = try await db.raw("""
+            SELECT 1 FROM media_faces x JOIN media_faces y ON x.file_id = y.file_id AND x.dataset_key = y.dataset_key
+            WHERE x.dataset_key = \(bind: key) AND x.cluster_id = \(bind: a) AND y.cluster_id = \(bind: b) LIMIT 1
+            """).first() != nil
+        let apartFaces = try await db.raw("""
+            SELECT 1 FROM media_cluster_constraints c
+              JOIN media_faces x ON x.dataset_key = c.dataset_key AND x.figure_id = c.subject
+              JOIN media_faces y ON y.dataset_key = c.dataset_key AND y.figure_id = c.other
+            WHERE c.dataset_key = \(bind: key) AND c.kind = \(bind: ClusterConstraint.apartFaces)
+              AND ((x.cluster_id = \(bind: a) AND y.cluster_id = \(bind: b)) OR (x.cluster_id = \(bind: b) AND y.cluster_id = \(bind: a)))
+            LIMIT 1
+            """).first() != nil
+        let stated = try await db.raw("""
+            SELECT 1 FROM media_cluster_constraints c
+            WHERE c.dataset_key = \(bind: key) AND (
+              (c.kind = \(bind: ClusterConstraint.differentPeople) AND c.subject = \(bind: min(a, b)) AND c.other = \(bind: max(a, b)))
+              OR (c.kind = \(bind: ClusterConstraint.notPerson) AND EXISTS (
+                SELECT 1 FROM media_faces f WHERE f.dataset_key = c.dataset_key AND f.figure_id = c.subject
+                  AND ((f.cluster_id = \(bind: a) AND c.other = \(bind: b)) OR (f.cluster_id = \(bind: b) AND c.other = \(bind: a))))))
+            LIMIT 1
+            """).first() != nil
+        return sharedPhoto || apartFaces || stated
+    }
+
     /// "These two are different" for two people: a re-clustering never joins them (a merge by
     /// a user does, and lifts the rule). Recorded in the history.
     public func distinguish(dataset: DatasetKey, person: String, from other: String) async throws {

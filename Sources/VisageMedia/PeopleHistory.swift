@@ -250,6 +250,7 @@ extension FigureClusterStore {
                       AND kind = \(bind: edit.kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))
                     """).run()
                 touched = []
+                if edit.kind == .apartFaces { try await rejoin(dataset: dataset, faces: subject, other, db: db) }
             }
             try await db.raw("""
                 UPDATE media_cluster_history SET undone = 1 WHERE dataset_key = \(bind: key) AND sequence = \(bind: entry.sequence)

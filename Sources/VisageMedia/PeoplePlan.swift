@@ -22,6 +22,8 @@ struct PeoplePlan: Sendable {
         /// People it takes the place of (merged into it by a re-clustering), whose "these two
         /// are different" statements hold for it too.
         var differencesFrom: [String] = []
+        /// The person a run split it off to keep apart faces a user said are different.
+        var splitFrom: String?
     }
 
     /// The faces (positions in the snapshot) that change place.
@@ -58,6 +60,12 @@ extension FigureClusterStore {
             }
             for source in person.exclusionsFrom { try await copyExclusions(dataset: dataset, from: source, to: id, db: db, now: now) }
             for source in person.differencesFrom { try await copyDifferences(dataset: dataset, from: source, to: id, db: db) }
+            if let origin = person.splitFrom {
+                try await db.raw("""
+                    INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
+                    VALUES (\(bind: key), \(bind: ClusterConstraint.splitOff), \(bind: id), \(bind: origin), \(bind: now))
+                    """).run()
+            }
         }
         var updated: Set<String> = []
         var files: Set<String> = []

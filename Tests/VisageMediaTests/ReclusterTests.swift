@@ -30,11 +30,10 @@ struct ReclusterTests {
         }
     }
 
-    /// Three tight groups in 8 dimensions, each face in its own photo: a (3 faces) near c (5),
-    /// b (4) a little further. Face ids start with their group's letter.
-    static func insertGroups(_ store: MetadataStore) async throws {
-        let centres: [String: [Float]] = ["a": [0, 0], "c": [0.15, 0], "b": [0, 0.3]]
-        let counts = ["a": 3, "c": 5, "b": 4]
+    /// Tight groups in 8 dimensions, each face in its own photo (by default a of 3 faces near c
+    /// of 5, b of 4 a little further). Face ids are their group's letter and a number.
+    static func insertGroups(_ store: MetadataStore, centres: [String: [Float]] = ["a": [0, 0], "c": [0.15, 0], "b": [0, 0.3]],
+                             counts: [String: Int] = ["a": 3, "c": 5, "b": 4]) async throws {
         try await store.withConnection { db in
             for (group, count) in counts {
                 for index in 0..<count {
@@ -160,6 +159,39 @@ struct ReclusterTests {
             // And a re-clustering loose enough to join everyone keeps a and c apart.
             _ = try await clustering.recluster(dataset: dataset, settings: Self.loose, apply: true)
             #expect(!(try await Self.people(store).values.contains { $0.isSuperset(of: ["a", "c"]) }))
+        }
+    }
+
+    @Test("undoing \"these two are different\" for two faces joins the parts a run split apart for it", arguments: TestEngine.available)
+    func undoDifferentRejoins(engine: TestEngine) async throws {
+        try await Self.withDataset(engine, settings: Self.loose) { store, clustering in
+            let dataset = Self.dataset
+            let people = FigureClusterStore(store: store)
+            // One person of two close halves: l0-l2 and r0-r2.
+            try await Self.insertGroups(store, centres: ["l": [0, 0], "r": [0.12, 0]], counts: ["l": 3, "r": 3])
+            _ = try await clustering.cluster(dataset: dataset)
+            let whole = try #require(try await Self.people(store).first { $0.value == ["l", "r"] }?.key)
+            try await people.separate(dataset: dataset, figureID: "l0", from: "r2")
+            _ = try await clustering.cluster(dataset: dataset)
+            let halves = try await Self.people(store)
+            #expect(Set(halves.values) == [["l"], ["r"]] && halves[whole] != nil)
+            let part = try #require(halves.keys.first { $0 != whole })
+            try await people.update(dataset: dataset, id: part, ClusterChanges(name: "Ko"))
+            try await people.undo(dataset: dataset, sequence: 1)   // the statement, before the rename
+            #expect(try await Self.people(store) == [whole: ["l", "r"]])
+            #expect(try await people.cluster(dataset: dataset, id: whole).name == "Ko")
+            _ = try await clustering.cluster(dataset: dataset)
+            #expect(try await Self.people(store) == [whole: ["l", "r"]])
+
+            // With a second statement still holding, undoing one leaves the halves apart.
+            try await people.separate(dataset: dataset, figureID: "l0", from: "r2")
+            try await people.separate(dataset: dataset, figureID: "l1", from: "r1")
+            _ = try await clustering.cluster(dataset: dataset)
+            #expect(Set(try await Self.people(store).values) == [["l"], ["r"]])
+            try await people.undo(dataset: dataset)
+            #expect(Set(try await Self.people(store).values) == [["l"], ["r"]])
+            try await people.undo(dataset: dataset)
+            #expect(Set(try await Self.people(store).values) == [["l", "r"]])
         }
     }
 }
