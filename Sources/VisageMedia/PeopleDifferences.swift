@@ -35,7 +35,7 @@ extension FigureClusterStore {
             """).first()
         else { return }
         let part = try record.decode(column: "subject", as: String.self), whole = try record.decode(column: "other", as: String.self)
-        guard try await stillApart(dataset: dataset, part, whole, db: db) == false else { return }
+        guard try await !stillApart(dataset: dataset, part, whole, db: db) else { return }
         let (kept, gone) = (try await existing(dataset: dataset, id: whole, db: db), try await existing(dataset: dataset, id: part, db: db))
         if kept.name.isEmpty && !gone.name.isEmpty {
             var named = kept

@@ -39,10 +39,11 @@ public struct ServerComponents: Sendable {
         self.outbox = NotificationOutbox(store: store, settings: configuration.notifications)
         let indexer = FileIndexer(objects: objects, engine: faces,
                                   access: ServiceRoleAccess(identities: access.identities, objects: objects))
-        self.indexing = MediaIndexing(store: store, indexer: indexer, queue: TaskQueue(store: store, lease: configuration.taskLease, backoffBase: configuration.taskRetryDelay),
-                                      outbox: outbox, region: configuration.region)
+        // One durable queue; indexing and clustering each use their own queue name in it.
+        let queue = TaskQueue(store: store, lease: configuration.taskLease, backoffBase: configuration.taskRetryDelay)
+        self.indexing = MediaIndexing(store: store, indexer: indexer, queue: queue, outbox: outbox, region: configuration.region)
         self.bindings = DatasetBindings(store: store, objects: objects, indexing: indexing)
-        self.clustering = FigureClustering(store: store, queue: TaskQueue(store: store, lease: configuration.taskLease, backoffBase: configuration.taskRetryDelay), outbox: outbox,
+        self.clustering = FigureClustering(store: store, queue: queue, outbox: outbox,
                                            region: configuration.region, vectorsDirectory: configuration.layout.vectorsDirectory)
         self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
     }
