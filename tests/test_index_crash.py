@@ -122,7 +122,7 @@ def test_a_file_the_store_keeps_refusing_fails_after_the_last_attempt(tmp_path, 
         assert state.status == "Succeeded" and state.message == "1 of 3 files failed."
         content = json.loads(json.loads(receiver.wait_for("/done")[0]["body"])["content"])
         errors = {f["URI"]: f["Error"] for f in content["Files"]}
-        assert errors.pop("oss://photos/poison.jpg").startswith("[InternalError] indexing failed on every attempt")
+        assert errors.pop("oss://photos/poison.jpg").startswith("[InternalError] indexing failed on every attempt (10): ")
         assert set(errors.values()) == {""} and content["Success"] is False
         found = imm.simple_query(imm_models.SimpleQueryRequest(project_name="p", dataset_name="d")).body.files
         assert sorted(f.filename for f in found) == sorted([names[0], names[2]])

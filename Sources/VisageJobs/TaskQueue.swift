@@ -28,6 +28,18 @@ public struct QueuedTask: Sendable, Equatable {
     public let runAfter: Date
     public let created: Date
     public let updated: Date
+
+    /// Whether a failure now is the task's last: the queue will not lease it again.
+    public var isLastAttempt: Bool { attempts >= maxAttempts }
+
+    /// What a failed attempt means for the work: a domain error (the request cannot be done)
+    /// at once; any other error only on the last attempt, so the work ends instead of showing
+    /// Running for ever; nil lets the queue retry (and a worker being stopped is never a failure).
+    public func failure(for error: any Error, doing work: String) -> VisageError? {
+        if let error = error as? VisageError { return error }
+        guard isLastAttempt, !(error is CancellationError) else { return nil }
+        return .internalFailure(message: "\(work) failed on every attempt (\(attempts)): \(error)")
+    }
 }
 
 /// A durable task queue in the metadata store. Workers lease a task for a limited time and renew

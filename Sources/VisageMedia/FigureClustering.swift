@@ -240,12 +240,9 @@ public struct FigureClustering: Sendable {
                 content["NewClusterIds"] = .array(outcome.newClusterIDs.map(JSONValue.string))
                 content["UpdatedClusterIds"] = .array(outcome.updatedClusterIDs.map(JSONValue.string))
             }
-        } catch let error as VisageError {
-            failure = error
-        } catch let error where job.attempts >= job.maxAttempts {
-            // Other errors are retried; after the last attempt the task ends failed rather than
-            // showing Running for ever.
-            failure = .internalFailure(message: "the task failed \(job.attempts) times: \(error)")
+        } catch {
+            guard let reason = job.failure(for: error, doing: "the task") else { throw error }
+            failure = reason
         }
         try await end(task, content: content, result: result, failure: failure)
         return failure == nil ? "done" : "failed"

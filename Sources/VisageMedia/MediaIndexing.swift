@@ -105,7 +105,9 @@ public struct MediaIndexing: Sendable {
                     try await tasks.finish(taskID: task.id, file: done, db: db)
                 }
             } catch {
-                guard let reason = Self.fileFailure(error, lastAttempt: job.attempts >= job.maxAttempts) else { throw error }
+                // A file that cannot be indexed (missing, not an image, not readable) fails and
+                // the batch goes on; the store failing ends the attempt for the queue to retry.
+                guard let reason = job.failure(for: error, doing: "indexing") else { throw error }
                 file.status = .failed
                 file.error = Self.errorText(reason)
                 let failed = file
@@ -141,16 +143,6 @@ public struct MediaIndexing: Sendable {
                 try await outbox.enqueue(eventID: task.eventID, type: type, body: envelope, to: target, db: db)
             }
         }
-    }
-
-    /// Why a file is reported failed, or nil to end the attempt for the queue to retry. A file
-    /// that cannot be indexed (missing, not an image, not readable) fails at once and the batch
-    /// goes on; other errors (the store failing) are retried, and on the last attempt fail the
-    /// file too, so the task ends rather than showing Running for ever.
-    static func fileFailure(_ error: any Error, lastAttempt: Bool) -> VisageError? {
-        if let error = error as? VisageError { return error }
-        guard lastAttempt, !(error is CancellationError) else { return nil }
-        return .internalFailure(message: "indexing failed on every attempt: \(error)")
     }
 
     /// The media API's code for a core failure.

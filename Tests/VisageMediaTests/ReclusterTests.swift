@@ -106,7 +106,7 @@ struct ReclusterTests {
             }
             let found = try #require(ended)
             #expect(found.task.status == .failed && found.preview == nil)
-            #expect(found.task.message.contains("failed 5 times"))
+            #expect(found.task.message.contains("the task failed on every attempt (5)"))
             // Another dataset's scope does not find it.
             await #expect(throws: VisageError.self) {
                 try await clustering.reclusterTask(dataset: DatasetKey(accountID: "100", project: "p", dataset: "other"), id: task.id)
