@@ -45,6 +45,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
         ),
         .target(
+            name: "CIsal",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("isal")]
+        ),
+        .target(
             name: "CFaiss",
             cxxSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
@@ -57,7 +62,7 @@ let package = Package(
         .target(
             name: "VisageStore",
             dependencies: [
-                "VisageCore", "CFaiss",
+                "VisageCore", "CFaiss", "CIsal",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -97,7 +102,7 @@ let package = Package(
         .target(
             name: "VisageServer",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "CIsal",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

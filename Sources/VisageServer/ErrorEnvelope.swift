@@ -75,7 +75,9 @@ public enum ErrorEnvelope: Sendable {
         }
     }
 
-    public func response(_ error: WireError, requestID: String, host: String = "localhost") -> Response {
+    /// `method` HEAD: the response has no body, so OSS errors travel base64-encoded in `x-oss-err`.
+    public func response(_ error: WireError, requestID: String, host: String = "localhost",
+                         method: HTTPRequest.Method = .get) -> Response {
         var headers = HTTPFields()
         let body: String
         switch self {
@@ -94,6 +96,9 @@ public enum ErrorEnvelope: Sendable {
                 <Error><Code>\(XML.escape(error.code))</Code><Message>\(XML.escape(error.message))</Message>\
                 <RequestId>\(requestID)</RequestId><HostId>\(XML.escape(host))</HostId></Error>
                 """
+            if method == .head {
+                headers[HTTPField.Name("x-oss-err")!] = Data(body.utf8).base64EncodedString()
+            }
         case .rekognition:
             headers[.contentType] = "application/x-amz-json-1.1"
             headers[HTTPField.Name("x-amzn-RequestId")!] = requestID

@@ -29,7 +29,7 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
             response = ErrorEnvelope(route: context.route).response(
-                wire, requestID: context.requestID, host: request.head.authority ?? "localhost")
+                wire, requestID: context.requestID, host: request.head.authority ?? "localhost", method: request.method)
         }
         response.headers[.visageRequestID] = context.requestID
         let elapsed = ContinuousClock.now - start

@@ -57,29 +57,62 @@ public struct CORSRule: Codable, Sendable, Equatable {
     }
 }
 
+/// A bucket's cross-origin rules, and whether responses say they vary by `Origin` even when no
+/// rule applies (so caches never serve one origin's answer to another).
+public struct CORSConfiguration: Codable, Sendable, Equatable {
+    public var rules: [CORSRule]
+    public var responseVary: Bool
+
+    public init(rules: [CORSRule], responseVary: Bool = false) {
+        self.rules = rules
+        self.responseVary = responseVary
+    }
+
+    public func validate() throws {
+        guard (1...CORSRule.maxRules).contains(rules.count) else {
+            throw VisageError.invalidArgument(field: "CORSConfiguration", message: "has 1 to \(CORSRule.maxRules) rules")
+        }
+        for rule in rules { try rule.validate() }
+    }
+
+    /// Reads the stored JSON: the configuration object, or the bare rule list stored before
+    /// `responseVary` was kept.
+    static func decode(_ text: String) throws -> CORSConfiguration {
+        let data = Data(text.utf8)
+        if let rules = try? JSONDecoder().decode([CORSRule].self, from: data) { return CORSConfiguration(rules: rules) }
+        return try JSONDecoder().decode(CORSConfiguration.self, from: data)
+    }
+}
+
 extension LocalDiskObjectStore {
-    /// The bucket's CORS rules; nil when none are set.
-    public func corsRules(_ name: BucketName) async throws -> [CORSRule]? {
+    public func corsConfiguration(_ name: BucketName) async throws -> CORSConfiguration? {
         let row = try await store.withConnection { db in
             try await db.raw("SELECT cors FROM buckets WHERE name = \(bind: name.value)").first()
         }
         guard let row else { throw VisageError.notFound(kind: "bucket", name: name.value) }
         guard let text = try row.decode(column: "cors", as: String?.self) else { return nil }
-        return try JSONDecoder().decode([CORSRule].self, from: Data(text.utf8))
+        return try CORSConfiguration.decode(text)
     }
 
-    /// Replaces the bucket's CORS rules (nil removes them).
-    public func setCORSRules(_ name: BucketName, _ rules: [CORSRule]?) async throws {
-        if let rules {
-            guard (1...CORSRule.maxRules).contains(rules.count) else {
-                throw VisageError.invalidArgument(field: "CORSConfiguration", message: "has 1 to \(CORSRule.maxRules) rules")
-            }
-            for rule in rules { try rule.validate() }
+    public func setCORSConfiguration(_ name: BucketName, _ configuration: CORSConfiguration?) async throws {
+        try configuration?.validate()
+        let text = try configuration.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
+        try await updateBucket(name) { db in
+            try await db.raw("UPDATE buckets SET cors = \(bind: text) WHERE name = \(bind: name.value)").run()
         }
-        let text = try rules.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+    }
+
+    public func setBucketACL(_ name: BucketName, _ acl: CannedACL) async throws {
+        try await updateBucket(name) { db in
+            try await db.raw("UPDATE buckets SET acl = \(bind: acl.rawValue) WHERE name = \(bind: name.value)").run()
+        }
+    }
+
+    /// Runs `update` in a transaction if the bucket exists, else fails with `notFound`.
+    func updateBucket(_ name: BucketName, _ update: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
         let updated = try await store.withTransaction { db in
             guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: name.value)").first() != nil else { return false }
-            try await db.raw("UPDATE buckets SET cors = \(bind: text) WHERE name = \(bind: name.value)").run()
+            try await update(db)
             return true
         }
         guard updated else { throw VisageError.notFound(kind: "bucket", name: name.value) }

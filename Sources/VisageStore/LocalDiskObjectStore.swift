@@ -54,7 +54,7 @@ public struct LocalDiskObjectStore: ObjectStore {
 
     public func bucket(_ name: BucketName) async throws -> BucketInfo {
         let row = try await store.withConnection { db in
-            try await db.raw("SELECT name, owner_account, created_at FROM buckets WHERE name = \(bind: name.value)").first()
+            try await db.raw("SELECT name, owner_account, created_at, acl FROM buckets WHERE name = \(bind: name.value)").first()
         }
         guard let row else { throw VisageError.notFound(kind: "bucket", name: name.value) }
         return try Self.bucketInfo(row)
@@ -62,7 +62,7 @@ public struct LocalDiskObjectStore: ObjectStore {
 
     public func listBuckets() async throws -> [BucketInfo] {
         try await store.withConnection { db in
-            try await db.raw("SELECT name, owner_account, created_at FROM buckets ORDER BY name").all()
+            try await db.raw("SELECT name, owner_account, created_at, acl FROM buckets ORDER BY name").all()
         }.map(Self.bucketInfo)
     }
 
@@ -75,6 +75,9 @@ public struct LocalDiskObjectStore: ObjectStore {
             if try await db.raw("SELECT object_key FROM objects WHERE bucket = \(bind: name.value) LIMIT 1").first() != nil {
                 return .notEmpty
             }
+            if try await db.raw("SELECT upload_id FROM multipart_uploads WHERE bucket = \(bind: name.value) LIMIT 1").first() != nil {
+                return .notEmpty
+            }
             try await db.raw("DELETE FROM buckets WHERE name = \(bind: name.value)").run()
             return .deleted
         }
@@ -82,7 +85,8 @@ public struct LocalDiskObjectStore: ObjectStore {
         case .deleted: return
         case .missing: throw VisageError.notFound(kind: "bucket", name: name.value)
         case .notEmpty:
-            throw VisageError.inUse(kind: "bucket", name: name.value, message: "the bucket \(name) is not empty")
+            throw VisageError.inUse(kind: "bucket", name: name.value,
+                                    message: "the bucket \(name) holds objects or unfinished multipart uploads")
         }
     }
 
@@ -91,43 +95,57 @@ public struct LocalDiskObjectStore: ObjectStore {
     /// Streams `body` into a new blob file, checking size and digest, and makes it durable; the
     /// caller records it in the catalog (or discards the writer on failure).
     func writeBlob(_ writer: BlobWriter, attributes: ObjectAttributes, body: some AsyncSequence<[UInt8], any Error>)
-        async throws -> (size: Int64, digest: [UInt8])
+        async throws -> (size: Int64, md5: [UInt8], crc64: UInt64)
     {
-        var md5 = Insecure.MD5()
-        var size: Int64 = 0
+        var digests = BlobDigests()
         for try await chunk in body {
-            size += Int64(chunk.count)
-            if size > attributes.maxBytes {
+            if digests.size + Int64(chunk.count) > attributes.maxBytes {
                 throw VisageError.tooLarge(field: "object", limit: Int(clamping: attributes.maxBytes))
             }
-            md5.update(data: chunk)
+            digests.update(chunk)
             try writer.write(chunk)
         }
-        let digest = Array(md5.finalize())
-        if let expected = attributes.expectedMD5, expected != digest {
+        let (md5, crc64) = digests.finish()
+        if let expected = attributes.expectedMD5, expected != md5 {
             throw VisageError.invalidArgument(field: "Content-MD5", message: "the body does not have the MD5 digest sent with it")
         }
         try writer.commit()
-        return (size, digest)
+        return (digests.size, md5, crc64)
     }
 
     public func putObject(
         bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes,
         body: some AsyncSequence<[UInt8], any Error>
     ) async throws -> ObjectInfo {
+        try await storeObject(bucket: bucket, key: key, attributes: attributes, body: body, etag: nil)
+    }
+
+    /// Writes the bytes to a new blob and makes it the object in one catalog transaction.
+    /// `etag` replaces the MD5 ETag (objects assembled from parts).
+    func storeObject(
+        bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes,
+        body: some AsyncSequence<[UInt8], any Error>, etag: String?
+    ) async throws -> ObjectInfo {
+        try ObjectTag.validate(attributes.tags)
         let writer = try files.create()
         defer { writer.close() }
         do {
-            let (size, digest) = try await writeBlob(writer, attributes: attributes, body: body)
-            let info = ObjectInfo(
-                bucket: bucket.value, key: key.value, size: size,
-                etag: digest.map { String(format: "%02x", $0) }.joined(),
+            let (size, md5, crc64) = try await writeBlob(writer, attributes: attributes, body: body)
+            var info = ObjectInfo(
+                bucket: bucket.value, key: key.value, size: size, etag: etag ?? md5.hex,
                 contentType: attributes.contentType, userMetadata: attributes.userMetadata,
                 lastModified: WallClock.date(millis: WallClock.nowMillis()))
+            info.crc64 = crc64
+            info.acl = attributes.acl
+            info.tags = attributes.tags
+            let row = info
             let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)
+            let tagsJSON = try Self.tagsText(info.tags)
             let modified = Int64((info.lastModified.timeIntervalSince1970 * 1000).rounded())
             let blobID = writer.id
             let byteCount = info.size
+            let crcBits = Int64(bitPattern: crc64)
+            let acl = info.acl?.rawValue
             let replaced: String? = try await store.withTransaction { db in
                 guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: bucket.value)").first() != nil else {
                     throw VisageError.notFound(kind: "bucket", name: bucket.value)
@@ -136,13 +154,15 @@ public struct LocalDiskObjectStore: ObjectStore {
                     SELECT blob_id FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
                     """).first()?.decode(column: "blob_id", as: String.self)
                 try await db.raw("""
-                    INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified)
-                    VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: byteCount), \(bind: info.etag),
-                            \(bind: info.contentType), \(bind: metadataJSON), \(bind: modified))
+                    INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified,
+                                         crc64, acl, tags)
+                    VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: byteCount), \(bind: row.etag),
+                            \(bind: row.contentType), \(bind: metadataJSON), \(bind: modified), \(bind: crcBits), \(bind: acl),
+                            \(bind: tagsJSON))
                     ON CONFLICT (bucket, object_key) DO UPDATE SET
                         blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
                         content_type = excluded.content_type, user_metadata = excluded.user_metadata,
-                        last_modified = excluded.last_modified
+                        last_modified = excluded.last_modified, crc64 = excluded.crc64, acl = excluded.acl, tags = excluded.tags
                     """).run()
                 try await Self.recordChange(bucket: bucket, key: key, "put", at: modified, db: db)
                 return old
@@ -153,6 +173,48 @@ public struct LocalDiskObjectStore: ObjectStore {
             writer.discard()
             throw error
         }
+    }
+
+    public func setObjectACL(bucket: BucketName, key: ObjectKey, _ acl: CannedACL?) async throws {
+        try await updateObject(bucket: bucket, key: key) { db in
+            try await db.raw("""
+                UPDATE objects SET acl = \(bind: acl?.rawValue) WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                """).run()
+        }
+    }
+
+    public func setObjectTags(bucket: BucketName, key: ObjectKey, _ tags: [ObjectTag]) async throws {
+        try ObjectTag.validate(tags)
+        let text = try Self.tagsText(tags)
+        try await updateObject(bucket: bucket, key: key) { db in
+            try await db.raw("""
+                UPDATE objects SET tags = \(bind: text) WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                """).run()
+        }
+    }
+
+    /// Runs `update` in a transaction if the object exists, else fails with `notFound`.
+    private func updateObject(bucket: BucketName, key: ObjectKey,
+                              _ update: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+        let updated = try await store.withTransaction { db in
+            guard try await db.raw("""
+                SELECT 1 AS one FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                """).first() != nil else { return false }
+            try await update(db)
+            return true
+        }
+        guard updated else {
+            _ = try await self.bucket(bucket)
+            throw VisageError.notFound(kind: "object", name: key.value)
+        }
+    }
+
+    static func tagsText(_ tags: [ObjectTag]) throws -> String? {
+        tags.isEmpty ? nil : String(decoding: try JSONEncoder.sorted.encode(tags), as: UTF8.self)
+    }
+
+    static func tags(_ text: String?) -> [ObjectTag] {
+        text.flatMap { try? JSONDecoder().decode([ObjectTag].self, from: Data($0.utf8)) } ?? []
     }
 
     public func headObject(bucket: BucketName, key: ObjectKey) async throws -> ObjectInfo {
@@ -199,7 +261,7 @@ public struct LocalDiskObjectStore: ObjectStore {
             try await store.withConnection { db in
                 let comparison: SQLQueryString = inclusive ? ">=" : ">"
                 return try await db.raw("""
-                    SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id
+                    SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id, crc64, acl, tags
                     FROM objects WHERE bucket = \(bind: bucket.value) AND object_key \(comparison) \(bind: cursor)
                     ORDER BY object_key LIMIT \(bind: limit)
                     """).all()
@@ -220,7 +282,7 @@ public struct LocalDiskObjectStore: ObjectStore {
     private func catalogRow(bucket: BucketName, key: ObjectKey) async throws -> (info: ObjectInfo, blobID: String) {
         let row = try await store.withConnection { db in
             try await db.raw("""
-                SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id
+                SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id, crc64, acl, tags
                 FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
                 """).first()
         }
@@ -235,12 +297,13 @@ public struct LocalDiskObjectStore: ObjectStore {
         BucketInfo(
             name: try row.decode(column: "name", as: String.self),
             ownerAccount: try row.decode(column: "owner_account", as: String.self),
-            created: WallClock.date(millis: try row.decode(column: "created_at", as: Int64.self)))
+            created: WallClock.date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            acl: try row.decode(column: "acl", as: String?.self).flatMap(CannedACL.init(rawValue:)) ?? .private)
     }
 
     private static func objectInfo(_ row: any SQLRow) throws -> (info: ObjectInfo, blobID: String) {
         let metadata = try row.decode(column: "user_metadata", as: String.self)
-        let info = ObjectInfo(
+        var info = ObjectInfo(
             bucket: try row.decode(column: "bucket", as: String.self),
             key: try row.decode(column: "object_key", as: String.self),
             size: try row.decode(column: "size", as: Int64.self),
@@ -248,6 +311,9 @@ public struct LocalDiskObjectStore: ObjectStore {
             contentType: try row.decode(column: "content_type", as: String.self),
             userMetadata: try JSONDecoder().decode([String: String].self, from: Data(metadata.utf8)),
             lastModified: WallClock.date(millis: try row.decode(column: "last_modified", as: Int64.self)))
+        info.crc64 = try row.decode(column: "crc64", as: Int64?.self).map { UInt64(bitPattern: $0) }
+        info.acl = try row.decode(column: "acl", as: String?.self).flatMap(CannedACL.init(rawValue:))
+        info.tags = tags(try row.decode(column: "tags", as: String?.self))
         return (info, try row.decode(column: "blob_id", as: String.self))
     }
 }

@@ -344,6 +344,17 @@ let schemaMigrations: [Migration] = [
         // What a task produced that its caller reads back (a re-clustering's preview, as JSON).
         "ALTER TABLE media_tasks ADD COLUMN result TEXT NOT NULL DEFAULT ''",
     ]),
+    Migration(version: 11, name: "object checksums, access rules and tags; listing unfinished uploads", statements: [
+        // CRC-64 as its two's-complement bit pattern (BIGINT is signed); NULL for older objects.
+        "ALTER TABLE objects ADD COLUMN crc64 BIGINT",
+        "ALTER TABLE objects ADD COLUMN acl TEXT",
+        "ALTER TABLE objects ADD COLUMN tags TEXT",
+        "ALTER TABLE multipart_parts ADD COLUMN crc64 BIGINT",
+        "ALTER TABLE multipart_uploads ADD COLUMN acl TEXT",
+        "ALTER TABLE multipart_uploads ADD COLUMN tags TEXT",
+        "ALTER TABLE buckets ADD COLUMN acl TEXT",
+        "CREATE INDEX multipart_uploads_key ON multipart_uploads (bucket, object_key, upload_id)",
+    ]),
 ]
 
 extension MetadataStore {

@@ -9,6 +9,7 @@ public struct UploadedPart: Sendable, Equatable {
     /// Lower-case hex MD5 of the part's bytes.
     public let etag: String
     public let lastModified: Date
+    public var crc64: UInt64?
 }
 
 /// An unfinished multipart upload.
@@ -19,6 +20,36 @@ public struct MultipartUpload: Sendable, Equatable {
     public let contentType: String
     public let userMetadata: [String: String]
     public let initiated: Date
+    public var acl: CannedACL?
+    public var tags: [ObjectTag] = []
+}
+
+/// A listing request for unfinished uploads: those after (`keyMarker`, `uploadIDMarker`) whose
+/// key begins with `prefix`, rolled up at `delimiter`.
+public struct UploadListRequest: Sendable, Equatable {
+    public var prefix: String
+    public var delimiter: String
+    public var keyMarker: String
+    public var uploadIDMarker: String
+    public var maxUploads: Int
+
+    public init(prefix: String = "", delimiter: String = "", keyMarker: String = "", uploadIDMarker: String = "",
+                maxUploads: Int = 1000) {
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.keyMarker = keyMarker
+        self.uploadIDMarker = uploadIDMarker
+        self.maxUploads = maxUploads
+    }
+}
+
+/// One page of unfinished uploads, in key and then upload-id order.
+public struct UploadListPage: Sendable, Equatable {
+    public var uploads: [MultipartUpload] = []
+    public var commonPrefixes: [String] = []
+    public var isTruncated = false
+    public var nextKeyMarker = ""
+    public var nextUploadIDMarker = ""
 }
 
 /// Multipart uploads: parts are stored as blobs as they arrive; completing streams them, in the
@@ -32,15 +63,17 @@ extension LocalDiskObjectStore {
     public func initiateMultipartUpload(bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes) async throws -> MultipartUpload {
         _ = try await self.bucket(bucket)
         let now = WallClock.nowMillis()
+        try ObjectTag.validate(attributes.tags)
         let upload = MultipartUpload(id: Identifiers.opaque().uppercased(), bucket: bucket.value, key: key.value,
                                      contentType: attributes.contentType, userMetadata: attributes.userMetadata,
-                                     initiated: WallClock.date(millis: now))
+                                     initiated: WallClock.date(millis: now), acl: attributes.acl, tags: attributes.tags)
         let metadata = String(decoding: try JSONEncoder.sorted.encode(upload.userMetadata), as: UTF8.self)
+        let tags = try Self.tagsText(upload.tags)
         try await store.withConnection { db in
             try await db.raw("""
-                INSERT INTO multipart_uploads (upload_id, bucket, object_key, content_type, user_metadata, initiated_at)
+                INSERT INTO multipart_uploads (upload_id, bucket, object_key, content_type, user_metadata, initiated_at, acl, tags)
                 VALUES (\(bind: upload.id), \(bind: upload.bucket), \(bind: upload.key), \(bind: upload.contentType),
-                        \(bind: metadata), \(bind: now))
+                        \(bind: metadata), \(bind: now), \(bind: upload.acl?.rawValue), \(bind: tags))
                 """).run()
         }
         return upload
@@ -55,11 +88,18 @@ extension LocalDiskObjectStore {
                 """).first()
         }
         guard let row else { throw VisageError.notFound(kind: "upload", name: id) }
-        return MultipartUpload(
-            id: id, bucket: bucket.value, key: key.value, contentType: try row.decode(column: "content_type", as: String.self),
+        return try Self.upload(row)
+    }
+
+    static func upload(_ row: any SQLRow) throws -> MultipartUpload {
+        MultipartUpload(
+            id: try row.decode(column: "upload_id", as: String.self), bucket: try row.decode(column: "bucket", as: String.self),
+            key: try row.decode(column: "object_key", as: String.self), contentType: try row.decode(column: "content_type", as: String.self),
             userMetadata: (try? JSONDecoder().decode([String: String].self,
                                                      from: Data(try row.decode(column: "user_metadata", as: String.self).utf8))) ?? [:],
-            initiated: WallClock.date(millis: try row.decode(column: "initiated_at", as: Int64.self)))
+            initiated: WallClock.date(millis: try row.decode(column: "initiated_at", as: Int64.self)),
+            acl: try row.decode(column: "acl", as: String?.self).flatMap(CannedACL.init(rawValue:)),
+            tags: tags(try row.decode(column: "tags", as: String?.self)))
     }
 
     /// Stores one part; a part sent again under the same number replaces the earlier one.
@@ -72,9 +112,9 @@ extension LocalDiskObjectStore {
         let writer = try files.create()
         defer { writer.close() }
         do {
-            let (size, digest) = try await writeBlob(writer, attributes: attributes, body: body)
-            let part = UploadedPart(number: number, size: size, etag: digest.map { String(format: "%02x", $0) }.joined(),
-                                    lastModified: Date())
+            let (size, md5, crc64) = try await writeBlob(writer, attributes: attributes, body: body)
+            let part = UploadedPart(number: number, size: size, etag: md5.hex, lastModified: Date(), crc64: crc64)
+            let crcBits = Int64(bitPattern: crc64)
             let blobID = writer.id
             let now = WallClock.nowMillis()
             let replaced: String? = try await store.withTransaction { db in
@@ -85,10 +125,12 @@ extension LocalDiskObjectStore {
                     SELECT blob_id FROM multipart_parts WHERE upload_id = \(bind: id) AND part_number = \(bind: number)
                     """).first()?.decode(column: "blob_id", as: String.self)
                 try await db.raw("""
-                    INSERT INTO multipart_parts (upload_id, part_number, blob_id, size, etag, last_modified)
-                    VALUES (\(bind: id), \(bind: number), \(bind: blobID), \(bind: size), \(bind: part.etag), \(bind: now))
+                    INSERT INTO multipart_parts (upload_id, part_number, blob_id, size, etag, last_modified, crc64)
+                    VALUES (\(bind: id), \(bind: number), \(bind: blobID), \(bind: size), \(bind: part.etag), \(bind: now),
+                            \(bind: crcBits))
                     ON CONFLICT (upload_id, part_number) DO UPDATE SET
-                        blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified
+                        blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
+                        crc64 = excluded.crc64
                     """).run()
                 return old
             }
@@ -108,13 +150,14 @@ extension LocalDiskObjectStore {
     private func partRows(_ id: String) async throws -> [(part: UploadedPart, blobID: String)] {
         try await store.withConnection { db in
             try await db.raw("""
-                SELECT part_number, blob_id, size, etag, last_modified FROM multipart_parts
+                SELECT part_number, blob_id, size, etag, last_modified, crc64 FROM multipart_parts
                 WHERE upload_id = \(bind: id) ORDER BY part_number
                 """).all()
         }.map { row in
             (UploadedPart(number: try row.decode(column: "part_number", as: Int.self), size: try row.decode(column: "size", as: Int64.self),
                           etag: try row.decode(column: "etag", as: String.self),
-                          lastModified: WallClock.date(millis: try row.decode(column: "last_modified", as: Int64.self))),
+                          lastModified: WallClock.date(millis: try row.decode(column: "last_modified", as: Int64.self)),
+                          crc64: try row.decode(column: "crc64", as: Int64?.self).map { UInt64(bitPattern: $0) }),
              try row.decode(column: "blob_id", as: String.self))
         }
     }
@@ -153,10 +196,12 @@ extension LocalDiskObjectStore {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
-        let info = try await putObject(
+        // The bytes are written once more as one blob, so the object's CRC-64 comes from that pass.
+        let info = try await storeObject(
             bucket: bucket, key: key,
-            attributes: ObjectAttributes(contentType: upload.contentType, userMetadata: upload.userMetadata, maxBytes: maxBytes),
-            body: body)
+            attributes: ObjectAttributes(contentType: upload.contentType, userMetadata: upload.userMetadata, maxBytes: maxBytes,
+                                         acl: upload.acl, tags: upload.tags),
+            body: body, etag: MultipartETag.of(partETags: chosen.map(\.part.etag)))
         try await discard(id)
         return info
     }
@@ -164,6 +209,28 @@ extension LocalDiskObjectStore {
     public func abortMultipartUpload(_ id: String, bucket: BucketName, key: ObjectKey) async throws {
         _ = try await multipartUpload(id, bucket: bucket, key: key)
         try await discard(id)
+    }
+
+    /// Unfinished uploads in key order, then upload id. Read with one scan of the bucket's uploads
+    /// from the prefix on; unfinished uploads are few next to objects.
+    public func listMultipartUploads(bucket: BucketName, _ request: UploadListRequest) async throws -> UploadListPage {
+        _ = try await self.bucket(bucket)
+        let start = request.keyMarker.utf8.lexicographicallyPrecedes(request.prefix.utf8) ? request.prefix : request.keyMarker
+        let rows = try await store.withConnection { db in
+            try await db.raw("""
+                SELECT * FROM multipart_uploads WHERE bucket = \(bind: bucket.value) AND object_key >= \(bind: start)
+                ORDER BY object_key, upload_id
+                """).all()
+        }
+        let uploads = try rows.map(Self.upload).filter { upload in
+            guard upload.key.utf8.starts(with: request.prefix.utf8) else { return false }
+            if upload.key == request.keyMarker {
+                // With only a key marker, every upload of that key is past; with an upload-id marker, those after it.
+                return !request.uploadIDMarker.isEmpty && upload.id > request.uploadIDMarker
+            }
+            return true
+        }
+        return ObjectListing.uploads(uploads, request)
     }
 
     /// Forgets an upload and removes its part files.

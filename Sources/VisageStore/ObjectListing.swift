@@ -12,8 +12,7 @@ enum ObjectListing {
     static func page(_ request: ObjectListRequest, scan: Scan) async throws -> ObjectListPage {
         var page = ObjectListPage()
         let maxKeys = max(0, min(request.maxKeys, 1000))
-        let prefix = Array(request.prefix.utf8)
-        let delimiter = Array(request.delimiter.utf8)
+        let rollUp = RollUp(prefix: request.prefix, delimiter: request.delimiter)
         // Start at the later of the prefix itself (inclusive) and the marker (exclusive).
         var cursor = request.startAfter
         var inclusive = false
@@ -21,18 +20,16 @@ enum ObjectListing {
             cursor = request.prefix
             inclusive = true
         }
+        var lastPrefix = rollUp.markerGroup(request.startAfter)
+        if let lastPrefix { cursor = String(decoding: lastPrefix, as: UTF8.self) + ceiling }
         var count = 0
-        var lastPrefix: [UInt8]?
         scanning: while true {
             let batch = try await scan(cursor, inclusive, 500)
             for object in batch {
                 let key = Array(object.key.utf8)
-                guard key.starts(with: prefix) else { break scanning }
+                guard key.starts(with: rollUp.prefix) else { break scanning }
                 if let lastPrefix, key.starts(with: lastPrefix) { continue }
-                var rolledUp: [UInt8]?
-                if !delimiter.isEmpty, let range = key[prefix.count...].firstRange(of: delimiter) {
-                    rolledUp = Array(key[..<range.upperBound])
-                }
+                let rolledUp = rollUp.group(of: key)
                 if count == maxKeys {
                     page.isTruncated = true
                     break scanning
@@ -55,5 +52,57 @@ enum ObjectListing {
         }
         if !page.isTruncated { page.nextMarker = nil }
         return page
+    }
+
+    /// A page of unfinished uploads from all those past the markers, in order.
+    static func uploads(_ uploads: [MultipartUpload], _ request: UploadListRequest) -> UploadListPage {
+        var page = UploadListPage()
+        let maxUploads = max(0, min(request.maxUploads, 1000))
+        let rollUp = RollUp(prefix: request.prefix, delimiter: request.delimiter)
+        var lastPrefix = rollUp.markerGroup(request.keyMarker)
+        for upload in uploads {
+            let key = Array(upload.key.utf8)
+            if let lastPrefix, key.starts(with: lastPrefix) { continue }
+            let rolledUp = rollUp.group(of: key)
+            if page.uploads.count + page.commonPrefixes.count == maxUploads {
+                page.isTruncated = true
+                break
+            }
+            if let rolledUp {
+                let text = String(decoding: rolledUp, as: UTF8.self)
+                page.commonPrefixes.append(text)
+                (page.nextKeyMarker, page.nextUploadIDMarker) = (text, "")
+                lastPrefix = rolledUp
+            } else {
+                page.uploads.append(upload)
+                (page.nextKeyMarker, page.nextUploadIDMarker) = (upload.key, upload.id)
+            }
+        }
+        return page
+    }
+}
+
+/// Where keys roll up into common prefixes: at the first delimiter after the prefix.
+struct RollUp {
+    let prefix: [UInt8]
+    let delimiter: [UInt8]
+
+    init(prefix: String, delimiter: String) {
+        self.prefix = Array(prefix.utf8)
+        self.delimiter = Array(delimiter.utf8)
+    }
+
+    /// The common prefix `key` rolls up into, or nil when it is listed as itself.
+    func group(of key: [UInt8]) -> [UInt8]? {
+        guard !delimiter.isEmpty, key.starts(with: prefix), let range = key[prefix.count...].firstRange(of: delimiter) else {
+            return nil
+        }
+        return Array(key[..<range.upperBound])
+    }
+
+    /// The group a marker falls in: it was listed on an earlier page (a page that ends on a common
+    /// prefix names it as the marker), so the next page must not list it again.
+    func markerGroup(_ marker: String) -> [UInt8]? {
+        marker.isEmpty ? nil : group(of: Array(marker.utf8))
     }
 }

@@ -6,6 +6,39 @@ public struct BucketInfo: Sendable, Equatable {
     public let name: String
     public let ownerAccount: String
     public let created: Date
+    /// Who may read and write the bucket's objects without signing; objects may set their own.
+    public var acl: CannedACL = .private
+}
+
+/// The canned access rules object stores share (OSS and S3 spell them alike).
+public enum CannedACL: String, Sendable, Equatable, CaseIterable {
+    case `private` = "private"
+    case publicRead = "public-read"
+    case publicReadWrite = "public-read-write"
+}
+
+/// One tag of an object: a key and a value.
+public struct ObjectTag: Codable, Sendable, Equatable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// At most 10 tags, keys of 1–128 and values of 0–256 characters, keys unique.
+    public static func validate(_ tags: [ObjectTag]) throws {
+        guard tags.count <= 10 else { throw VisageError.invalidArgument(field: "Tagging", message: "an object has at most 10 tags") }
+        guard Set(tags.map(\.key)).count == tags.count else {
+            throw VisageError.invalidArgument(field: "Tagging", message: "tag keys must be unique")
+        }
+        for tag in tags {
+            guard (1...128).contains(tag.key.count), tag.value.count <= 256 else {
+                throw VisageError.invalidArgument(field: "Tagging", message: "a tag key has 1 to 128 characters and a value at most 256")
+            }
+        }
+    }
 }
 
 /// What the store keeps about one object besides its bytes.
@@ -18,6 +51,14 @@ public struct ObjectInfo: Sendable, Equatable {
     public let contentType: String
     public let userMetadata: [String: String]
     public let lastModified: Date
+    /// CRC-64/ECMA-182 of the bytes; nil for objects stored before checksums were kept.
+    public var crc64: UInt64?
+    /// The object's own access rule; nil follows the bucket's.
+    public var acl: CannedACL?
+    public var tags: [ObjectTag] = []
+
+    /// Assembled from the parts of a multipart upload: its ETag is `digest-partcount`, not an MD5.
+    public var isMultipart: Bool { etag.contains("-") }
 }
 
 /// Caller-supplied attributes of a new object.
@@ -29,13 +70,18 @@ public struct ObjectAttributes: Sendable, Equatable {
     /// When set, the write fails with `invalidArgument("Content-MD5")` and leaves nothing behind
     /// unless the bytes have this MD5 digest.
     public var expectedMD5: [UInt8]?
+    public var acl: CannedACL?
+    public var tags: [ObjectTag]
 
     public init(contentType: String = "application/octet-stream", userMetadata: [String: String] = [:],
-                maxBytes: Int64 = 5 * 1024 * 1024 * 1024, expectedMD5: [UInt8]? = nil) {
+                maxBytes: Int64 = 5 * 1024 * 1024 * 1024, expectedMD5: [UInt8]? = nil, acl: CannedACL? = nil,
+                tags: [ObjectTag] = []) {
         self.contentType = contentType
         self.userMetadata = userMetadata
         self.maxBytes = maxBytes
         self.expectedMD5 = expectedMD5
+        self.acl = acl
+        self.tags = tags
     }
 }
 
@@ -101,12 +147,13 @@ public protocol ObjectStore: Sendable {
     func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo
     func bucket(_ name: BucketName) async throws -> BucketInfo
     func listBuckets() async throws -> [BucketInfo]
-    /// Fails with `inUse` while the bucket holds objects.
+    /// Fails with `inUse` while the bucket holds objects or unfinished multipart uploads.
     func deleteBucket(_ name: BucketName) async throws
-    /// The bucket's cross-origin rules; nil when none are set.
-    func corsRules(_ name: BucketName) async throws -> [CORSRule]?
-    /// Replaces the bucket's cross-origin rules; nil removes them.
-    func setCORSRules(_ name: BucketName, _ rules: [CORSRule]?) async throws
+    func setBucketACL(_ name: BucketName, _ acl: CannedACL) async throws
+    /// The bucket's cross-origin configuration; nil when none is set.
+    func corsConfiguration(_ name: BucketName) async throws -> CORSConfiguration?
+    /// Replaces the bucket's cross-origin configuration; nil removes it.
+    func setCORSConfiguration(_ name: BucketName, _ configuration: CORSConfiguration?) async throws
 
     /// Stores an object atomically: readers see the old object or the complete new one, never a part.
     func putObject(
@@ -120,6 +167,10 @@ public protocol ObjectStore: Sendable {
     @discardableResult
     func deleteObject(bucket: BucketName, key: ObjectKey) async throws -> Bool
     func listObjects(bucket: BucketName, _ request: ObjectListRequest) async throws -> ObjectListPage
+    /// Sets an object's own access rule (nil: follow the bucket's) without touching its bytes or ETag.
+    func setObjectACL(bucket: BucketName, key: ObjectKey, _ acl: CannedACL?) async throws
+    /// Replaces an object's tags without touching its bytes or ETag.
+    func setObjectTags(bucket: BucketName, key: ObjectKey, _ tags: [ObjectTag]) async throws
 
     func initiateMultipartUpload(bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes) async throws -> MultipartUpload
     func uploadPart(_ id: String, bucket: BucketName, key: ObjectKey, number: Int, attributes: ObjectAttributes,
@@ -128,6 +179,7 @@ public protocol ObjectStore: Sendable {
     func completeMultipartUpload(_ id: String, bucket: BucketName, key: ObjectKey,
                                  parts: [(number: Int, etag: String)], maxBytes: Int64) async throws -> ObjectInfo
     func abortMultipartUpload(_ id: String, bucket: BucketName, key: ObjectKey) async throws
+    func listMultipartUploads(bucket: BucketName, _ request: UploadListRequest) async throws -> UploadListPage
 }
 
 extension ObjectStore {
@@ -136,7 +188,8 @@ extension ObjectStore {
     public func copyObject(from sourceBucket: BucketName, _ sourceKey: ObjectKey, to bucket: BucketName, _ key: ObjectKey,
                            attributes: ObjectAttributes?, maxBytes: Int64) async throws -> ObjectInfo {
         let read = try await getObject(bucket: sourceBucket, key: sourceKey, range: nil)
-        let kept = ObjectAttributes(contentType: read.info.contentType, userMetadata: read.info.userMetadata, maxBytes: maxBytes)
+        let kept = ObjectAttributes(contentType: read.info.contentType, userMetadata: read.info.userMetadata, maxBytes: maxBytes,
+                                    acl: read.info.acl, tags: read.info.tags)
         return try await putObject(bucket: bucket, key: key, attributes: attributes ?? kept, body: read.body)
     }
 

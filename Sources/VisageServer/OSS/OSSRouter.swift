@@ -12,6 +12,12 @@ enum OSSError {
         WireError(status: .forbidden, code: "AccessDenied", message: message)
     }
 
+    /// A sub-resource, parameter or method OSS has and Visage does not implement.
+    static func notImplemented(_ parameter: String) -> WireError {
+        WireError(status: .notImplemented, code: "NotImplemented",
+                  message: "The \(parameter) feature of the OSS API is not implemented by this server; nothing was changed.")
+    }
+
     /// The OSS name of a core failure.
     static func wire(_ error: any Error) -> any Error {
         guard let core = error as? VisageError else { return error }
@@ -36,6 +42,8 @@ enum OSSError {
             return WireError(status: .badRequest, code: "InvalidBucketName", message: "The specified bucket is not valid: \(message).")
         case .invalidArgument(field: "ObjectKey", let message):
             return WireError(status: .badRequest, code: "InvalidObjectName", message: "The specified object is not valid: \(message).")
+        case .invalidArgument(field: "Tagging", let message):
+            return WireError(status: .badRequest, code: "InvalidTag", message: "The tags you provided are not valid: \(message).")
         case .invalidArgument(field: "Content-MD5", _):
             return WireError(status: .badRequest, code: "InvalidDigest", message: "The Content-MD5 you specified was invalid.")
         case let .invalidArgument(field, message):
@@ -80,6 +88,8 @@ struct CrossOrigin: Sendable {
     let rule: CORSRule?
     let requestedMethod: String?
     let requestedHeaders: [String]
+    /// The bucket asks for `Vary: Origin` on every response, matched or not.
+    let varyByOrigin: Bool
 
     init(request: Request, bucket: String?, objects: any ObjectStore) async throws {
         origin = request.headers[HTTPField.Name("Origin")!]
@@ -90,12 +100,14 @@ struct CrossOrigin: Sendable {
                 .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
             : []
         guard let origin, let method = requestedMethod, let bucket, let name = try? BucketName(bucket),
-              let rules = try? await objects.corsRules(name)
+              let configuration = try? await objects.corsConfiguration(name)
         else {
             rule = nil
+            varyByOrigin = false
             return
         }
-        rule = CORSRule.firstMatch(rules, origin: origin, method: method, headers: requestedHeaders)
+        varyByOrigin = configuration.responseVary
+        rule = CORSRule.firstMatch(configuration.rules, origin: origin, method: method, headers: requestedHeaders)
     }
 
     /// The answer to an `OPTIONS` preflight: 200 with the rule's grants, or 403.
@@ -116,6 +128,7 @@ struct CrossOrigin: Sendable {
 
     /// Adds the allow-origin and expose headers to an actual cross-origin response.
     func decorate(_ response: inout Response) {
+        if varyByOrigin { response.headers[.vary] = "Origin" }
         guard let rule, let origin else { return }
         response.headers[HTTPField.Name("Access-Control-Allow-Origin")!] = origin
         response.headers[HTTPField.Name("Access-Control-Allow-Methods")!] = rule.allowedMethods.joined(separator: ", ")
@@ -126,13 +139,14 @@ struct CrossOrigin: Sendable {
     }
 }
 
-/// One authenticated object API request, with its decoded names.
+/// One object API request, with its decoded names and who signed it (nil: anonymous, allowed
+/// only to read objects their access rule makes public).
 struct OSSCall: Sendable {
     let request: Request
     let bucket: String?
     let key: String?
     let query: [String: String]
-    let caller: Caller
+    let caller: Caller?
     let sourceIP: String?
     let requestID: String
 
@@ -143,20 +157,44 @@ struct OSSCall: Sendable {
     }
 
     var objectKey: ObjectKey {
-        get throws { try ObjectKey(key ?? "") }
+        get throws {
+            // OSS refuses names that start with a backslash; the store itself takes any name.
+            if key?.hasPrefix("\\") == true {
+                throw WireError(status: .badRequest, code: "InvalidObjectName", message: "The object name must not start with a backslash.")
+            }
+            return try ObjectKey(key ?? "")
+        }
+    }
+
+    /// The account that signed; refuses an anonymous request.
+    var signer: Caller {
+        get throws {
+            guard let caller else { throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.") }
+            return caller
+        }
     }
 
     /// Refuses the request unless the caller's policies allow `action` on the bucket (or an
-    /// object of it). Buckets belong to one account; other accounts are never let in.
+    /// object of it). Buckets belong to one account; other accounts are never let in, except to
+    /// read what a public access rule (`readACL`, passed by reads only) opens to everyone.
     func authorize(_ action: String, bucket: BucketInfo?, bucketName: String, key: String? = nil,
-                   context extra: [String: String] = [:]) throws {
+                   context extra: [String: String] = [:], readACL: CannedACL? = nil) throws {
+        let isPublic = readACL == .publicRead || readACL == .publicReadWrite
+        guard let caller else {
+            if isPublic { return }
+            throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
+        }
         if let bucket, bucket.ownerAccount != caller.accountID {
+            if isPublic { return }
             throw OSSError.accessDenied("The bucket \(bucketName) belongs to another account.")
         }
         var resource = "acs:oss:*:\(caller.accountID):\(bucketName)"
         if let key { resource += "/\(key)" }
         let context = AccessRequest.standardContext(now: Date(), sourceIP: sourceIP).merging(extra) { _, new in new }
-        guard caller.decide(AccessRequest(action: action, resource: resource, context: context)) == .allow else {
+        switch caller.decide(AccessRequest(action: action, resource: resource, context: context)) {
+        case .allow: return
+        case .implicitDeny where isPublic: return
+        case .implicitDeny, .explicitDeny:
             throw OSSError.accessDenied("You have no right to access this object because of bucket acl or RAM policy (\(action) on \(resource)).")
         }
     }
@@ -175,10 +213,10 @@ struct OSSRouter: Sendable {
         do {
             response = try await dispatch(request, context: context, bucket: bucket, rawKey: rawKey)
         } catch {
-            // Cross-origin callers must be able to read errors too, so they get the headers as well.
-            guard cors.rule != nil else { throw OSSError.wire(error) }
+            // Rendered here rather than by the envelope middleware: cross-origin callers must be
+            // able to read errors too, and a HEAD error carries its body in `x-oss-err`.
             response = ErrorEnvelope.oss.response(WireError(OSSError.wire(error)), requestID: context.requestID,
-                                                  host: request.head.authority ?? "localhost")
+                                                  host: request.head.authority ?? "localhost", method: request.method)
         }
         cors.decorate(&response)
         return response
@@ -195,48 +233,33 @@ struct OSSRouter: Sendable {
         }
         let pairs = FormEncoding.decode(request.uri.query ?? "")
         let input = OSSSignature.Input(method: request.method, bucket: bucket, key: key, query: pairs, headers: request.headers)
-        guard let signature = try OSSSignature.read(input) else {
-            throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
+        var caller: Caller?
+        if let signature = try OSSSignature.read(input) {
+            if let expires = signature.expires, expires < access.now() {
+                throw OSSError.accessDenied("Request has expired.")
+            }
+            caller = try await access.authenticate(
+                accessKeyID: signature.accessKeyID, securityToken: signature.securityToken, signedAt: signature.signedAt, nonce: nil,
+                matches: signature.matches, failure: OSSError.authentication)
         }
-        if let expires = signature.expires, expires < access.now() {
-            throw OSSError.accessDenied("Request has expired.")
-        }
-        let caller = try await access.authenticate(
-            accessKeyID: signature.accessKeyID, securityToken: signature.securityToken, signedAt: signature.signedAt, nonce: nil,
-            matches: signature.matches, failure: OSSError.authentication)
-        let call = OSSCall(request: request, bucket: bucket, key: key, query: Dictionary(pairs, uniquingKeysWith: { a, _ in a }),
-                           caller: caller, sourceIP: context.remoteAddress, requestID: context.requestID)
-        context.coreContext.endpointPath.value = "oss:\(request.method.rawValue) \(bucket == nil ? "/" : key == nil ? "/bucket/" : "/bucket/key")"
-        guard bucket != nil else {
-            guard request.method == .get else { throw methodNotAllowed() }
-            return try await operations.listBuckets(call)
-        }
-        if key == nil {
-            switch request.method {
-            case .put where call.has("cors"): return try await operations.putBucketCORS(call)
-            case .get where call.has("cors"): return try await operations.getBucketCORS(call)
-            case .delete where call.has("cors"): return try await operations.deleteBucketCORS(call)
-            case .put: return try await operations.putBucket(call)
-            case .delete: return try await operations.deleteBucket(call)
-            case .get where call.has("bucketInfo"): return try await operations.getBucketInfo(call)
-            case .get: return try await operations.listObjects(call)
-            case .post where call.has("delete"): return try await operations.deleteMultipleObjects(call)
-            default: throw methodNotAllowed()
+        let level: ResourceLevel = bucket == nil ? .service : key == nil ? .bucket : .object
+        let match = OSSOperation.table.match(method: request.method, level: level, query: Set(pairs.map(\.0)), headers: request.headers)
+        if caller == nil {
+            // Anonymous callers may only read, and learn nothing else about the API.
+            guard case let .operation(found) = match, found.isPublicRead else {
+                throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
             }
         }
-        switch request.method {
-        case .post where call.has("uploads"): return try await operations.initiateMultipartUpload(call)
-        case .put where call.has("uploadId") && call.has("partNumber"): return try await operations.uploadPart(call)
-        case .get where call.has("uploadId"): return try await operations.listParts(call)
-        case .post where call.has("uploadId"): return try await operations.completeMultipartUpload(call)
-        case .delete where call.has("uploadId"): return try await operations.abortMultipartUpload(call)
-        case .put where request.headers[HTTPField.Name("x-oss-copy-source")!] != nil: return try await operations.copyObject(call)
-        case .put: return try await operations.putObject(call)
-        case .get: return try await operations.getObject(call, head: false)
-        case .head: return try await operations.getObject(call, head: true)
-        case .delete: return try await operations.deleteObject(call)
-        default: throw methodNotAllowed()
+        let operation: OSSOperation
+        switch match {
+        case let .operation(found): operation = found
+        case let .notImplemented(parameter): throw OSSError.notImplemented(parameter)
+        case .methodNotAllowed: throw methodNotAllowed()
         }
+        let call = OSSCall(request: request, bucket: bucket, key: key, query: Dictionary(pairs, uniquingKeysWith: { a, _ in a }),
+                           caller: caller, sourceIP: context.remoteAddress, requestID: context.requestID)
+        context.coreContext.endpointPath.value = "oss:\(operation)"
+        return try await operations.perform(operation, call)
     }
 
     func methodNotAllowed() -> WireError {

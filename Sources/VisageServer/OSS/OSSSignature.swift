@@ -26,7 +26,11 @@ struct OSSSignature: Sendable {
         "asyncFetch", "worm", "wormId", "wormExtend", "withHashContext", "x-oss-enable-md5", "x-oss-enable-sha1",
         "x-oss-enable-sha256", "x-oss-hash-ctx", "x-oss-md5-ctx", "transferAcceleration", "regionList", "cloudboxes",
         "x-oss-ac-source-ip", "x-oss-ac-subnet-mask", "x-oss-ac-vpc-id", "x-oss-ac-forward-allow", "metaQuery",
-        "resourceGroup", "rtc", "x-oss-async-process", "responseHeader",
+        "resourceGroup", "rtc", "x-oss-async-process", "responseHeader", "group", "link", "objectInfo", "x-oss-traffic-limit",
+        "qosInfo", "x-oss-write-get-object-response", "bucketArchiveDirectRead", "httpsConfig", "redundancyTransition",
+        "x-oss-target-redundancy-type", "x-oss-redundancy-transition-taskid", "accessPoint", "accessPointPolicy",
+        "publicAccessBlock", "x-oss-access-point-name", "requesterQosInfo", "qosRequester", "resourcePoolInfo", "resourcePool",
+        "resourcePoolBuckets",
     ]
 
     /// The request as the signature schemes see it: decoded bucket and key, query pairs, headers.
@@ -99,7 +103,9 @@ struct OSSSignature: Sendable {
     /// `AK/yyyymmdd/region/oss/aliyun_v4_request` split into its parts.
     static func credentialParts(_ credential: String) throws -> (accessKeyID: String, date: String, region: String) {
         let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, parts[3] == "oss", parts[4] == "aliyun_v4_request" else {
+        guard parts.count == 5, parts[3] == "oss", parts[4] == "aliyun_v4_request",
+              !parts[0].isEmpty, parts[1].count == 8, !parts[2].isEmpty
+        else {
             throw OSSError.accessDenied("The credential scope is malformed.")
         }
         return (parts[0], parts[1], parts[2])
