@@ -45,11 +45,3 @@ public struct AccessServices: Sendable {
         return resolved.caller
     }
 }
-
-/// Everything that can be wrong with a signed request, for the dialect to name.
-enum AuthenticationProblem: Sendable, Equatable {
-    case credentials(AuthenticationFailure)
-    case signatureMismatch
-    case timeSkewed
-    case nonceReused
-}

@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// Per-request state: the request id, what kind of request it is, and the peer address.
+/// Per-request state: the request id, the dialect it belongs to, and the peer address.
 public struct VisageContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String = ""
-    public var route: RouteKind = .notFound
+    /// Set by the envelope middleware before anything else runs.
+    public var dialect: any Dialect = ServerPages()
     public let remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {

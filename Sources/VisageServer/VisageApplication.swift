@@ -51,10 +51,25 @@ public struct ServerComponents: Sendable {
 
 /// Builds and runs the HTTP application.
 public enum VisageServer {
-    /// The router with every route and middleware; one port serves all dialects.
-    public static func makeRouter(_ components: ServerComponents) -> Router<VisageContext> {
+    /// The router with every route and middleware; one port serves all dialects, the built-in
+    /// ones and any `extra` (registered after them, so they cannot take their paths).
+    public static func makeRouter(_ components: ServerComponents, extra: [any Dialect] = []) -> Router<VisageContext> {
         let router = Router(context: VisageContext.self)
-        router.add(middleware: RequestEnvelopeMiddleware(metrics: components.metrics))
+        let dialects = dialects(components, extra: extra)
+        router.add(middleware: RequestEnvelopeMiddleware(metrics: components.metrics, dialects: dialects))
+        router.add(middleware: DialectDispatchMiddleware())
+        OperationsRoutes(store: components.store, metrics: components.metrics).add(to: router)
+        WebUIRoutes(assets: components.assets).add(to: router)
+        TaskRoutes(tasks: MediaTaskStore(store: components.store)).add(to: router)
+        PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)
+        UploadTokenRoutes(settings: components.configuration.upload, access: components.access,
+                          region: components.configuration.region).add(to: router)
+        return router
+    }
+
+    /// Every dialect the port serves, each registered in one line. Precedence among requests at
+    /// `/`: RPC's markers, then OSS signatures, then a browser's GET, then RPC for the rest.
+    public static func dialects(_ components: ServerComponents, extra: [any Dialect] = []) -> DialectRegistry {
         var rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes, access: components.access)
         STSOperations(access: components.access).register(in: &rpc)
         RAMOperations(identities: components.access.identities).register(in: &rpc)
@@ -66,23 +81,23 @@ public enum VisageServer {
         let oss = OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
             access: components.access)
-        router.add(middleware: DialectDispatchMiddleware(rpc: rpc, oss: oss))
-        OperationsRoutes(store: components.store, metrics: components.metrics).add(to: router)
-        WebUIRoutes(assets: components.assets).add(to: router)
-        TaskRoutes(tasks: MediaTaskStore(store: components.store)).add(to: router)
-        PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)
-        UploadTokenRoutes(settings: components.configuration.upload, access: components.access,
-                          region: components.configuration.region).add(to: router)
-        return router
+        return DialectRegistry([
+            AlibabaRPCDialect(rpc: rpc),
+            OSSDialect(router: oss),
+            ServerPages(),
+            UnbuiltDialect.green,
+            UnbuiltDialect.rekognition,
+            UnbuiltDialect.azureFace,
+        ] + extra, fallback: ServerPages())
     }
 
     public static func makeApplication(
-        _ components: ServerComponents, logger: Logger, services: [any Service] = [],
+        _ components: ServerComponents, logger: Logger, services: [any Service] = [], dialects extra: [any Dialect] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let configuration = components.configuration
         return Application(
-            router: makeRouter(components),
+            router: makeRouter(components, extra: extra),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Visage"),
             services: services,
             onServerRunning: onServerRunning,

@@ -10,19 +10,28 @@ import VisageServer
 import VisageStore
 import VisageTestSupport
 
-/// Runs a real server on a free loopback port with a fresh store.
-func withLiveServer(_ engine: TestEngine, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
+/// Runs a real server on a free loopback port with a fresh store, with the built-in dialects and
+/// any `extra` made from the server's components.
+func withLiveServer(_ engine: TestEngine, extra: @Sendable (ServerComponents) -> [any Dialect] = { _ in [] },
+                    setUp: @Sendable (ServerComponents) async throws -> Void = { _ in },
+                    _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
     try await engine.withFreshStore { store, directory in
-        let static_ = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/VisageServer/WebUI/static")
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, maxRequestBodyBytes: 1024)
-        let components = ServerComponents(
-            configuration: configuration, store: store,
-            objects: try LocalDiskObjectStore(directory: directory.appendingPathComponent("objects"), store: store),
-            box: .ephemeral(), assets: try WebAssets(directory: static_))
-        let app = VisageServer.makeApplication(components, logger: Logger(label: "test"))
+        let components = try testComponents(store: store, directory: directory)
+        try await setUp(components)
+        let app = VisageServer.makeApplication(components, logger: Logger(label: "test"), dialects: extra(components))
         try await app.test(.live) { client in try await body(client) }
     }
+}
+
+/// A server's parts over a fresh store, with the web UI's files from the source tree.
+func testComponents(store: MetadataStore, directory: URL) throws -> ServerComponents {
+    let static_ = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/VisageServer/WebUI/static")
+    let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, maxRequestBodyBytes: 1024)
+    return ServerComponents(
+        configuration: configuration, store: store,
+        objects: try LocalDiskObjectStore(directory: directory.appendingPathComponent("objects"), store: store),
+        box: .ephemeral(), assets: try WebAssets(directory: static_))
 }
 
 func json(_ buffer: ByteBuffer) throws -> [String: Any] {
@@ -141,40 +150,47 @@ struct ServerTests {
 }
 
 @Suite("Routing plan")
-struct RouteKindTests {
-    func classify(_ method: HTTPRequest.Method, _ path: String, query: [String: String] = [:],
-                  headers: HTTPFields = [:]) -> RouteKind {
-        RouteKind.classify(method: method, path: path, query: query, headers: headers)
+struct DialectRoutingTests {
+    let registry: DialectRegistry
+
+    init() async throws {
+        registry = try await TestEngine.sqlite.withFreshStore { store, directory in
+            VisageServer.dialects(try testComponents(store: store, directory: directory))
+        }
     }
 
-    func classify(_ path: String, query: [String: String] = [:], headers: HTTPFields = [:]) -> RouteKind {
+    func classify(_ method: HTTPRequest.Method, _ path: String, query: [String: String] = [:], headers: HTTPFields = [:]) -> String {
+        registry.classify(RequestHead(method: method, path: path, query: query, headers: headers)).name
+    }
+
+    func classify(_ path: String, query: [String: String] = [:], headers: HTTPFields = [:]) -> String {
         classify(.get, path, query: query, headers: headers)
     }
 
     @Test func everyDialectHasItsPlace() {
-        #expect(classify("/healthz") == .operations)
-        #expect(classify("/metrics") == .operations)
-        #expect(classify("/ui/") == .webUI)
-        #expect(classify("/") == .redirectToUI)
-        #expect(classify(.post, "/", query: ["Action": "AssumeRole", "Version": "2015-04-01"]) == .alibabaRPC)
-        #expect(classify(.post, "/", headers: [HTTPField.Name("x-acs-action")!: "SimpleQuery"]) == .alibabaRPC)
-        #expect(classify(.post, "/", headers: [.contentType: "application/x-www-form-urlencoded"]) == .alibabaRPC)
-        #expect(classify(.post, "/", headers: [HTTPField.Name("X-Amz-Target")!: "RekognitionService.DetectModerationLabels"]) == .rekognition)
-        #expect(classify(.post, "/green/image/asyncscan") == .green)
-        #expect(classify(.post, "/face/v1.2-preview.1/detectLivenessWithVerify/singleModal/sessions") == .azureFace)
-        #expect(classify("/", headers: [.authorization: "OSS LTAI:sig"]) == .objectAPI(bucket: nil, rawKey: nil))
-        #expect(classify("/", query: ["OSSAccessKeyId": "LTAI"]) == .objectAPI(bucket: nil, rawKey: nil))
-        #expect(classify(.put, "/photos") == .objectAPI(bucket: "photos", rawKey: nil))
-        #expect(classify(.put, "/photos/") == .objectAPI(bucket: "photos", rawKey: nil))
-        #expect(classify(.put, "/photos/a/b%20c.jpg") == .objectAPI(bucket: "photos", rawKey: "a/b%20c.jpg"))
-        #expect(classify(.put, "/photos/../../etc/passwd") == .objectAPI(bucket: "photos", rawKey: "../../etc/passwd"))
-        #expect(classify("/visage/v1/tasks") == .visageAPI)
-        #expect(classify("/api/x") == .notFound)
+        #expect(classify("/healthz") == "visage")
+        #expect(classify("/metrics") == "visage")
+        #expect(classify("/ui/") == "visage")
+        #expect(classify("/") == "visage")
+        #expect(classify(.post, "/", query: ["Action": "AssumeRole", "Version": "2015-04-01"]) == "alibaba-rpc")
+        #expect(classify(.post, "/", headers: [HTTPField.Name("x-acs-action")!: "SimpleQuery"]) == "alibaba-rpc")
+        #expect(classify(.post, "/", headers: [.contentType: "application/x-www-form-urlencoded"]) == "alibaba-rpc")
+        #expect(classify(.post, "/") == "alibaba-rpc")
+        #expect(classify(.post, "/", headers: [HTTPField.Name("X-Amz-Target")!: "RekognitionService.DetectModerationLabels"]) == "rekognition")
+        #expect(classify(.post, "/green/image/asyncscan") == "green")
+        #expect(classify(.post, "/face/v1.2-preview.1/detectLivenessWithVerify/singleModal/sessions") == "azure-face")
+        #expect(classify("/", headers: [.authorization: "OSS LTAI:sig"]) == "oss")
+        #expect(classify("/", query: ["OSSAccessKeyId": "LTAI"]) == "oss")
+        #expect(classify(.put, "/photos") == "oss")
+        #expect(classify(.put, "/photos/a/b%20c.jpg") == "oss")
+        #expect(classify("/visage/v1/tasks") == "visage")
+        #expect(classify("/api/x") == "visage")
     }
 
     @Test func routeNamesCanNeverBeBuckets() {
         for name in ["green", "face", "healthz", "metrics", "visage", "static"] {
             #expect(throws: VisageError.self) { try BucketName(name) }
         }
+        #expect(registry.reservedNames.isSuperset(of: ["green", "face", "healthz", "metrics", "visage", "ui"]))
     }
 }

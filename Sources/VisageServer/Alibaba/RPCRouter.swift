@@ -101,46 +101,12 @@ public struct RPCRouter: Sendable {
         let signature = try call.signature()
         let caller = try await access.authenticate(
             accessKeyID: signature.accessKeyID, securityToken: signature.securityToken, signedAt: signature.timestamp,
-            nonce: signature.nonce, matches: signature.matches, failure: Self.wireError)
+            nonce: signature.nonce, matches: signature.matches, failure: AlibabaRPCDialect.gatewayError)
         var body = try await operation(RPCCall(request: call, caller: caller, sourceIP: context.remoteAddress, now: access.now(),
                                                  requestID: context.requestID))
         body["RequestId"] = context.requestID
         let data = try ResponseJSON.data(body)
         return Response(status: .ok, headers: [.contentType: "application/json;charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// The gateway error codes the Alibaba Cloud SDKs know.
-    static func wireError(_ problem: AuthenticationProblem) -> any Error {
-        switch problem {
-        case .timeSkewed:
-            return WireError(status: .badRequest, code: "InvalidTimeStamp.Expired",
-                             message: "Specified time stamp or date value is expired (more than 15 minutes from the server's time).")
-        case .signatureMismatch:
-            return WireError(status: .badRequest, code: "SignatureDoesNotMatch",
-                             message: "Specified signature is not matched with our calculation.")
-        case .nonceReused:
-            return WireError(status: .badRequest, code: "SignatureNonceUsed", message: "Specified signature nonce was used already.")
-        case let .credentials(failure):
-            switch failure {
-            case let .unknownAccessKey(id):
-                return WireError(status: .notFound, code: "InvalidAccessKeyId.NotFound", message: "Specified access key \(id) is not found.")
-            case let .inactiveAccessKey(id):
-                return WireError(status: .badRequest, code: "InvalidAccessKeyId.Inactive", message: "Specified access key \(id) is disabled.")
-            case .tokenMissing:
-                return WireError(status: .badRequest, code: "MissingSecurityToken",
-                                 message: "A temporary access key needs its SecurityToken.")
-            case .tokenMalformed:
-                return WireError(status: .forbidden, code: "InvalidSecurityToken.Malformed", message: "Specified SecurityToken is malformed.")
-            case .tokenExpired:
-                return WireError(status: .forbidden, code: "InvalidSecurityToken.Expired", message: "Specified SecurityToken is expired.")
-            case .tokenMismatch:
-                return WireError(status: .forbidden, code: "InvalidSecurityToken.MismatchWithAccessKey",
-                                 message: "Specified SecurityToken does not belong to the access key.")
-            case .tokenRevoked:
-                return WireError(status: .forbidden, code: "InvalidSecurityToken.Expired",
-                                 message: "Specified SecurityToken is no longer valid: its role was deleted or the key that obtained it was disabled.")
-            }
-        }
     }
 }

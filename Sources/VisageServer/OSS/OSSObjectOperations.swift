@@ -45,7 +45,13 @@ extension OSSOperations {
     /// The object a read names, once the caller may read it: by policy, or by a public access
     /// rule of the object (or, for objects that follow it, of the bucket).
     func readable(_ call: OSSCall, action: String = "oss:GetObject", bucket name: BucketName, key: ObjectKey) async throws -> ObjectInfo {
-        let bucket = try await objects.bucket(name)
+        let bucket: BucketInfo
+        do {
+            bucket = try await objects.bucket(name)
+        } catch VisageError.notFound(kind: "bucket", _) where call.caller == nil {
+            // Anonymous callers do not learn which buckets exist.
+            throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
+        }
         do {
             let info = try await objects.headObject(bucket: name, key: key)
             try call.authorize(action, bucket: bucket, bucketName: name.value, key: key.value, readACL: info.acl ?? bucket.acl)

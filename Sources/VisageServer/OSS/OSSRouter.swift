@@ -59,7 +59,7 @@ enum OSSError {
         }
     }
 
-    static func authentication(_ problem: AuthenticationProblem) -> any Error {
+    static func authentication(_ problem: AuthenticationProblem) -> WireError {
         switch problem {
         case .timeSkewed:
             return WireError(status: .forbidden, code: "RequestTimeTooSkewed",
@@ -206,23 +206,24 @@ struct OSSRouter: Sendable {
     let operations: OSSOperations
     let access: AccessServices
 
-    func respond(to request: Request, context: VisageContext, bucket: String?, rawKey: String?) async throws -> Response {
+    func respond(to request: Request, context: VisageContext, bucket: String?, rawKey: String?,
+                 dialect: OSSDialect) async throws -> Response {
         let cors = try await CrossOrigin(request: request, bucket: bucket, objects: operations.objects)
         if request.method == .options { return try cors.preflight(requestID: context.requestID) }
         var response: Response
         do {
-            response = try await dispatch(request, context: context, bucket: bucket, rawKey: rawKey)
+            response = try await dispatch(request, context: context, bucket: bucket, rawKey: rawKey, dialect: dialect)
         } catch {
             // Rendered here rather than by the envelope middleware: cross-origin callers must be
             // able to read errors too, and a HEAD error carries its body in `x-oss-err`.
-            response = ErrorEnvelope.oss.response(WireError(OSSError.wire(error)), requestID: context.requestID,
-                                                  host: request.head.authority ?? "localhost", method: request.method)
+            response = dialect.render(dialect.wireError(error), for: request, requestID: context.requestID)
         }
         cors.decorate(&response)
         return response
     }
 
-    private func dispatch(_ request: Request, context: VisageContext, bucket: String?, rawKey: String?) async throws -> Response {
+    private func dispatch(_ request: Request, context: VisageContext, bucket: String?, rawKey: String?,
+                          dialect: OSSDialect) async throws -> Response {
         // Keys arrive percent-encoded (oss2 even encodes `/`); `+` in a path is a plus.
         var key: String?
         if let rawKey {
@@ -238,9 +239,8 @@ struct OSSRouter: Sendable {
             if let expires = signature.expires, expires < access.now() {
                 throw OSSError.accessDenied("Request has expired.")
             }
-            caller = try await access.authenticate(
-                accessKeyID: signature.accessKeyID, securityToken: signature.securityToken, signedAt: signature.signedAt, nonce: nil,
-                matches: signature.matches, failure: OSSError.authentication)
+            caller = try await dialect.authenticate(access, accessKeyID: signature.accessKeyID, securityToken: signature.securityToken,
+                                                    signedAt: signature.signedAt, nonce: nil, matches: signature.matches)
         }
         let level: ResourceLevel = bucket == nil ? .service : key == nil ? .bucket : .object
         let match = OSSOperation.table.match(method: request.method, level: level, query: Set(pairs.map(\.0)), headers: request.headers)

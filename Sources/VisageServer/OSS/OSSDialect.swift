@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The OSS object API, path-style: `/<bucket>`, `/<bucket>/<key>`, and requests at `/` signed for
+/// objects (ListBuckets). Takes every first path segment no other dialect owns.
+struct OSSDialect: Dialect {
+    let router: OSSRouter
+    let name = "oss"
+    let recognition = Recognition(root: { head in
+        head.headers[.authorization].map { $0.hasPrefix("OSS") } == true
+            || head.query["OSSAccessKeyId"] != nil || head.query["x-oss-signature"] != nil || head.query["x-oss-credential"] != nil
+    }, otherPaths: true)
+
+    func respond(to request: Request, context: VisageContext,
+                 next: (Request, VisageContext) async throws -> Response) async throws -> Response {
+        let head = RequestHead(method: request.method, path: request.uri.path, query: [:], headers: request.headers)
+        let bucket = head.firstSegment
+        // The key stays percent-encoded here: the router decodes it once.
+        let rest = request.uri.path.drop(while: { $0 == "/" }).dropFirst(bucket.count).dropFirst()
+        return try await router.respond(to: request, context: context, bucket: bucket.isEmpty ? nil : bucket,
+                                        rawKey: rest.isEmpty ? nil : String(rest), dialect: self)
+    }
+
+    func wireError(_ error: any Error) -> WireError { WireError(OSSError.wire(error)) }
+
+    func authenticationError(_ problem: AuthenticationProblem) -> WireError { OSSError.authentication(problem) }
+
+    /// OSS's XML error document; a HEAD response has no body, so it travels base64-encoded in
+    /// `x-oss-err` as well.
+    func render(_ error: WireError, for request: Request, requestID: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        headers[HTTPField.Name("x-oss-request-id")!] = requestID
+        let body = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Error><Code>\(XML.escape(error.code))</Code><Message>\(XML.escape(error.message))</Message>\
+            <RequestId>\(requestID)</RequestId><HostId>\(XML.escape(request.head.authority ?? "localhost"))</HostId></Error>
+            """
+        if request.method == .head { headers[HTTPField.Name("x-oss-err")!] = Data(body.utf8).base64EncodedString() }
+        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
