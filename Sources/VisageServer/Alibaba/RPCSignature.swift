@@ -33,11 +33,7 @@ struct RPCSignature: Sendable {
 
     static func acs3(authorization: String, method: HTTPRequest.Method, authority: String?, path: String, rawQuery: String,
                      headers: HTTPFields, body: [UInt8]) throws -> RPCSignature {
-        var fields: [String: String] = [:]
-        for part in authorization.dropFirst("ACS3-HMAC-SHA256 ".count).split(separator: ",") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
-        }
+        let fields = AuthorizationParameters.parse(authorization, scheme: "ACS3-HMAC-SHA256") ?? [:]
         guard let accessKeyID = fields["Credential"], let signedList = fields["SignedHeaders"], let signature = fields["Signature"] else {
             throw incomplete("The Authorization header needs Credential, SignedHeaders and Signature.")
         }
@@ -60,18 +56,16 @@ struct RPCSignature: Sendable {
         if let claimed = headers[HTTPField.Name("x-acs-content-sha256")!], claimed.lowercased() != payloadHash {
             throw WireError(status: .badRequest, code: "SignatureDoesNotMatch", message: "x-acs-content-sha256 does not match the body.")
         }
-        var canonicalHeaders = ""
+        var headerPairs: [(name: String, value: String)] = []
         for name in signed {
-            let values = (name == "host" ? [authority ?? ""] : HTTPField.Name(name).map { headers[values: $0] } ?? [])
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-            canonicalHeaders += "\(name):\(values.sorted().joined(separator: ","))\n"
+            let values = name == "host" ? [authority ?? ""] : HTTPField.Name(name).map { headers[values: $0] } ?? []
+            // ACS3 sorts repeated values of one header before joining them; a signed header that
+            // is absent signs as empty.
+            headerPairs += (values.isEmpty ? [""] : values.map { $0.trimmingCharacters(in: .whitespaces) }.sorted()).map { (name, $0) }
         }
-        let query = FormEncoding.decode(rawQuery)
-            .map { (SigningText.percentEncode($0.0), SigningText.percentEncode($0.1)) }
-            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
-            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-        let canonicalRequest = [method.rawValue, path, query, canonicalHeaders, signed.joined(separator: ";"), payloadHash]
-            .joined(separator: "\n")
+        let canonicalRequest = CanonicalRequest.text(
+            method: method.rawValue, uri: path, query: CanonicalRequest.query(FormEncoding.decode(rawQuery), bareEmpty: false),
+            headers: CanonicalRequest.headers(headerPairs), signedHeaders: signed, payload: payloadHash)
         let stringToSign = "ACS3-HMAC-SHA256\n" + SigningText.sha256Hex(Data(canonicalRequest.utf8))
         let token = headers[HTTPField.Name("x-acs-security-token")!]
         return RPCSignature(accessKeyID: accessKeyID, securityToken: token, timestamp: timestamp, nonce: nonce) { secret in

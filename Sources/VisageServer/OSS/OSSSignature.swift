@@ -100,27 +100,20 @@ struct OSSSignature: Sendable {
 
     // MARK: V4
 
-    /// `AK/yyyymmdd/region/oss/aliyun_v4_request` split into its parts.
-    static func credentialParts(_ credential: String) throws -> (accessKeyID: String, date: String, region: String) {
-        let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, parts[3] == "oss", parts[4] == "aliyun_v4_request",
-              !parts[0].isEmpty, parts[1].count == 8, !parts[2].isEmpty
-        else {
-            throw OSSError.accessDenied("The credential scope is malformed.")
+    /// `AK/yyyymmdd/region/oss/aliyun_v4_request`.
+    static func credentialScope(_ credential: String) throws -> CredentialScope {
+        guard let scope = CredentialScope.parse(credential, service: "oss", terminator: "aliyun_v4_request") else {
+            throw OSSError.accessDenied("The credential scope is malformed: it must name a key, a date, a region, oss and aliyun_v4_request.")
         }
-        return (parts[0], parts[1], parts[2])
+        return scope
     }
 
     static func v4Header(_ input: Input, authorization: String) throws -> OSSSignature {
-        var fields: [String: String] = [:]
-        for part in authorization.dropFirst("OSS4-HMAC-SHA256 ".count).split(separator: ",") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
-        }
+        let fields = AuthorizationParameters.parse(authorization, scheme: "OSS4-HMAC-SHA256") ?? [:]
         guard let credential = fields["Credential"], let signature = fields["Signature"] else {
             throw OSSError.accessDenied("The Authorization header needs Credential and Signature.")
         }
-        let scope = try credentialParts(credential)
+        let scope = try credentialScope(credential)
         guard let dateText = input.headers[HTTPField.Name("x-oss-date")!], let date = compactDate(dateText) else {
             throw OSSError.accessDenied("The x-oss-date header is missing or malformed.")
         }
@@ -129,7 +122,7 @@ struct OSSSignature: Sendable {
         let text = v4StringToSign(input, query: input.query, additional: additional, payload: payload, date: dateText, scope: scope)
         return OSSSignature(accessKeyID: scope.accessKeyID, securityToken: input.headers[HTTPField.Name("x-oss-security-token")!],
                             signedAt: date, expires: nil) { secret in
-            SigningText.constantTimeEqual(v4Signature(secret: secret, scope: scope, text: text), signature.lowercased())
+            SigningText.constantTimeEqual(scope.signature(secret: secret, prefix: "aliyun_v4", stringToSign: text), signature.lowercased())
         }
     }
 
@@ -138,41 +131,32 @@ struct OSSSignature: Sendable {
               let dateText = query["x-oss-date"], let date = compactDate(dateText),
               let expiresText = query["x-oss-expires"], let seconds = TimeInterval(expiresText), let signature = query["x-oss-signature"]
         else { throw OSSError.accessDenied("A presigned V4 URL needs x-oss-credential, x-oss-date, x-oss-expires and x-oss-signature.") }
-        let scope = try credentialParts(credential)
+        let scope = try credentialScope(credential)
         let additional = query["x-oss-additional-headers"].map { $0.split(separator: ";").map { $0.lowercased() } } ?? []
         let text = v4StringToSign(input, query: input.query.filter { $0.0 != "x-oss-signature" }, additional: additional,
                                   payload: "UNSIGNED-PAYLOAD", date: dateText, scope: scope)
         return OSSSignature(accessKeyID: scope.accessKeyID, securityToken: query["x-oss-security-token"], signedAt: nil,
                             expires: date.addingTimeInterval(seconds)) { secret in
-            SigningText.constantTimeEqual(v4Signature(secret: secret, scope: scope, text: text), signature.lowercased())
+            SigningText.constantTimeEqual(scope.signature(secret: secret, prefix: "aliyun_v4", stringToSign: text), signature.lowercased())
         }
     }
 
     static func v4StringToSign(_ input: Input, query: [(String, String)], additional: [String], payload: String, date: String,
-                               scope: (accessKeyID: String, date: String, region: String)) -> String {
+                               scope: CredentialScope) -> String {
         var uri = "/"
         if let bucket = input.bucket { uri += "\(bucket)/\(input.key ?? "")" }
-        let canonicalQuery = query.map { (SigningText.percentEncode($0.0), SigningText.percentEncode($0.1)) }
-            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
-            .map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }.joined(separator: "&")
-        var headers: [(String, String)] = []
+        var headers: [(name: String, value: String)] = []
         for field in input.headers {
             let name = field.name.canonicalName
             if name.hasPrefix("x-oss-") || name == "content-type" || name == "content-md5" || additional.contains(name) {
-                headers.append((name, field.value.trimmingCharacters(in: .whitespaces)))
+                headers.append((name, field.value))
             }
         }
-        let canonicalHeaders = headers.sorted { $0.0 < $1.0 }.map { "\($0.0):\($0.1)\n" }.joined()
-        let request = [input.method.rawValue, SigningText.percentEncode(uri, keepSlash: true), canonicalQuery, canonicalHeaders,
-                       additional.joined(separator: ";"), payload].joined(separator: "\n")
-        return ["OSS4-HMAC-SHA256", date, "\(scope.date)/\(scope.region)/oss/aliyun_v4_request",
-                SigningText.sha256Hex(Data(request.utf8))].joined(separator: "\n")
-    }
-
-    static func v4Signature(secret: String, scope: (accessKeyID: String, date: String, region: String), text: String) -> String {
-        var key = SigningText.hmacSHA256(Data("aliyun_v4\(secret)".utf8), scope.date)
-        for part in [scope.region, "oss", "aliyun_v4_request"] { key = SigningText.hmacSHA256(key, part) }
-        return SigningText.hex(SigningText.hmacSHA256(key, text))
+        let request = CanonicalRequest.text(
+            method: input.method.rawValue, uri: SigningText.percentEncode(uri, keepSlash: true),
+            query: CanonicalRequest.query(query, bareEmpty: true), headers: CanonicalRequest.headers(headers),
+            signedHeaders: additional, payload: payload)
+        return ["OSS4-HMAC-SHA256", date, scope.scope, SigningText.sha256Hex(Data(request.utf8))].joined(separator: "\n")
     }
 
     /// `YYYYMMDDTHHMMSSZ`.
