@@ -379,6 +379,13 @@ def test_two_faces_of_one_photo_only_when_a_user_says_so(env, clustered):
     assert refused.value.code == "InvalidArgument" and refused.value.status_code == 400
     assert mate.figure_id in refused.value.message and "confirm" in refused.value.message
     assert placed() == before
+    # One UpdateFileMeta is applied whole or not at all: labels set with a refused move stay unset.
+    with pytest.raises(TeaException):
+        imm.update_file_meta(imm_models.UpdateFileMetaRequest(project_name=P, dataset_name="western", file=imm_models.InputFile(
+            uri=doc.uri, custom_labels={"checked": "yes"},
+            figures=[imm_models.InputFileFigures(figure_id=face.figure_id, figure_cluster_id=target),
+                     imm_models.InputFileFigures(figure_id=mate.figure_id, figure_cluster_id="figure-cluster-id-independent")])))
+    assert placed() == before and not (files_of(imm, "western")[doc.uri].custom_labels or {}).get("checked")
 
     # "This is them" on the face the run placed, then the move is the user's link of both.
     assert server.post(f"/visage/v1/people/faces/{mate.figure_id}/confirm", json=scope).status_code == 200

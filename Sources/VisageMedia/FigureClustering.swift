@@ -154,7 +154,10 @@ public struct FigureClustering: Sendable {
                     for await fraction in fractions { await progress(range.lowerBound + fraction * (range.upperBound - range.lowerBound)) }
                 }
                 defer { reporter.finish() }
-                return try place(snapshot, persons: persons, settings: settings) { reporter.yield($0) }
+                // The clustering itself is long CPU work: off the cooperative threads.
+                return try await Blocking.run {
+                    try place(snapshot, persons: persons, settings: settings) { reporter.yield($0) }
+                }
             }
         }
     }

@@ -248,43 +248,59 @@ public struct FigureClusterStore: Sendable {
     /// user's decision: clustering runs leave it where it was put. Into a person holding
     /// another face of its image only when that face was put there (or confirmed) by a user too.
     public func move(dataset: DatasetKey, figureID: String, to target: String?) async throws {
+        try await store.withTransaction { db in try await move(dataset: dataset, figureID: figureID, to: target, db: db) }
+    }
+
+    /// A file's labels, custom id and face moves (UpdateFileMeta) in one transaction: all of
+    /// them, or none when any is refused.
+    public func updateFile(dataset: DatasetKey, uri: String, labels: FileLabels?, moves: [(figureID: String, to: String?)])
+        async throws
+    {
         try await store.withTransaction { db in
-            let key = dataset.description
-            let (fileID, previous, wasPinned) = try await face(dataset: dataset, figureID: figureID, db: db)
-            if let target {
-                guard try await db.raw("""
-                    SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: target)
-                    """).first() != nil
-                else { throw VisageError.notFound(kind: "FigureCluster", name: target) }
-                // Two faces of one image are two people, unless a user says both are this one:
-                // a face of the image that a run placed there must be confirmed first.
-                if let mate = try await db.raw("""
-                    SELECT figure_id FROM media_faces WHERE file_id = \(bind: fileID) AND cluster_id = \(bind: target)
-                      AND figure_id <> \(bind: figureID) AND pinned = 0
-                    """).first()?.decode(column: "figure_id", as: String.self) {
-                    throw VisageError.invalidArgument(
-                        field: "FigureClusterId",
-                        message: "\(target) already has face \(mate) of this image, and two faces of one image are two people; "
-                            + "confirm \(mate) as \(target) first to keep both")
-                }
+            if let labels {
+                try await FileIndex.update(dataset: dataset, uri: uri, customLabels: labels.customLabels, customID: labels.customID,
+                                           db: db)
             }
-            try await db.raw("""
-                UPDATE media_faces SET cluster_id = \(bind: target ?? ReservedCluster.independent), pinned = 1
-                WHERE figure_id = \(bind: figureID)
-                """).run()
-            if let target {
-                // Putting the face there by hand outweighs an earlier "not this person".
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
-                      AND kind = \(bind: ClusterConstraint.notPerson) AND subject = \(bind: figureID) AND other = \(bind: target)
-                    """).run()
-            }
-            try await record(PeopleEdit(kind: .move, person: previous ?? ReservedCluster.independent, face: figureID,
-                                        faceWasPinned: wasPinned, faceTo: target ?? ReservedCluster.independent),
-                             dataset: dataset, db: db)
-            try await recount(dataset: dataset, clusters: [previous, target].compactMap { $0 }, db: db)
-            try await writeBack(fileIDs: [fileID], db: db)
+            for move in moves { try await self.move(dataset: dataset, figureID: move.figureID, to: move.to, db: db) }
         }
+    }
+
+    private func move(dataset: DatasetKey, figureID: String, to target: String?, db: any SQLDatabase) async throws {
+        let key = dataset.description
+        let (fileID, previous, wasPinned) = try await face(dataset: dataset, figureID: figureID, db: db)
+        if let target {
+            guard try await db.raw("""
+                SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: target)
+                """).first() != nil
+            else { throw VisageError.notFound(kind: "FigureCluster", name: target) }
+            // Two faces of one image are two people, unless a user says both are this one:
+            // a face of the image that a run placed there must be confirmed first.
+            if let mate = try await db.raw("""
+                SELECT figure_id FROM media_faces WHERE file_id = \(bind: fileID) AND cluster_id = \(bind: target)
+                  AND figure_id <> \(bind: figureID) AND pinned = 0
+                """).first()?.decode(column: "figure_id", as: String.self) {
+                throw VisageError.invalidArgument(
+                    field: "FigureClusterId",
+                    message: "\(target) already has face \(mate) of this image, and two faces of one image are two people; "
+                        + "confirm \(mate) as \(target) first to keep both")
+            }
+        }
+        try await db.raw("""
+            UPDATE media_faces SET cluster_id = \(bind: target ?? ReservedCluster.independent), pinned = 1
+            WHERE figure_id = \(bind: figureID)
+            """).run()
+        if let target {
+            // Putting the face there by hand outweighs an earlier "not this person".
+            try await db.raw("""
+                DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
+                  AND kind = \(bind: ClusterConstraint.notPerson) AND subject = \(bind: figureID) AND other = \(bind: target)
+                """).run()
+        }
+        try await record(PeopleEdit(kind: .move, person: previous ?? ReservedCluster.independent, face: figureID,
+                                    faceWasPinned: wasPinned, faceTo: target ?? ReservedCluster.independent),
+                         dataset: dataset, db: db)
+        try await recount(dataset: dataset, clusters: [previous, target].compactMap { $0 }, db: db)
+        try await writeBack(fileIDs: [fileID], db: db)
     }
 
     /// "Not this person": the face leaves the person it is in and no clustering run puts it

@@ -147,19 +147,24 @@ public struct FileIndex: Sendable {
 
     /// Replaces the user-editable fields (CustomLabels, CustomId) of an indexed file.
     public func update(dataset: DatasetKey, uri: String, customLabels: [String: String]?, customID: String?) async throws {
-        let id = Self.objectID(dataset, uri: uri)
-        let key = dataset.description
         try await store.withTransaction { db in
-            guard let row = try await db.raw("SELECT document FROM media_files WHERE id = \(bind: id)").first(),
-                  var document = JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue
-            else { throw VisageError.notFound(kind: "File", name: uri) }
-            if let customLabels { document["CustomLabels"] = .object(customLabels.mapValues(JSONValue.string)) }
-            if let customID { document["CustomId"] = .string(customID) }
-            let now = WallClock.nowMillis()
-            document["UpdateTime"] = .string(MediaTime.text(millis: now))
-            try await db.raw("UPDATE media_files SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
-            try await Self.replaceDocument(id: id, key: key, document: document, db: db)
+            try await Self.update(dataset: dataset, uri: uri, customLabels: customLabels, customID: customID, db: db)
         }
+    }
+
+    /// Sets a file's custom labels and id, in the caller's transaction.
+    static func update(dataset: DatasetKey, uri: String, customLabels: [String: String]?, customID: String?,
+                       db: any SQLDatabase) async throws {
+        let id = objectID(dataset, uri: uri)
+        guard let row = try await db.raw("SELECT document FROM media_files WHERE id = \(bind: id)").first(),
+              var document = JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue
+        else { throw VisageError.notFound(kind: "File", name: uri) }
+        if let customLabels { document["CustomLabels"] = .object(customLabels.mapValues(JSONValue.string)) }
+        if let customID { document["CustomId"] = .string(customID) }
+        let now = WallClock.nowMillis()
+        document["UpdateTime"] = .string(MediaTime.text(millis: now))
+        try await db.raw("UPDATE media_files SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+        try await replaceDocument(id: id, key: dataset.description, document: document, db: db)
     }
 
     /// Replaces a stored document and its query fields, in the caller's transaction.
@@ -261,5 +266,17 @@ public enum MediaTime {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
+    }
+}
+
+/// What a user sets on a file besides what indexing found: custom labels and a custom id
+/// (nil leaves each as it is).
+public struct FileLabels: Sendable {
+    public var customLabels: [String: String]?
+    public var customID: String?
+
+    public init(customLabels: [String: String]?, customID: String?) {
+        self.customLabels = customLabels
+        self.customID = customID
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VisageCore
 
 /// One face as the engine sees it: where it is, its landmarks, its embedding and attributes.
 public struct AnalyzedFace: Sendable {
@@ -51,7 +52,9 @@ public struct FaceEngine: Sendable {
     }
 
     public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {
-        let (header, image) = try decoder.decode(data)
+        // Decoding is libvips's CPU work: it runs off the cooperative threads like inference.
+        let bytes = data.withUnsafeBytes { [UInt8]($0) }
+        let (header, image) = try await Blocking.run { [decoder] in try decoder.decode(bytes) }
         return try await analyze(image, header: header)
     }
 
@@ -70,16 +73,5 @@ public struct FaceEngine: Sendable {
         let whole = FaceBox(left: 0, top: 0, width: Double(image.width), height: Double(image.height))
         let quality = 0.6 * FaceMeasures.sharpness(image, box: whole) + 0.4 * FaceMeasures.exposure(image, box: whole)
         return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces, overallQuality: quality)
-    }
-}
-
-/// Runs CPU-bound native work off Swift's cooperative threads.
-enum Blocking {
-    static let queue = DispatchQueue(label: "visage.vision", attributes: .concurrent)
-
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
     }
 }

@@ -1,5 +1,6 @@
 import COpenVINO
 import Foundation
+import VisageCore
 
 /// A failure of the inference runtime.
 public struct InferenceError: Error, Sendable, CustomStringConvertible {

@@ -66,14 +66,12 @@ extension OSSOperations {
     func getObject(_ call: OSSCall, head: Bool) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let info = try await readable(call, bucket: name, key: key)
-        if let status = try OSSConditions.check(call.request.headers, info: info) {
-            var headers = HTTPFields()
-            headers[.eTag] = OSSXML.etag(info.etag)
-            headers[.ossRequestID] = call.requestID
-            return Response(status: status, headers: headers)
-        }
+        // Conditions first (a 412 wins over a 416), then again on the version actually opened,
+        // so the answer, its headers and its bytes always come from one version of the object.
+        if let answer = try notModifiedOrFailed(call, info: info) { return answer }
         let range = head ? nil : OSSConditions.range(call.request.headers[.range])
         let read = try await objects.getObject(bucket: name, key: key, range: range)
+        if read.info.etag != info.etag, let answer = try notModifiedOrFailed(call, info: read.info) { return answer }
         var headers = OSSObjectHeaders.described(read.info)
         headers[.ossRequestID] = call.requestID
         headers[.acceptRanges] = "bytes"
@@ -91,6 +89,15 @@ extension OSSOperations {
         if head { return Response(status: .ok, headers: headers) }
         return Response(status: read.range == nil ? .ok : .partialContent, headers: headers,
                         body: ResponseBody(asyncSequence: read.body.map { ByteBuffer(bytes: $0) }))
+    }
+
+    /// The 304 that answers a conditional read instead of the object, if any; 412 is thrown.
+    private func notModifiedOrFailed(_ call: OSSCall, info: ObjectInfo) throws -> Response? {
+        guard let status = try OSSConditions.check(call.request.headers, info: info) else { return nil }
+        var headers = HTTPFields()
+        headers[.eTag] = OSSXML.etag(info.etag)
+        headers[.ossRequestID] = call.requestID
+        return Response(status: status, headers: headers)
     }
 
     /// GetObjectMeta: `HEAD ?objectMeta`, the object's ETag, size, time and checksum only.

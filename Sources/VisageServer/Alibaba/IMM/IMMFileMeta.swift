@@ -70,12 +70,11 @@ extension IMMOperations {
             else { throw VisageError.invalidArgument(field: "File.Figures", message: "entries need FigureId and FigureClusterId") }
             return (figureID, cluster.hasPrefix("figure-cluster-id-") ? nil : cluster)
         }
-        if input.given["CustomLabels"] != nil || input.given["CustomId"] != nil || moves.isEmpty {
-            try await files.update(dataset: key, uri: input.uri, customLabels: labels, customID: input.given["CustomId"]?.stringValue)
-        }
-        for (figureID, cluster) in moves {
-            try await figureClusters.move(dataset: key, figureID: figureID, to: cluster)
-        }
+        let setsLabels = input.given["CustomLabels"] != nil || input.given["CustomId"] != nil || moves.isEmpty
+        try await figureClusters.updateFile(
+            dataset: key, uri: input.uri,
+            labels: setsLabels ? FileLabels(customLabels: labels, customID: input.given["CustomId"]?.stringValue) : nil,
+            moves: moves.map { (figureID: $0.0, to: $0.1) })
         return [:]
     }
 
