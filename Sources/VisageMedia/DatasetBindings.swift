@@ -21,8 +21,7 @@ public struct DatasetBinding: Sendable, Equatable {
     public var phase = "IncrementalScanning"
 }
 
-/// Bindings in the metadata store, and the following of object changes (`object_changes`,
-/// written by the object store in the transaction of each put and delete).
+/// Bindings in the metadata store, and the following of the object stores' change feed.
 public struct DatasetBindings: Sendable {
     let store: MetadataStore
     let objects: any ObjectStore
@@ -75,7 +74,7 @@ public struct DatasetBindings: Sendable {
                 throw VisageError.invalidArgument(field: "URI", message: "the dataset already has \(existing.count) bindings, its limit")
             }
             // Changes after this point are followed; objects already there are listed below.
-            let cursor = try await db.raw("SELECT MAX(seq) AS s FROM object_changes").first()?.decode(column: "s", as: Int64?.self) ?? 0
+            let cursor = try await ObjectChangeFeed.latest(db: db)
             try await db.raw("""
                 INSERT INTO media_bindings (account_id, project, dataset, uri, bucket, prefix, change_cursor, created_at, updated_at)
                 VALUES (\(bind: account), \(bind: project), \(bind: name), \(bind: uri), \(bind: bucket.value), \(bind: prefix),
@@ -159,29 +158,23 @@ public struct DatasetBindings: Sendable {
                       AND dataset = \(bind: binding.dataset) AND uri = \(bind: binding.uri) \(lock)
                     """).first() else { return 0 }
                 let cursor = try row.decode(column: "change_cursor", as: Int64.self)
-                // Changes a second old or more: a PostgreSQL sequence number is taken before its
-                // transaction commits, so the newest numbers may still have gaps that fill later.
-                let settled = WallClock.nowMillis() - 1000
-                let changes = try await db.raw("""
-                    SELECT seq, object_key, change FROM object_changes WHERE bucket = \(bind: binding.bucket) AND seq > \(bind: cursor)
-                      AND changed_at <= \(bind: settled)
-                    ORDER BY seq LIMIT \(bind: batch)
-                    """).all()
-                guard let last = try changes.last?.decode(column: "seq", as: Int64.self) else { return 0 }
+                // Changes a second old or more, whose sequence numbers can no longer be overtaken.
+                let changes = try await ObjectChangeFeed.changes(bucket: binding.bucket, after: cursor,
+                                                                 settledBefore: WallClock.nowMillis() - 1000, limit: batch, db: db)
+                guard let last = changes.last?.sequence else { return 0 }
                 // The last change of each key decides.
-                var latest: [String: String] = [:]
+                var latest: [String: ObjectChange.Kind] = [:]
                 var order: [String] = []
                 for change in changes {
-                    let key = try change.decode(column: "object_key", as: String.self)
-                    guard key.hasPrefix(binding.prefix), Self.isImage(key) else { continue }
-                    if latest[key] == nil { order.append(key) }
-                    latest[key] = try change.decode(column: "change", as: String.self)
+                    guard change.key.hasPrefix(binding.prefix), Self.isImage(change.key) else { continue }
+                    if latest[change.key] == nil { order.append(change.key) }
+                    latest[change.key] = change.kind
                 }
                 let key = DatasetKey(accountID: binding.accountID, project: binding.project, dataset: binding.dataset)
                 var puts: [InputFile] = []
                 for objectKey in order {
                     let uri = "oss://\(binding.bucket)/\(objectKey)"
-                    if latest[objectKey] == "delete" {
+                    if latest[objectKey] == .delete {
                         try await FileIndex(store: store).remove(id: FileIndex.objectID(key, uri: uri), dataset: key, db: db)
                     } else {
                         puts.append(InputFile(uri: uri))
@@ -207,10 +200,7 @@ public struct DatasetBindings: Sendable {
     public func prune() async throws {
         // One statement, so a binding made meanwhile cannot lose the changes after its cursor.
         try await store.withConnection { db in
-            try await db.raw("""
-                DELETE FROM object_changes WHERE seq <= COALESCE(
-                    (SELECT MIN(change_cursor) FROM media_bindings), (SELECT MAX(seq) FROM object_changes))
-                """).run()
+            try await ObjectChangeFeed.prune(upTo: "SELECT MIN(change_cursor) FROM media_bindings", db: db)
         }
     }
 

@@ -15,7 +15,7 @@ import VisageStore
 public struct ServerComponents: Sendable {
     public let configuration: ServerConfiguration
     public let store: MetadataStore
-    public let objects: LocalDiskObjectStore
+    public let objects: any ObjectStore
     public let metrics: HTTPMetrics
     public let assets: WebAssets
     public let access: AccessServices
@@ -27,7 +27,7 @@ public struct ServerComponents: Sendable {
     /// Signs outgoing notifications (derived from the data directory's key).
     public let notificationKey: SymmetricKey
 
-    public init(configuration: ServerConfiguration, store: MetadataStore, objects: LocalDiskObjectStore, box: SecretBox,
+    public init(configuration: ServerConfiguration, store: MetadataStore, objects: any ObjectStore, box: SecretBox,
                 metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets, faces: SharedFaceEngine = SharedFaceEngine()) {
         self.configuration = configuration
         self.store = store

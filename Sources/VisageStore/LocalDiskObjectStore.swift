@@ -164,7 +164,7 @@ public struct LocalDiskObjectStore: ObjectStore {
                         content_type = excluded.content_type, user_metadata = excluded.user_metadata,
                         last_modified = excluded.last_modified, crc64 = excluded.crc64, acl = excluded.acl, tags = excluded.tags
                     """).run()
-                try await Self.recordChange(bucket: bucket, key: key, "put", at: modified, db: db)
+                try await ObjectChangeFeed.record(bucket: bucket, key: key, .put, at: modified, db: db)
                 return old
             }
             if let replaced { files.remove(replaced) }
@@ -246,7 +246,7 @@ public struct LocalDiskObjectStore: ObjectStore {
                 try await db.raw("""
                     DELETE FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
                     """).run()
-                try await Self.recordChange(bucket: bucket, key: key, "delete", at: WallClock.nowMillis(), db: db)
+                try await ObjectChangeFeed.record(bucket: bucket, key: key, .delete, at: WallClock.nowMillis(), db: db)
             }
             return old
         }
@@ -270,14 +270,6 @@ public struct LocalDiskObjectStore: ObjectStore {
     }
 
     // MARK: Rows
-
-    /// Appends to the change log that dataset bindings follow, in the transaction of the change.
-    static func recordChange(bucket: BucketName, key: ObjectKey, _ change: String, at millis: Int64, db: any SQLDatabase) async throws {
-        try await db.raw("""
-            INSERT INTO object_changes (bucket, object_key, change, changed_at)
-            VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: change), \(bind: millis))
-            """).run()
-    }
 
     private func catalogRow(bucket: BucketName, key: ObjectKey) async throws -> (info: ObjectInfo, blobID: String) {
         let row = try await store.withConnection { db in

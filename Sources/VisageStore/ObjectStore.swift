@@ -142,8 +142,13 @@ public struct ObjectListPage: Sendable, Equatable {
 }
 
 /// Bucket and object storage. The local-disk store is the embedded default; an S3-compatible
-/// backend fits the same protocol for scale-out.
+/// backend fits the same protocol for scale-out. Every put and delete is recorded in the change
+/// feed (`ObjectChangeFeed`) in the same metadata-store transaction as the catalog row.
 public protocol ObjectStore: Sendable {
+    /// Removes what interrupted writes left behind; returns how many pieces it removed.
+    @discardableResult
+    func recover() async throws -> Int
+
     func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo
     func bucket(_ name: BucketName) async throws -> BucketInfo
     func listBuckets() async throws -> [BucketInfo]
@@ -180,11 +185,16 @@ public protocol ObjectStore: Sendable {
                                  parts: [(number: Int, etag: String)], maxBytes: Int64) async throws -> ObjectInfo
     func abortMultipartUpload(_ id: String, bucket: BucketName, key: ObjectKey) async throws
     func listMultipartUploads(bucket: BucketName, _ request: UploadListRequest) async throws -> UploadListPage
+
+    /// Copies an object to another key (any bucket) atomically; `attributes` nil keeps the
+    /// source's content type, metadata, access rule and tags. A backend that can copy without
+    /// moving the bytes through this process implements it; the default streams them.
+    func copyObject(from sourceBucket: BucketName, _ sourceKey: ObjectKey, to bucket: BucketName, _ key: ObjectKey,
+                    attributes: ObjectAttributes?, maxBytes: Int64) async throws -> ObjectInfo
 }
 
 extension ObjectStore {
-    /// Copies an object's bytes to another key (any bucket), through the same atomic write as a
-    /// new object; `attributes` nil keeps the source's content type and metadata.
+    /// Copies by reading the source and writing it as a new object.
     public func copyObject(from sourceBucket: BucketName, _ sourceKey: ObjectKey, to bucket: BucketName, _ key: ObjectKey,
                            attributes: ObjectAttributes?, maxBytes: Int64) async throws -> ObjectInfo {
         let read = try await getObject(bucket: sourceBucket, key: sourceKey, range: nil)

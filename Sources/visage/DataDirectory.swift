@@ -6,7 +6,7 @@ import VisageStore
 extension DataOptions {
     /// Opens the data directory for a terminal command, runs `body` with the object store, and closes it.
     func withObjectStore<T: Sendable>(
-        _ body: (LocalDiskObjectStore, _ accountID: String) async throws -> T
+        _ body: (any ObjectStore, _ accountID: String) async throws -> T
     ) async throws -> T {
         try await withDataDirectory { opened in try await body(opened.objects, opened.root.credentials.AccountId) }
     }
