@@ -96,33 +96,20 @@ public struct NotificationOutbox: Sendable {
         self.settings = settings
     }
 
-    /// Reads a request's notification parameter: `{"HTTP":{"Endpoint":URL}}`, or an MNS or
-    /// RocketMQ topic (delivered to the webhook configured for that topic name). Refuses
-    /// malformed values, unknown fields and webhooks on private networks.
-    public func target(parsing text: String, field: String = "Notification") async throws -> NotificationTarget {
-        guard let object = JSONValue(parsing: text)?.objectValue else {
-            throw VisageError.invalidArgument(field: field, message: "must be a JSON object")
+    /// A webhook target: refused unless `url` is an http(s) URL on a public address (or on a
+    /// private network the settings allow). `field` names the request value in errors.
+    public func webhook(_ url: String, field: String) async throws -> NotificationTarget {
+        guard NotificationTarget.isWebURL(url) else {
+            throw VisageError.invalidArgument(field: field, message: "must be an http:// or https:// URL")
         }
-        let known: Set<String> = ["HTTP", "MNS", "RocketMQ", "ExtendedMessageURI"]
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw VisageError.invalidArgument(field: "\(field).\(unknown)", message: "is not a notification type Visage knows")
-        }
-        if let http = object["HTTP"] {
-            guard let endpoint = http["Endpoint"]?.stringValue, NotificationTarget.isWebURL(endpoint) else {
-                throw VisageError.invalidArgument(field: "\(field).HTTP.Endpoint", message: "must be an http:// or https:// URL")
-            }
-            try await OutboundAddresses(allowed: settings.allowedPrivateNetworks).check(endpoint, field: "\(field).HTTP.Endpoint")
-            return NotificationTarget(url: endpoint, name: "HTTP")
-        }
-        for kind in ["MNS", "RocketMQ"] {
-            if let queueTarget = object[kind] {
-                guard let topic = queueTarget["TopicName"]?.stringValue, !topic.isEmpty else {
-                    throw VisageError.invalidArgument(field: "\(field).\(kind).TopicName", message: "is required")
-                }
-                return NotificationTarget(url: settings.topics[topic], name: "\(kind) topic \(topic)")
-            }
-        }
-        throw VisageError.invalidArgument(field: field, message: "names no HTTP endpoint or topic")
+        try await OutboundAddresses(allowed: settings.allowedPrivateNetworks).check(url, field: field)
+        return NotificationTarget(url: url, name: "HTTP")
+    }
+
+    /// A message-queue topic (`kind` names the queue service): delivered to the webhook the
+    /// settings map its name to, or only kept for inspection when none is.
+    public func topic(_ name: String, kind: String) -> NotificationTarget {
+        NotificationTarget(url: settings.topics[name], name: "\(kind) topic \(name)")
     }
 
     /// Queues a message in the caller's transaction.

@@ -30,12 +30,12 @@ public struct FigureClustering: Sendable {
     let tasks: MediaTaskStore
     let queue: TaskQueue
     let outbox: NotificationOutbox
-    let region: String
+    let events: any TaskEventFormat
     /// Where the per-dataset vector indexes are saved.
     let vectorsDirectory: URL
     public let settings: ClusterSettings
 
-    public init(store: MetadataStore, queue: TaskQueue, outbox: NotificationOutbox, region: String, vectorsDirectory: URL,
+    public init(store: MetadataStore, queue: TaskQueue, outbox: NotificationOutbox, events: any TaskEventFormat, vectorsDirectory: URL,
                 settings: ClusterSettings = .fromEnvironment()) {
         self.store = store
         self.datasets = DatasetCatalog(store: store)
@@ -43,7 +43,7 @@ public struct FigureClustering: Sendable {
         self.tasks = MediaTaskStore(store: store)
         self.queue = queue
         self.outbox = outbox
-        self.region = region
+        self.events = events
         self.vectorsDirectory = vectorsDirectory
         self.settings = settings
     }
@@ -170,14 +170,14 @@ public struct FigureClustering: Sendable {
         public let project: String
         public let dataset: String
         public let type: String
-        public let notification: String?
+        public let notification: NotificationTarget?
         public let userData: String
         public let tags: String
         public let requestID: String
         /// The request's parameters as JSON (a merge reads its `To`/`From`/`Froms` back from here).
         public let requestDefinition: String
 
-        public init(account: String, project: String, dataset: String, type: String, notification: String?, userData: String,
+        public init(account: String, project: String, dataset: String, type: String, notification: NotificationTarget?, userData: String,
                     tags: String, requestID: String, requestDefinition: String) {
             self.account = account
             self.project = project
@@ -195,7 +195,7 @@ public struct FigureClustering: Sendable {
     public func submit(_ submission: Submission) async throws -> MediaTask {
         let notification = try await MediaTaskRequest.check(
             account: submission.account, project: submission.project, dataset: submission.dataset, userData: submission.userData,
-            notification: submission.notification, datasets: datasets, outbox: outbox)
+            notification: submission.notification, datasets: datasets)
         let eventID = Identifiers.eventID()
         let prefix = switch submission.type {
         case Self.clusteringType: "CreateFigureClusteringTask"
@@ -222,7 +222,7 @@ public struct FigureClustering: Sendable {
             try? await progress.report(fraction)
             try? await tasks.setProgress(taskID: task.id, percent: Int(fraction * 99))
         }
-        var content: [String: JSONValue] = [:]
+        var outcome = TaskReport.Outcome.peopleClustered(nil)
         var result = ""
         var failure: VisageError?
         do {
@@ -230,24 +230,19 @@ public struct FigureClustering: Sendable {
             if task.type == Self.mergingType {
                 let (target, sources) = try Self.mergeRequest(task.requestDefinition)
                 let moved = try await clusters.merge(dataset: dataset, into: target, from: sources)
-                content["To"] = .string(target)
-                content["Froms"] = .array(sources.map(JSONValue.string))
-                content["UpdatedFigureCount"] = .number(Double(moved))
+                outcome = .peopleMerged(into: target, from: sources, movedFaces: moved)
             } else if task.type == Self.reclusteringType {
+                outcome = .reclustered
                 result = try await runRecluster(task, dataset: dataset, progress: report)
             } else {
-                let outcome = try await cluster(dataset: dataset, progress: report)
-                content["NewClusterCount"] = .number(Double(outcome.newClusterIDs.count))
-                content["UpdatedClusterCount"] = .number(Double(outcome.updatedClusterIDs.count))
-                content["UpdatedFigureCount"] = .number(Double(outcome.updatedFigureCount))
-                content["NewClusterIds"] = .array(outcome.newClusterIDs.map(JSONValue.string))
-                content["UpdatedClusterIds"] = .array(outcome.updatedClusterIDs.map(JSONValue.string))
+                outcome = .peopleClustered(try await cluster(dataset: dataset, progress: report))
             }
         } catch {
             guard let reason = job.failure(for: error, doing: "the task") else { throw error }
             failure = reason
         }
-        try await end(task, content: content, result: result, failure: failure)
+        try await TaskReport(task: task, ended: WallClock.nowMillis(), failure: failure, message: failure.map(\.description) ?? "",
+                             outcome: outcome).finish(store: store, tasks: tasks, outbox: outbox, events: events, result: result)
         return failure == nil ? "done" : "failed"
     }
 
@@ -261,32 +256,6 @@ public struct FigureClustering: Sendable {
             sources += many.compactMap(\.stringValue)
         }
         return (target, sources)
-    }
-
-    private func end(_ task: MediaTask, content extra: [String: JSONValue], result: String, failure: VisageError?) async throws {
-        let now = WallClock.nowMillis()
-        var content: [String: JSONValue] = [
-            "ProjectName": .string(task.project), "DatasetName": .string(task.dataset), "RequestId": .string(task.requestID),
-            "StartTime": .string(MediaTime.text(task.started)), "EndTime": .string(MediaTime.text(millis: now)),
-            "UserData": .string(task.userData), "TaskType": .string(task.type), "TaskId": .string(task.id),
-            "Status": .string(failure == nil ? "Succeeded" : "Failed"),
-            "Code": .string(failure.map(MediaIndexing.errorCode) ?? ""),
-            "Message": .string(failure.map(\.description) ?? "Success"), "EventSourceId": .string(""),
-        ]
-        content.merge(extra) { _, new in new }
-        let message = content
-        let target = task.notification.isEmpty ? nil : try? JSONDecoder().decode(NotificationTarget.self, from: Data(task.notification.utf8))
-        try await store.withTransaction { [tasks, outbox, region] db in
-            try await tasks.end(taskID: task.id, status: failure == nil ? .succeeded : .failed,
-                                code: failure.map(MediaIndexing.errorCode) ?? "", message: failure.map(\.description) ?? "",
-                                result: result, at: now, db: db)
-            if let target {
-                let type = task.type == Self.clusteringType ? "imm:Task:FigureClustering" : "imm:Task:FigureClustersMerging"
-                let envelope = MediaEvents.envelope(id: task.eventID, type: type, region: region, account: task.accountID,
-                                                    project: task.project, time: now, content: .object(message))
-                try await outbox.enqueue(eventID: task.eventID, type: type, body: envelope, to: target, db: db)
-            }
-        }
     }
 
     /// The single worker that runs clustering and merging tasks (one at a time, so two runs

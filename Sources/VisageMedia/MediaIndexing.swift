@@ -20,9 +20,9 @@ public struct MediaIndexing: Sendable {
     let tasks: MediaTaskStore
     let queue: TaskQueue
     let outbox: NotificationOutbox
-    let region: String
+    let events: any TaskEventFormat
 
-    public init(store: MetadataStore, indexer: FileIndexer, queue: TaskQueue, outbox: NotificationOutbox, region: String) {
+    public init(store: MetadataStore, indexer: FileIndexer, queue: TaskQueue, outbox: NotificationOutbox, events: any TaskEventFormat) {
         self.store = store
         self.projects = ProjectCatalog(store: store)
         self.datasets = DatasetCatalog(store: store)
@@ -31,7 +31,7 @@ public struct MediaIndexing: Sendable {
         self.tasks = MediaTaskStore(store: store)
         self.queue = queue
         self.outbox = outbox
-        self.region = region
+        self.events = events
     }
 
     /// What a caller asks to index, with the request's own facts for the task record.
@@ -40,13 +40,13 @@ public struct MediaIndexing: Sendable {
         public let project: String
         public let dataset: String
         public let files: [InputFile]
-        public let notification: String?
+        public let notification: NotificationTarget?
         public let userData: String
         public let requestID: String
         public let requestDefinition: String
         public let type: String
 
-        public init(account: String, project: String, dataset: String, files: [InputFile], notification: String?,
+        public init(account: String, project: String, dataset: String, files: [InputFile], notification: NotificationTarget?,
                     userData: String, requestID: String, requestDefinition: String, type: String) {
             self.account = account
             self.project = project
@@ -64,7 +64,7 @@ public struct MediaIndexing: Sendable {
     public func submit(_ submission: Submission) async throws -> MediaTask {
         let notification = try await MediaTaskRequest.check(
             account: submission.account, project: submission.project, dataset: submission.dataset, userData: submission.userData,
-            notification: submission.notification, datasets: datasets, outbox: outbox)
+            notification: submission.notification, datasets: datasets)
         return try await store.withTransaction { db in try await submit(submission, notification: notification, db: db) }
     }
 
@@ -109,7 +109,7 @@ public struct MediaIndexing: Sendable {
                 // the batch goes on; the store failing ends the attempt for the queue to retry.
                 guard let reason = job.failure(for: error, doing: "indexing") else { throw error }
                 file.status = .failed
-                file.error = Self.errorText(reason)
+                file.error = events.fileError(reason)
                 let failed = file
                 try await store.withConnection { [tasks] db in try await tasks.finish(taskID: task.id, file: failed, db: db) }
             }
@@ -125,43 +125,9 @@ public struct MediaIndexing: Sendable {
     private func end(_ task: MediaTask, files: [MediaTaskFile], failure: VisageError?) async throws {
         let now = WallClock.nowMillis()
         let failedCount = files.filter { $0.status == .failed }.count
-        let message = failure.map(Self.errorText) ?? (failedCount == 0 ? "" : "\(failedCount) of \(files.count) files failed.")
-        let content: [String: JSONValue] = [
-            "ProjectName": .string(task.project), "DatasetName": .string(task.dataset), "RequestId": .string(task.requestID),
-            "StartTime": .string(MediaTime.text(task.started)), "EndTime": .string(MediaTime.text(millis: now)),
-            "Success": .bool(failure == nil && failedCount == 0), "Message": .string(message), "UserData": .string(task.userData),
-            "Files": .array(files.map { .object(["URI": .string($0.uri), "Error": .string($0.error)]) }),
-        ]
-        let target = task.notification.isEmpty ? nil : try? JSONDecoder().decode(NotificationTarget.self, from: Data(task.notification.utf8))
-        try await store.withTransaction { [tasks, outbox, region] db in
-            try await tasks.end(taskID: task.id, status: failure == nil ? .succeeded : .failed,
-                                code: failure.map(Self.errorCode) ?? "", message: message, at: now, db: db)
-            if let target {
-                let type = "imm:FileMeta:Index"
-                let envelope = MediaEvents.envelope(id: task.eventID, type: type, region: region, account: task.accountID,
-                                                    project: task.project, time: now, content: .object(content))
-                try await outbox.enqueue(eventID: task.eventID, type: type, body: envelope, to: target, db: db)
-            }
-        }
-    }
-
-    /// The media API's code for a core failure.
-    static func errorCode(_ error: VisageError) -> String {
-        switch error {
-        case .notFound: return "ResourceNotFound"
-        case .forbidden: return "NoPermission"
-        case .conflict: return "ResourceAlreadyExists"
-        case .internalFailure: return "InternalError"
-        default: return "InvalidArgument"
-        }
-    }
-
-    /// `[Code] message`, as a file's error appears in notifications.
-    static func errorText(_ error: VisageError) -> String {
-        switch error {
-        case let .invalidArgument(_, message): return "[\(errorCode(error))] \(message)"
-        default: return "[\(errorCode(error))] \(error.description)"
-        }
+        let message = failure.map(events.fileError) ?? (failedCount == 0 ? "" : "\(failedCount) of \(files.count) files failed.")
+        let report = TaskReport(task: task, ended: now, failure: failure, message: message, outcome: .filesIndexed(files))
+        try await report.finish(store: store, tasks: tasks, outbox: outbox, events: events)
     }
 
     /// The worker pool that runs indexing tasks.
@@ -170,18 +136,6 @@ public struct MediaIndexing: Sendable {
                    logger: logger) { job, progress in
             try await run(job, progress: progress)
         }
-    }
-}
-
-/// The event messages media tasks send (`source` acs.imm, `content` an escaped JSON string).
-public enum MediaEvents {
-    public static func envelope(id: String, type: String, region: String, account: String, project: String, time: Int64,
-                                content: JSONValue) -> String {
-        JSONValue.object([
-            "id": .string(id), "source": .string("acs.imm"), "type": .string(type),
-            "subject": .string("acs:imm:\(region):\(account):\(project)/\(type)"), "time": .string(String(time)),
-            "content": .string(content.text),
-        ]).text
     }
 }
 

@@ -194,15 +194,14 @@ public struct MediaTaskStore: Sendable {
 
 /// Checks shared by every media task request.
 enum MediaTaskRequest {
-    /// Refuses a request whose dataset does not exist, whose UserData is too long or whose
-    /// Notification does not parse; returns the notification target as the task stores it ("" for none).
-    static func check(account: String, project: String, dataset: String, userData: String, notification: String?,
-                      datasets: DatasetCatalog, outbox: NotificationOutbox) async throws -> String {
+    /// Refuses a request whose dataset does not exist or whose UserData is too long; returns the
+    /// notification target as the task stores it ("" for none).
+    static func check(account: String, project: String, dataset: String, userData: String, notification: NotificationTarget?,
+                      datasets: DatasetCatalog) async throws -> String {
         _ = try await datasets.dataset(account: account, project: project, name: dataset)
         guard userData.utf8.count <= 2048 else {
             throw VisageError.invalidArgument(field: "UserData", message: "must be at most 2048 bytes")
         }
-        let target = try await notification.asyncMap { try await outbox.target(parsing: $0) }
-        return try target.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
+        return try notification.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
     }
 }

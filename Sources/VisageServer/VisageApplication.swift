@@ -41,10 +41,10 @@ public struct ServerComponents: Sendable {
                                   access: ServiceRoleAccess(identities: access.identities, objects: objects))
         // One durable queue; indexing and clustering each use their own queue name in it.
         let queue = TaskQueue(store: store, lease: configuration.taskLease, backoffBase: configuration.taskRetryDelay)
-        self.indexing = MediaIndexing(store: store, indexer: indexer, queue: queue, outbox: outbox, region: configuration.region)
+        let events = IMMTaskEvents(region: configuration.region)
+        self.indexing = MediaIndexing(store: store, indexer: indexer, queue: queue, outbox: outbox, events: events)
         self.bindings = DatasetBindings(store: store, objects: objects, indexing: indexing)
-        self.clustering = FigureClustering(store: store, queue: queue, outbox: outbox,
-                                           region: configuration.region, vectorsDirectory: configuration.layout.vectorsDirectory)
+        self.clustering = FigureClustering(store: store, queue: queue, outbox: outbox, events: events, vectorsDirectory: configuration.layout.vectorsDirectory)
         self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
     }
 }
@@ -76,7 +76,7 @@ public enum VisageServer {
         IMMOperations(store: components.store,
                       readAccess: ServiceRoleAccess(identities: components.access.identities, objects: components.objects),
                       faces: ImageFaces(objects: components.objects, engine: components.faces), indexing: components.indexing,
-                      bindings: components.bindings, clustering: components.clustering,
+                      bindings: components.bindings, clustering: components.clustering, outbox: components.outbox,
                       region: components.configuration.region).register(in: &rpc)
         let oss = OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),

@@ -48,7 +48,7 @@ struct Cluster: AsyncParsableCommand {
                                                                                  name: target.dataset)
             let clustering = FigureClustering(
                 store: opened.store, queue: TaskQueue(store: opened.store),
-                outbox: NotificationOutbox(store: opened.store, settings: NotificationSettings()), region: configuration.region,
+                outbox: NotificationOutbox(store: opened.store, settings: NotificationSettings()), events: VisageTaskEvents(),
                 vectorsDirectory: configuration.layout.vectorsDirectory, settings: settings)
             let bar = ProgressBar(total: 100, enabled: !noProgress, unit: "%")
             let shown = Counter()

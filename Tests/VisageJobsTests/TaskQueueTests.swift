@@ -183,18 +183,16 @@ struct NotificationOutboxTests {
         }
     }
 
-    @Test("notification parameters are read strictly")
-    func parsing() async throws {
+    @Test("webhook targets must be http(s) on public addresses; topics map to configured webhooks")
+    func targets() async throws {
         try await TestEngine.sqlite.withFreshStore { store, _ in
             let settings = NotificationSettings(topics: ["t1": "https://example.com/t1"])
             let outbox = NotificationOutbox(store: store, settings: settings)
-            let mapped = try await outbox.target(parsing: #"{"MNS":{"TopicName":"t1"}}"#)
-            let unmapped = try await outbox.target(parsing: #"{"RocketMQ":{"TopicName":"other"}}"#)
-            #expect(mapped.url == "https://example.com/t1" && unmapped.url == nil && unmapped.name == "RocketMQ topic other")
-            for bad in [#"{"SMS":{}}"#, #"{"HTTP":{"Endpoint":"ftp://x"}}"#, #"{"HTTP":{"Endpoint":"http://127.0.0.1/h"}}"#,
-                        #"{"HTTP":{"Endpoint":"http://[::1]/h"}}"#, #"{"HTTP":{"Endpoint":"http://169.254.169.254/latest"}}"#,
-                        #"{"MNS":{}}"#, "[]", "{"] {
-                await #expect(throws: VisageError.self, "\(bad)") { try await outbox.target(parsing: bad) }
+            #expect(outbox.topic("t1", kind: "MNS").url == "https://example.com/t1")
+            let unmapped = outbox.topic("other", kind: "RocketMQ")
+            #expect(unmapped.url == nil && unmapped.name == "RocketMQ topic other")
+            for bad in ["ftp://x", "http://127.0.0.1/h", "http://[::1]/h", "http://169.254.169.254/latest", "not a url"] {
+                await #expect(throws: VisageError.self, "\(bad)") { try await outbox.webhook(bad, field: "Endpoint") }
             }
         }
     }

@@ -24,7 +24,7 @@ struct ReclusterTests {
             _ = try await DatasetCatalog(store: store).create(account: "100", project: "p", name: "d", changes: DatasetChanges())
             let clustering = FigureClustering(
                 store: store, queue: TaskQueue(store: store, backoffBase: .milliseconds(1)),
-                outbox: NotificationOutbox(store: store, settings: NotificationSettings()), region: "local",
+                outbox: NotificationOutbox(store: store, settings: NotificationSettings()), events: VisageTaskEvents(),
                 vectorsDirectory: directory.appendingPathComponent("vectors"), settings: settings)
             try await body(store, clustering)
         }

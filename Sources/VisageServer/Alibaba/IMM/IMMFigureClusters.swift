@@ -39,7 +39,7 @@ extension IMMOperations {
             .mapValues(JSONValue.string)).text
         let task = try await clustering.submit(.init(
             account: call.caller.accountID, project: project, dataset: dataset, type: type,
-            notification: call.optional("Notification"), userData: call.optional("UserData") ?? "", tags: tags,
+            notification: try await IMMNotification.target(of: call, outbox: outbox), userData: call.optional("UserData") ?? "", tags: tags,
             requestID: call.requestID, requestDefinition: definition))
         return ["TaskId": task.id, "EventId": task.eventID]
     }

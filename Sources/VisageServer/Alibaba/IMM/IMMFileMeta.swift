@@ -29,7 +29,7 @@ extension IMMOperations {
             .mapValues(JSONValue.string)).text
         let task = try await indexing.submit(.init(
             account: call.caller.accountID, project: project, dataset: dataset, files: files,
-            notification: call.optional("Notification"), userData: call.optional("UserData") ?? "",
+            notification: try await IMMNotification.target(of: call, outbox: outbox), userData: call.optional("UserData") ?? "",
             requestID: call.requestID, requestDefinition: definition, type: type))
         return ["EventId": task.eventID]
     }

@@ -20,11 +20,12 @@ struct IMMOperations: Sendable {
     let clustering: FigureClustering
     let figureClusters: FigureClusterStore
     let faces: ImageFaces
+    let outbox: NotificationOutbox
     let region: String
     static let version = "2020-09-30"
 
     init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, indexing: MediaIndexing, bindings: DatasetBindings,
-         clustering: FigureClustering, region: String) {
+         clustering: FigureClustering, outbox: NotificationOutbox, region: String) {
         self.bindings = bindings
         self.clustering = clustering
         self.figureClusters = FigureClusterStore(store: store)
@@ -35,6 +36,7 @@ struct IMMOperations: Sendable {
         self.indexing = indexing
         self.readAccess = readAccess
         self.faces = faces
+        self.outbox = outbox
         self.region = region
     }
 
