@@ -126,7 +126,7 @@ extension CallerResolver {
     public func caller(account: String, userName: String) async throws -> Caller {
         _ = try await identities.user(account: account, name: userName)
         guard let key = try await identities.keys.keys(accountID: account, principal: "user/\(userName)").first(where: { $0.status == .active })
-        else { throw VisageError.notFound(kind: "User.AccessKey", name: userName) }
+        else { throw VisageError.notFound(kind: .accessKey, name: userName) }
         return try await resolve(accessKeyID: key.id, securityToken: nil, now: Date()).caller
     }
 }

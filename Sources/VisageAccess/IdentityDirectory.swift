@@ -42,7 +42,12 @@ public struct RAMPolicy: Sendable, Equatable {
 }
 
 /// Which kind of identity a policy is attached to.
-public enum PrincipalKind: String, Sendable { case user = "User", role = "Role" }
+public enum PrincipalKind: String, Sendable {
+    case user = "User", role = "Role"
+
+    /// What an attachment of a policy to this kind of principal is called in errors.
+    var attachmentKind: ResourceKind { self == .user ? .userPolicy : .rolePolicy }
+}
 
 /// Users, roles, policies and their attachments, per account, in the metadata store.
 public struct IdentityDirectory: Sendable {
@@ -67,7 +72,7 @@ public struct IdentityDirectory: Sendable {
                            created: WallClock.date(millis: now), updated: WallClock.date(millis: now))
         try await store.withTransaction { db in
             guard try await db.raw("SELECT 1 FROM ram_users WHERE account_id = \(bind: account) AND name = \(bind: name)").first() == nil
-            else { throw VisageError.conflict(kind: "User", name: name, message: "The user \(name) already exists.") }
+            else { throw VisageError.conflict(kind: .user, name: name, message: "The user \(name) already exists.") }
             try await db.raw("""
                 INSERT INTO ram_users (account_id, name, id, display_name, comments, created_at, updated_at)
                 VALUES (\(bind: account), \(bind: name), \(bind: user.id), \(bind: user.displayName), \(bind: user.comments),
@@ -81,7 +86,7 @@ public struct IdentityDirectory: Sendable {
         let row = try await store.withConnection { db in
             try await db.raw("SELECT * FROM ram_users WHERE account_id = \(bind: account) AND name = \(bind: name)").first()
         }
-        guard let row else { throw VisageError.notFound(kind: "User", name: name) }
+        guard let row else { throw VisageError.notFound(kind: .user, name: name) }
         return try Self.user(row)
     }
 
@@ -96,10 +101,10 @@ public struct IdentityDirectory: Sendable {
         defer { keys.generation.bump() }
         _ = try await user(account: account, name: name)
         guard try await keys.keys(accountID: account, principal: "user/\(name)").isEmpty else {
-            throw VisageError.inUse(kind: "User.AccessKey", name: name, message: "The user \(name) still has access keys.")
+            throw VisageError.inUse(kind: .user, by: .accessKey, name: name, message: "The user \(name) still has access keys.")
         }
         guard try await attachedPolicies(account: account, to: .user, name: name).isEmpty else {
-            throw VisageError.inUse(kind: "User.Policy", name: name, message: "The user \(name) still has policies attached.")
+            throw VisageError.inUse(kind: .user, by: .policy, name: name, message: "The user \(name) still has policies attached.")
         }
         try await store.withConnection { db in
             try await db.raw("DELETE FROM ram_users WHERE account_id = \(bind: account) AND name = \(bind: name)").run()
@@ -110,7 +115,7 @@ public struct IdentityDirectory: Sendable {
         _ = try await user(account: account, name: userName)
         let principal = "user/\(userName)"
         guard try await keys.keys(accountID: account, principal: principal).count < Self.maxKeysPerUser else {
-            throw VisageError.conflict(kind: "User.AccessKey.Limit", name: userName,
+            throw VisageError.limitExceeded(kind: .accessKey, owner: .user, name: userName,
                                        message: "The user \(userName) already has \(Self.maxKeysPerUser) access keys.")
         }
         let key = AccessKey(id: Identifiers.accessKeyID(), secret: Identifiers.accessKeySecret(), accountID: account,
@@ -123,7 +128,7 @@ public struct IdentityDirectory: Sendable {
     public func accessKey(account: String, userName: String?, id: String) async throws -> AccessKey {
         guard let key = try await keys.key(id: id), key.accountID == account,
               key.principal == (userName.map { "user/\($0)" } ?? "root")
-        else { throw VisageError.notFound(kind: "AccessKey", name: id) }
+        else { throw VisageError.notFound(kind: .accessKey, name: id) }
         return key
     }
 
@@ -136,7 +141,7 @@ public struct IdentityDirectory: Sendable {
         do {
             _ = try PolicyDocument.parse(trustPolicy, kind: .trust)
         } catch let error as PolicyError {
-            throw VisageError.invalidArgument(field: "AssumeRolePolicyDocument", message: error.description)
+            throw VisageError.malformedPolicy(field: "AssumeRolePolicyDocument", message: error.description)
         }
         let duration = maxSessionDuration ?? 3600
         guard (3600...43200).contains(duration) else {
@@ -150,7 +155,7 @@ public struct IdentityDirectory: Sendable {
             guard try await db.raw("""
                 SELECT 1 FROM ram_roles WHERE account_id = \(bind: account) AND name_key = \(bind: name.lowercased())
                 """).first() == nil
-            else { throw VisageError.conflict(kind: "Role", name: name, message: "The role \(name) already exists.") }
+            else { throw VisageError.conflict(kind: .role, name: name, message: "The role \(name) already exists.") }
             try await db.raw("""
                 INSERT INTO ram_roles (account_id, name_key, name, id, trust_policy, description, max_session_duration,
                                        created_at, updated_at)
@@ -168,7 +173,7 @@ public struct IdentityDirectory: Sendable {
                 SELECT * FROM ram_roles WHERE account_id = \(bind: account) AND name_key = \(bind: name.lowercased())
                 """).first()
         }
-        guard let row else { throw VisageError.notFound(kind: "Role", name: name) }
+        guard let row else { throw VisageError.notFound(kind: .role, name: name) }
         return try Self.role(row)
     }
 
@@ -184,7 +189,7 @@ public struct IdentityDirectory: Sendable {
         defer { keys.generation.bump() }
         let role = try await role(account: account, name: name)
         guard try await attachedPolicies(account: account, to: .role, name: role.name).isEmpty else {
-            throw VisageError.inUse(kind: "Role.Policy", name: name, message: "The role \(name) still has policies attached.")
+            throw VisageError.inUse(kind: .role, by: .policy, name: name, message: "The role \(name) still has policies attached.")
         }
         try await store.withConnection { db in
             try await db.raw("DELETE FROM ram_roles WHERE account_id = \(bind: account) AND name_key = \(bind: name.lowercased())").run()
@@ -197,17 +202,17 @@ public struct IdentityDirectory: Sendable {
         defer { keys.generation.bump() }
         try Names.check(name, field: "PolicyName", pattern: "-", max: 128)
         guard SystemPolicies.named(name) == nil else {
-            throw VisageError.conflict(kind: "Policy", name: name, message: "\(name) is the name of a system policy.")
+            throw VisageError.conflict(kind: .policy, name: name, message: "\(name) is the name of a system policy.")
         }
         do {
             _ = try PolicyDocument.parse(document)
         } catch let error as PolicyError {
-            throw VisageError.invalidArgument(field: "PolicyDocument", message: error.description)
+            throw VisageError.malformedPolicy(field: "PolicyDocument", message: error.description)
         }
         let now = WallClock.nowMillis()
         try await store.withTransaction { db in
             guard try await db.raw("SELECT 1 FROM ram_policies WHERE account_id = \(bind: account) AND name = \(bind: name)").first() == nil
-            else { throw VisageError.conflict(kind: "Policy", name: name, message: "The policy \(name) already exists.") }
+            else { throw VisageError.conflict(kind: .policy, name: name, message: "The policy \(name) already exists.") }
             try await db.raw("""
                 INSERT INTO ram_policies (account_id, name, document, description, created_at, updated_at)
                 VALUES (\(bind: account), \(bind: name), \(bind: document), \(bind: description ?? ""), \(bind: now), \(bind: now))
@@ -220,7 +225,7 @@ public struct IdentityDirectory: Sendable {
     public func policy(account: String, name: String, kind: RAMPolicy.Kind) async throws -> RAMPolicy {
         switch kind {
         case .system:
-            guard let system = SystemPolicies.named(name) else { throw VisageError.notFound(kind: "Policy", name: name) }
+            guard let system = SystemPolicies.named(name) else { throw VisageError.notFound(kind: .policy, name: name) }
             let epoch = Date(timeIntervalSince1970: 0)
             return RAMPolicy(name: system.name, kind: .system, description: system.description, document: system.document,
                              created: epoch, updated: epoch)
@@ -228,7 +233,7 @@ public struct IdentityDirectory: Sendable {
             let row = try await store.withConnection { db in
                 try await db.raw("SELECT * FROM ram_policies WHERE account_id = \(bind: account) AND name = \(bind: name)").first()
             }
-            guard let row else { throw VisageError.notFound(kind: "Policy", name: name) }
+            guard let row else { throw VisageError.notFound(kind: .policy, name: name) }
             return try Self.policy(row)
         }
     }
@@ -255,7 +260,7 @@ public struct IdentityDirectory: Sendable {
             guard try await db.raw("""
                 SELECT 1 FROM ram_attachments WHERE account_id = \(bind: account) AND policy_type = 'Custom' AND policy_name = \(bind: name)
                 """).first() == nil
-            else { throw VisageError.inUse(kind: "Policy.Attachment", name: name, message: "The policy \(name) is still attached.") }
+            else { throw VisageError.inUse(kind: .policy, by: .policyAttachment, name: name, message: "The policy \(name) is still attached.") }
             try await db.raw("DELETE FROM ram_policies WHERE account_id = \(bind: account) AND name = \(bind: name)").run()
         }
     }
@@ -273,7 +278,7 @@ public struct IdentityDirectory: Sendable {
                   AND principal_name = \(bind: canonical) AND policy_type = \(bind: kind.rawValue) AND policy_name = \(bind: name)
                 """).first() == nil
             else {
-                throw VisageError.conflict(kind: "\(principal.rawValue).Policy", name: name,
+                throw VisageError.conflict(kind: principal.attachmentKind, name: name,
                                            message: "The policy \(name) is already attached to \(principalName).")
             }
             try await db.raw("""
@@ -299,7 +304,7 @@ public struct IdentityDirectory: Sendable {
                 """).run()
             return existing != nil
         }
-        guard removed else { throw VisageError.notFound(kind: "\(principal.rawValue).Policy", name: name) }
+        guard removed else { throw VisageError.notFound(kind: principal.attachmentKind, name: name) }
     }
 
     /// The policies attached to a user or role, with when they were attached.

@@ -44,7 +44,7 @@ public struct RootBootstrap: Sendable {
                             status: .active, created: rootKeys.first { $0.id == fixed.id }?.created ?? Date())
             if rootKeys.first(where: { $0.id == fixed.id }) != key {
                 if let other = try await directory.key(id: fixed.id), other.accountID != accountID || other.principal != "root" {
-                    throw VisageError.conflict(kind: "access key", name: fixed.id,
+                    throw VisageError.conflict(kind: .accessKey, name: fixed.id,
                                                message: "access key \(fixed.id) already belongs to another principal")
                 }
                 try await directory.put(key)

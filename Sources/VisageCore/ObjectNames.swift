@@ -12,7 +12,7 @@ public struct BucketName: Hashable, Sendable, CustomStringConvertible {
     public init(_ value: String) throws {
         let bytes = Array(value.utf8)
         guard (3...63).contains(bytes.count) else {
-            throw VisageError.invalidArgument(field: "BucketName", message: "a bucket name has 3 to 63 characters")
+            throw VisageError.objectRejected(.invalidBucketName, message: "a bucket name has 3 to 63 characters")
         }
         let allowed = bytes.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
         guard allowed, bytes.first != 0x2D, bytes.last != 0x2D else {
@@ -21,7 +21,7 @@ public struct BucketName: Hashable, Sendable, CustomStringConvertible {
                 message: "a bucket name uses lower-case letters, digits and '-', and starts and ends with a letter or digit")
         }
         guard !Self.reserved.contains(value) else {
-            throw VisageError.invalidArgument(field: "BucketName", message: "'\(value)' is reserved by the server")
+            throw VisageError.objectRejected(.invalidBucketName, message: "'\(value)' is reserved by the server")
         }
         self.value = value
     }
@@ -38,13 +38,13 @@ public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
     public init(_ value: String) throws {
         let count = value.utf8.count
         guard count > 0 else {
-            throw VisageError.invalidArgument(field: "ObjectKey", message: "the object key is empty")
+            throw VisageError.objectRejected(.invalidObjectKey, message: "the object key is empty")
         }
         guard count <= Self.maxBytes else {
-            throw VisageError.invalidArgument(field: "ObjectKey", message: "the object key is longer than \(Self.maxBytes) bytes")
+            throw VisageError.objectRejected(.invalidObjectKey, message: "the object key is longer than \(Self.maxBytes) bytes")
         }
         guard !value.utf8.contains(0) else {
-            throw VisageError.invalidArgument(field: "ObjectKey", message: "the object key contains a NUL character")
+            throw VisageError.objectRejected(.invalidObjectKey, message: "the object key contains a NUL character")
         }
         self.value = value
     }
@@ -52,7 +52,7 @@ public struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
     /// Decodes a key from raw bytes, refusing anything that is not valid UTF-8.
     public init(utf8 bytes: some Collection<UInt8>) throws {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw VisageError.invalidArgument(field: "ObjectKey", message: "the object key is not valid UTF-8")
+            throw VisageError.objectRejected(.invalidObjectKey, message: "the object key is not valid UTF-8")
         }
         try self.init(text)
     }

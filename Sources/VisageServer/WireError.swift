@@ -23,11 +23,13 @@ public struct WireError: Error, Sendable, Equatable {
             self = wire
         case let core as VisageError:
             switch core {
-            case let .invalidArgument(field, message):
+            case let .invalidArgument(field, message), let .malformedPolicy(field, message):
                 self.init(status: .badRequest, code: "InvalidParameter", message: "\(field): \(message)")
+            case .objectRejected:
+                self.init(status: .badRequest, code: "InvalidParameter", message: core.description)
             case .notFound:
                 self.init(status: .notFound, code: "NotFound", message: core.description)
-            case .conflict, .inUse:
+            case .conflict, .inUse, .limitExceeded:
                 self.init(status: .conflict, code: "Conflict", message: core.description)
             case .forbidden:
                 self.init(status: .forbidden, code: "Forbidden", message: core.description)

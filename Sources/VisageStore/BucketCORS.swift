@@ -89,7 +89,7 @@ extension LocalDiskObjectStore {
         let row = try await store.withConnection { db in
             try await db.raw("SELECT cors FROM buckets WHERE name = \(bind: name.value)").first()
         }
-        guard let row else { throw VisageError.notFound(kind: "bucket", name: name.value) }
+        guard let row else { throw VisageError.notFound(kind: .bucket, name: name.value) }
         guard let text = try row.decode(column: "cors", as: String?.self) else { return nil }
         return try CORSConfiguration.decode(text)
     }
@@ -115,6 +115,6 @@ extension LocalDiskObjectStore {
             try await update(db)
             return true
         }
-        guard updated else { throw VisageError.notFound(kind: "bucket", name: name.value) }
+        guard updated else { throw VisageError.notFound(kind: .bucket, name: name.value) }
     }
 }

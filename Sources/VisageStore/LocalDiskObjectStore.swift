@@ -47,7 +47,7 @@ public struct LocalDiskObjectStore: ObjectStore {
             return true
         }
         guard inserted else {
-            throw VisageError.conflict(kind: "bucket", name: name.value, message: "the bucket \(name) already exists")
+            throw VisageError.conflict(kind: .bucket, name: name.value, message: "the bucket \(name) already exists")
         }
         return BucketInfo(name: name.value, ownerAccount: ownerAccount, created: WallClock.date(millis: now))
     }
@@ -56,7 +56,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         let row = try await store.withConnection { db in
             try await db.raw("SELECT name, owner_account, created_at, acl FROM buckets WHERE name = \(bind: name.value)").first()
         }
-        guard let row else { throw VisageError.notFound(kind: "bucket", name: name.value) }
+        guard let row else { throw VisageError.notFound(kind: .bucket, name: name.value) }
         return try Self.bucketInfo(row)
     }
 
@@ -83,9 +83,9 @@ public struct LocalDiskObjectStore: ObjectStore {
         }
         switch outcome {
         case .deleted: return
-        case .missing: throw VisageError.notFound(kind: "bucket", name: name.value)
+        case .missing: throw VisageError.notFound(kind: .bucket, name: name.value)
         case .notEmpty:
-            throw VisageError.inUse(kind: "bucket", name: name.value,
+            throw VisageError.inUse(kind: .bucket, by: .object, name: name.value,
                                     message: "the bucket \(name) holds objects or unfinished multipart uploads")
         }
     }
@@ -107,7 +107,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         }
         let (md5, crc64) = digests.finish()
         if let expected = attributes.expectedMD5, expected != md5 {
-            throw VisageError.invalidArgument(field: "Content-MD5", message: "the body does not have the MD5 digest sent with it")
+            throw VisageError.objectRejected(.digestMismatch, message: "the body does not have the MD5 digest sent with it")
         }
         try writer.commit()
         return (digests.size, md5, crc64)
@@ -148,7 +148,7 @@ public struct LocalDiskObjectStore: ObjectStore {
             let acl = info.acl?.rawValue
             let replaced: String? = try await store.withTransaction { db in
                 guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: bucket.value)").first() != nil else {
-                    throw VisageError.notFound(kind: "bucket", name: bucket.value)
+                    throw VisageError.notFound(kind: .bucket, name: bucket.value)
                 }
                 let old = try await db.raw("""
                     SELECT blob_id FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
@@ -205,7 +205,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         }
         guard updated else {
             _ = try await self.bucket(bucket)
-            throw VisageError.notFound(kind: "object", name: key.value)
+            throw VisageError.notFound(kind: .object, name: key.value)
         }
     }
 
@@ -280,7 +280,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         }
         guard let row else {
             _ = try await self.bucket(bucket)
-            throw VisageError.notFound(kind: "object", name: key.value)
+            throw VisageError.notFound(kind: .object, name: key.value)
         }
         return try Self.objectInfo(row)
     }

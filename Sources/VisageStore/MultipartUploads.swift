@@ -87,7 +87,7 @@ extension LocalDiskObjectStore {
                   AND object_key = \(bind: key.value)
                 """).first()
         }
-        guard let row else { throw VisageError.notFound(kind: "upload", name: id) }
+        guard let row else { throw VisageError.notFound(kind: .upload, name: id) }
         return try Self.upload(row)
     }
 
@@ -119,7 +119,7 @@ extension LocalDiskObjectStore {
             let now = WallClock.nowMillis()
             let replaced: String? = try await store.withTransaction { db in
                 guard try await db.raw("SELECT 1 FROM multipart_uploads WHERE upload_id = \(bind: id)").first() != nil else {
-                    throw VisageError.notFound(kind: "upload", name: id)
+                    throw VisageError.notFound(kind: .upload, name: id)
                 }
                 let old = try await db.raw("""
                     SELECT blob_id FROM multipart_parts WHERE upload_id = \(bind: id) AND part_number = \(bind: number)
@@ -167,17 +167,17 @@ extension LocalDiskObjectStore {
                                         parts listed: [(number: Int, etag: String)], maxBytes: Int64) async throws -> ObjectInfo {
         let upload = try await multipartUpload(id, bucket: bucket, key: key)
         let stored = Dictionary(uniqueKeysWithValues: try await partRows(id).map { ($0.part.number, $0) })
-        guard !listed.isEmpty else { throw VisageError.invalidArgument(field: "Part", message: "name at least one part") }
+        guard !listed.isEmpty else { throw VisageError.objectRejected(.invalidPart, message: "name at least one part") }
         var chosen: [(part: UploadedPart, blobID: String)] = []
         for (index, entry) in listed.enumerated() {
             guard index == 0 || entry.number > listed[index - 1].number else {
-                throw VisageError.invalidArgument(field: "PartOrder", message: "parts must be listed in ascending order")
+                throw VisageError.objectRejected(.invalidPartOrder, message: "parts must be listed in ascending order")
             }
             guard let part = stored[entry.number], part.part.etag == entry.etag.lowercased() else {
-                throw VisageError.invalidArgument(field: "Part", message: "part \(entry.number) was not uploaded with that ETag")
+                throw VisageError.objectRejected(.invalidPart, message: "part \(entry.number) was not uploaded with that ETag")
             }
             if index < listed.count - 1 && part.part.size < Self.minimumPartSize {
-                throw VisageError.invalidArgument(field: "EntityTooSmall", message: "part \(entry.number) is smaller than 100 KB")
+                throw VisageError.objectRejected(.partTooSmall, message: "part \(entry.number) is smaller than 100 KB")
             }
             chosen.append(part)
         }

@@ -29,13 +29,13 @@ public struct ObjectTag: Codable, Sendable, Equatable {
 
     /// At most 10 tags, keys of 1–128 and values of 0–256 characters, keys unique.
     public static func validate(_ tags: [ObjectTag]) throws {
-        guard tags.count <= 10 else { throw VisageError.invalidArgument(field: "Tagging", message: "an object has at most 10 tags") }
+        guard tags.count <= 10 else { throw VisageError.objectRejected(.invalidTags, message: "an object has at most 10 tags") }
         guard Set(tags.map(\.key)).count == tags.count else {
-            throw VisageError.invalidArgument(field: "Tagging", message: "tag keys must be unique")
+            throw VisageError.objectRejected(.invalidTags, message: "tag keys must be unique")
         }
         for tag in tags {
             guard (1...128).contains(tag.key.count), tag.value.count <= 256 else {
-                throw VisageError.invalidArgument(field: "Tagging", message: "a tag key has 1 to 128 characters and a value at most 256")
+                throw VisageError.objectRejected(.invalidTags, message: "a tag key has 1 to 128 characters and a value at most 256")
             }
         }
     }

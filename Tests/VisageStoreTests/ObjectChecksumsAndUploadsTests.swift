@@ -66,7 +66,7 @@ struct ObjectChecksumsAndUploadsTests {
             #expect(after.acl == .publicRead && after.tags == [.init(key: "x", value: "1")])
             let tooMany = (0..<11).map { ObjectTag(key: "k\($0)", value: "") }
             await #expect(throws: VisageError.self) { try await objects.setObjectTags(bucket: bucket, key: key, tooMany) }
-            await #expect(throws: VisageError.notFound(kind: "object", name: "missing")) {
+            await #expect(throws: VisageError.notFound(kind: .object, name: "missing")) {
                 try await objects.setObjectACL(bucket: bucket, key: try ObjectKey("missing"), nil)
             }
             try await objects.setBucketACL(bucket, .publicReadWrite)

@@ -36,12 +36,12 @@ struct ObjectStoreTests {
             _ = try await objects.createBucket(try BucketName("other-1"), ownerAccount: "x")
             #expect(try await objects.listBuckets().map(\.name) == ["other-1", "photos"])
             _ = try await objects.putObject(bucket: bucket, key: try ObjectKey("a"), bytes: [1])
-            await #expect(throws: VisageError.inUse(kind: "bucket", name: "photos", message: "the bucket photos holds objects or unfinished multipart uploads")) {
+            await #expect(throws: VisageError.inUse(kind: .bucket, by: .object, name: "photos", message: "the bucket photos holds objects or unfinished multipart uploads")) {
                 try await objects.deleteBucket(bucket)
             }
             try await objects.deleteObject(bucket: bucket, key: try ObjectKey("a"))
             try await objects.deleteBucket(bucket)
-            await #expect(throws: VisageError.notFound(kind: "bucket", name: "photos")) { try await objects.bucket(bucket) }
+            await #expect(throws: VisageError.notFound(kind: .bucket, name: "photos")) { try await objects.bucket(bucket) }
         }
     }
 
@@ -68,7 +68,7 @@ struct ObjectStoreTests {
             #expect(try await objects.deleteObject(bucket: bucket, key: key))
             #expect(try await !objects.deleteObject(bucket: bucket, key: key))
             #expect(blobFiles(under: directory).isEmpty)
-            await #expect(throws: VisageError.notFound(kind: "object", name: "dir/photo.jpg")) {
+            await #expect(throws: VisageError.notFound(kind: .object, name: "dir/photo.jpg")) {
                 try await objects.headObject(bucket: bucket, key: key)
             }
         }
@@ -202,7 +202,7 @@ struct ObjectStoreTests {
                 try await objects.putObject(bucket: bucket, key: key, attributes: .init(maxBytes: 10),
                                             bytes: [UInt8](repeating: 0, count: 11))
             }
-            await #expect(throws: VisageError.notFound(kind: "bucket", name: "missing")) {
+            await #expect(throws: VisageError.notFound(kind: .bucket, name: "missing")) {
                 try await objects.putObject(bucket: try BucketName("missing"), key: key, bytes: [1])
             }
             #expect(try await objects.getObject(bucket: bucket, key: key, range: nil).collect() == [7])

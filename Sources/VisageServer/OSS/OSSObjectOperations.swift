@@ -48,7 +48,7 @@ extension OSSOperations {
         let bucket: BucketInfo
         do {
             bucket = try await objects.bucket(name)
-        } catch VisageError.notFound(kind: "bucket", _) where call.caller == nil {
+        } catch VisageError.notFound(kind: .bucket, _) where call.caller == nil {
             // Anonymous callers do not learn which buckets exist.
             throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
         }
@@ -56,10 +56,10 @@ extension OSSOperations {
             let info = try await objects.headObject(bucket: name, key: key)
             try call.authorize(action, bucket: bucket, bucketName: name.value, key: key.value, readACL: info.acl ?? bucket.acl)
             return info
-        } catch VisageError.notFound(kind: "object", let missing) {
+        } catch VisageError.notFound(kind: .object, let missing) {
             // Only a caller who could read the object learns that it is missing.
             try call.authorize(action, bucket: bucket, bucketName: name.value, key: key.value, readACL: bucket.acl)
-            throw VisageError.notFound(kind: "object", name: missing)
+            throw VisageError.notFound(kind: .object, name: missing)
         }
     }
 

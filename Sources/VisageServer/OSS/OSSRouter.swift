@@ -22,31 +22,39 @@ enum OSSError {
     static func wire(_ error: any Error) -> any Error {
         guard let core = error as? VisageError else { return error }
         switch core {
-        case .notFound(kind: "bucket", _):
-            return WireError(status: .notFound, code: "NoSuchBucket", message: "The specified bucket does not exist.")
-        case .notFound(kind: "upload", _):
-            return WireError(status: .notFound, code: "NoSuchUpload", message: "The specified upload does not exist.")
-        case .invalidArgument(field: "Part", let message):
-            return WireError(status: .badRequest, code: "InvalidPart", message: "One or more of the specified parts could not be found: \(message).")
-        case .invalidArgument(field: "PartOrder", let message):
-            return WireError(status: .badRequest, code: "InvalidPartOrder", message: "The list of parts was not in ascending order: \(message).")
-        case .invalidArgument(field: "EntityTooSmall", let message):
-            return WireError(status: .badRequest, code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed size: \(message).")
-        case .notFound(kind: "object", _):
-            return WireError(status: .notFound, code: "NoSuchKey", message: "The specified key does not exist.")
-        case .conflict(kind: "bucket", _, _):
+        case let .notFound(kind, _):
+            switch kind {
+            case .bucket: return WireError(status: .notFound, code: "NoSuchBucket", message: "The specified bucket does not exist.")
+            case .upload: return WireError(status: .notFound, code: "NoSuchUpload", message: "The specified upload does not exist.")
+            case .object: return WireError(status: .notFound, code: "NoSuchKey", message: "The specified key does not exist.")
+            case .accessKey, .user, .role, .policy, .policyAttachment, .userPolicy, .rolePolicy, .project, .dataset, .binding, .file,
+                 .task, .figure, .figureCluster, .clusteringRun, .edit:
+                return WireError(core)
+            }
+        case .conflict(kind: .bucket, _, _):
             return WireError(status: .conflict, code: "BucketAlreadyExists", message: "The requested bucket name is not available.")
-        case .inUse(kind: "bucket", _, _):
+        case .inUse(kind: .bucket, _, _, _):
             return WireError(status: .conflict, code: "BucketNotEmpty", message: "The bucket you tried to delete is not empty.")
-        case .invalidArgument(field: "BucketName", let message):
-            return WireError(status: .badRequest, code: "InvalidBucketName", message: "The specified bucket is not valid: \(message).")
-        case .invalidArgument(field: "ObjectKey", let message):
-            return WireError(status: .badRequest, code: "InvalidObjectName", message: "The specified object is not valid: \(message).")
-        case .invalidArgument(field: "Tagging", let message):
-            return WireError(status: .badRequest, code: "InvalidTag", message: "The tags you provided are not valid: \(message).")
-        case .invalidArgument(field: "Content-MD5", _):
-            return WireError(status: .badRequest, code: "InvalidDigest", message: "The Content-MD5 you specified was invalid.")
-        case let .invalidArgument(field, message):
+        case let .objectRejected(reason, message):
+            switch reason {
+            case .invalidBucketName:
+                return WireError(status: .badRequest, code: "InvalidBucketName", message: "The specified bucket is not valid: \(message).")
+            case .invalidObjectKey:
+                return WireError(status: .badRequest, code: "InvalidObjectName", message: "The specified object is not valid: \(message).")
+            case .invalidPart:
+                return WireError(status: .badRequest, code: "InvalidPart",
+                                 message: "One or more of the specified parts could not be found: \(message).")
+            case .invalidPartOrder:
+                return WireError(status: .badRequest, code: "InvalidPartOrder", message: "The list of parts was not in ascending order: \(message).")
+            case .partTooSmall:
+                return WireError(status: .badRequest, code: "EntityTooSmall",
+                                 message: "Your proposed upload is smaller than the minimum allowed size: \(message).")
+            case .digestMismatch:
+                return WireError(status: .badRequest, code: "InvalidDigest", message: "The Content-MD5 you specified was invalid.")
+            case .invalidTags:
+                return WireError(status: .badRequest, code: "InvalidTag", message: "The tags you provided are not valid: \(message).")
+            }
+        case let .invalidArgument(field, message), let .malformedPolicy(field, message):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "\(field): \(message)")
         case .tooLarge:
             return WireError(status: .badRequest, code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed size.")
@@ -54,7 +62,7 @@ enum OSSError {
             return WireError(status: .preconditionFailed, code: "PreconditionFailed", message: "At least one of the preconditions you specified did not hold.")
         case .rangeNotSatisfiable:
             return WireError(status: .rangeNotSatisfiable, code: "InvalidRange", message: "The requested range cannot be satisfied.")
-        default:
+        case .conflict, .inUse, .limitExceeded, .forbidden, .internalFailure:
             return WireError(core)
         }
     }

@@ -167,7 +167,7 @@ struct PeopleRoutes {
         let key = try await dataset(parameters)
         guard let uri = parameters["uri"], !uri.isEmpty else { throw Self.badRequest("uri is required.") }
         guard let document = try await FileIndex(store: store).document(dataset: key, uri: uri) else {
-            throw VisageError.notFound(kind: "File", name: uri)
+            throw VisageError.notFound(kind: .file, name: uri)
         }
         let (bucket, objectKey) = try ServiceRoleAccess.ossURI(uri, field: "uri")
         let read = try await objects.getObject(bucket: bucket, key: objectKey, range: nil)

@@ -7,7 +7,7 @@ extension IMMOperations {
     func createFigureClusteringTask(_ call: RPCCall) async throws -> [String: any Sendable] {
         let (project, dataset) = try datasetNames(call)
         try authorize(call, "CreateFigureClusteringTask", project: project)
-        return try await submitClusterTask(call, project: project, dataset: dataset, type: FigureClustering.clusteringType)
+        return try await submitClusterTask(call, project: project, dataset: dataset, kind: .clustering)
     }
 
     func createFigureClustersMergingTask(_ call: RPCCall) async throws -> [String: any Sendable] {
@@ -26,11 +26,13 @@ extension IMMOperations {
         // Unknown people are refused now rather than failing the task later.
         let key = try await datasetKey(call, project: project, dataset: dataset)
         let known = try await figureClusters.clusters(dataset: key, ids: [target] + sources).map(\.id)
-        for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: "FigureCluster", name: id) }
-        return try await submitClusterTask(call, project: project, dataset: dataset, type: FigureClustering.mergingType)
+        for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: .figureCluster, name: id) }
+        return try await submitClusterTask(call, project: project, dataset: dataset, kind: .merging)
     }
 
-    private func submitClusterTask(_ call: RPCCall, project: String, dataset: String, type: String) async throws -> [String: any Sendable] {
+    private func submitClusterTask(_ call: RPCCall, project: String, dataset: String, kind: FigureClustering.Kind) async throws
+        -> [String: any Sendable]
+    {
         let tags = call.optional("Tags") ?? "{}"
         guard JSONValue(parsing: tags)?.objectValue != nil else {
             throw VisageError.invalidArgument(field: "Tags", message: "must be a JSON object")
@@ -38,7 +40,7 @@ extension IMMOperations {
         let definition = JSONValue.object(call.request.parameters.filter { !$0.key.hasPrefix("Signature") }
             .mapValues(JSONValue.string)).text
         let task = try await clustering.submit(.init(
-            account: call.caller.accountID, project: project, dataset: dataset, type: type,
+            account: call.caller.accountID, project: project, dataset: dataset, kind: kind, idPrefix: call.request.action,
             notification: try await IMMNotification.target(of: call, outbox: outbox), userData: call.optional("UserData") ?? "", tags: tags,
             requestID: call.requestID, requestDefinition: definition))
         return ["TaskId": task.id, "EventId": task.eventID]

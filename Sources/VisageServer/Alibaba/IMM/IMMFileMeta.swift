@@ -40,7 +40,7 @@ extension IMMOperations {
         let key = try await datasetKey(call, project: project, dataset: dataset)
         let uri = try call.required("URI")
         guard let document = try await files.document(dataset: key, uri: uri) else {
-            throw VisageError.notFound(kind: "File", name: uri)
+            throw VisageError.notFound(kind: .file, name: uri)
         }
         return ["Files": [try Self.selecting(document, call)]]
     }

@@ -155,22 +155,39 @@ struct IMMOperations: Sendable {
     static func wireError(_ error: VisageError) -> WireError {
         switch error {
         case let .notFound(kind, name):
-            return WireError(status: .badRequest, code: "ResourceNotFound", message: "The specified resource \(kind) \(name) is not found.")
+            return WireError(status: .badRequest, code: "ResourceNotFound", message: "The specified resource \(resource(kind)) \(name) is not found.")
         case let .conflict(kind, name, _):
-            return WireError(status: .badRequest, code: "ResourceAlreadyExists", message: "The specified resource \(kind) \(name) already exists.")
-        case let .invalidArgument(field, message):
+            return WireError(status: .badRequest, code: "ResourceAlreadyExists",
+                             message: "The specified resource \(resource(kind)) \(name) already exists.")
+        case let .invalidArgument(field, message), let .malformedPolicy(field, message):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "\(field) \(message)")
+        case let .objectRejected(_, message), let .inUse(_, _, _, message), let .limitExceeded(_, _, _, message):
+            return WireError(status: .badRequest, code: "InvalidArgument", message: message)
         case let .forbidden(message):
             return WireError(status: .forbidden, code: "NoPermission", message: message)
-        case let .inUse(_, _, message):
-            return WireError(status: .badRequest, code: "InvalidArgument", message: message)
         case let .tooLarge(field, limit):
             return WireError(status: .badRequest, code: "InvalidArgument", message: "The \(field) is larger than \(limit) bytes.")
         case let .preconditionFailed(message):
             // A stale MetaLockVersion: the edit would overwrite someone else's.
             return WireError(status: .conflict, code: "InvalidArgument", message: message)
-        default:
+        case .rangeNotSatisfiable, .internalFailure:
             return WireError(error)
+        }
+    }
+
+    /// How IMM's messages name a kind of resource.
+    static func resource(_ kind: ResourceKind) -> String {
+        switch kind {
+        case .project: "Project"
+        case .dataset: "Dataset"
+        case .binding: "Binding"
+        case .file: "File"
+        case .task: "Task"
+        case .figure: "Figure"
+        case .figureCluster: "FigureCluster"
+        case .clusteringRun: "FigureClusters"
+        case .edit: "Edit"
+        case .bucket, .object, .upload, .accessKey, .user, .role, .policy, .policyAttachment, .userPolicy, .rolePolicy: kind.rawValue
         }
     }
 }

@@ -13,7 +13,9 @@ struct IMMTaskEvents: TaskEventFormat {
         case .forbidden: return "NoPermission"
         case .conflict: return "ResourceAlreadyExists"
         case .internalFailure: return "InternalError"
-        case .invalidArgument, .inUse, .tooLarge, .preconditionFailed, .rangeNotSatisfiable: return "InvalidArgument"
+        case .invalidArgument, .objectRejected, .malformedPolicy, .inUse, .limitExceeded, .tooLarge, .preconditionFailed,
+             .rangeNotSatisfiable:
+            return "InvalidArgument"
         }
     }
 

@@ -238,19 +238,46 @@ struct RAMOperations: Sendable {
     static func wireError(_ error: VisageError) -> WireError {
         switch error {
         case let .notFound(kind, name):
-            return WireError(status: .notFound, code: "EntityNotExist.\(kind)", message: "The \(kind) \(name) does not exist.")
-        case let .conflict(kind, _, message) where kind.hasSuffix(".Limit"):
-            return WireError(status: .conflict, code: "LimitExceeded.\(kind.dropLast(".Limit".count))", message: message)
+            return WireError(status: .notFound, code: "EntityNotExist.\(entity(kind))", message: "The \(entity(kind)) \(name) does not exist.")
+        case let .limitExceeded(kind, owner, _, message):
+            return WireError(status: .conflict, code: "LimitExceeded.\(entity(owner)).\(dependent(kind))", message: message)
         case let .conflict(kind, _, message):
-            return WireError(status: .conflict, code: "EntityAlreadyExists.\(kind)", message: message)
-        case let .inUse(kind, _, message):
-            return WireError(status: .conflict, code: "DeleteConflict.\(kind)", message: message)
-        case let .invalidArgument(field, message) where field.hasSuffix("PolicyDocument"):
+            return WireError(status: .conflict, code: "EntityAlreadyExists.\(entity(kind))", message: message)
+        case let .inUse(kind, dependents, _, message):
+            return WireError(status: .conflict, code: "DeleteConflict.\(entity(kind)).\(dependent(dependents))", message: message)
+        case let .malformedPolicy(field, message):
             return WireError(status: .badRequest, code: "MalformedPolicyDocument", message: "\(field): \(message)")
         case let .invalidArgument(field, message):
             return WireError(status: .badRequest, code: "InvalidParameter.\(field)", message: "\(field) \(message)")
-        default:
+        case .objectRejected, .forbidden, .tooLarge, .preconditionFailed, .rangeNotSatisfiable, .internalFailure:
             return WireError(error)
+        }
+    }
+
+    /// RAM's entity names (`EntityNotExist.User.AccessKey`).
+    static func entity(_ kind: ResourceKind) -> String {
+        switch kind {
+        case .user: "User"
+        case .role: "Role"
+        case .policy: "Policy"
+        case .accessKey: "User.AccessKey"
+        case .userPolicy: "User.Policy"
+        case .rolePolicy: "Role.Policy"
+        case .policyAttachment: "Attachment"
+        case .bucket, .object, .upload, .project, .dataset, .binding, .file, .task, .figure, .figureCluster, .clusteringRun, .edit:
+            kind.rawValue
+        }
+    }
+
+    /// RAM's names for what keeps an entity from being deleted (`DeleteConflict.User.AccessKey`).
+    static func dependent(_ kind: ResourceKind) -> String {
+        switch kind {
+        case .accessKey: "AccessKey"
+        case .policy, .userPolicy, .rolePolicy: "Policy"
+        case .policyAttachment: "Attachment"
+        case .user, .role, .bucket, .object, .upload, .project, .dataset, .binding, .file, .task, .figure, .figureCluster,
+             .clusteringRun, .edit:
+            entity(kind)
         }
     }
 }

@@ -69,7 +69,7 @@ public struct DatasetBindings: Sendable {
             let existing = try await db.raw("""
                 SELECT uri FROM media_bindings WHERE account_id = \(bind: account) AND project = \(bind: project) AND dataset = \(bind: name)
                 """).all().map { try $0.decode(column: "uri", as: String.self) }
-            if existing.contains(uri) { throw VisageError.conflict(kind: "Binding", name: uri, message: "The binding \(uri) already exists.") }
+            if existing.contains(uri) { throw VisageError.conflict(kind: .binding, name: uri, message: "The binding \(uri) already exists.") }
             guard existing.count < dataset.maxBindCount else {
                 throw VisageError.invalidArgument(field: "URI", message: "the dataset already has \(existing.count) bindings, its limit")
             }
@@ -105,7 +105,7 @@ public struct DatasetBindings: Sendable {
 
     public func binding(account: String, project: String, dataset: String, uri: String) async throws -> DatasetBinding {
         guard let found = try await bindings(account: account, project: project, dataset: dataset).first(where: { $0.uri == uri }) else {
-            throw VisageError.notFound(kind: "Binding", name: uri)
+            throw VisageError.notFound(kind: .binding, name: uri)
         }
         return found
     }

@@ -15,25 +15,21 @@ public struct ReclusterTask: Sendable {
 }
 
 extension FigureClustering {
-    /// Visage's own task type for a re-clustering (no IMM call starts one; GetTask and
-    /// ListTasks show it like the others).
-    public static let reclusteringType = "FigureReclustering"
-
     /// Queues a re-clustering of a dataset, a dry run unless `apply`. It runs on the
     /// clustering worker, so it never overlaps a clustering run or a merge of the dataset,
     /// and reports its progress like them.
     public func submitRecluster(dataset: DatasetKey, settings: ClusterSettings, apply: Bool) async throws -> MediaTask {
         let definition = String(decoding: try JSONEncoder().encode(ReclusterRequest(settings: settings, apply: apply)), as: UTF8.self)
         return try await submit(Submission(
-            account: dataset.accountID, project: dataset.project, dataset: dataset.dataset, type: Self.reclusteringType,
+            account: dataset.accountID, project: dataset.project, dataset: dataset.dataset, kind: .reclustering, idPrefix: Kind.reclustering.rawValue,
             notification: nil, userData: "", tags: "", requestID: "", requestDefinition: definition))
     }
 
     /// The re-clustering task `id` of a dataset, with its preview once it succeeded.
     public func reclusterTask(dataset: DatasetKey, id: String) async throws -> ReclusterTask {
-        guard let task = try await tasks.task(id: id), task.type == Self.reclusteringType, task.accountID == dataset.accountID,
+        guard let task = try await tasks.task(id: id), task.type == Kind.reclustering.rawValue, task.accountID == dataset.accountID,
               task.project == dataset.project, task.dataset == dataset.dataset
-        else { throw VisageError.notFound(kind: "Task", name: id) }
+        else { throw VisageError.notFound(kind: .task, name: id) }
         guard task.status == .succeeded else { return ReclusterTask(task: task, preview: nil) }
         return ReclusterTask(task: task, preview: try JSONDecoder().decode(ReclusterPreview.self, from: Data(task.result.utf8)))
     }

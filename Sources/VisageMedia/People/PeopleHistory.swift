@@ -107,7 +107,7 @@ extension FigureClusterStore {
         guard let row = try await db.raw("""
             SELECT * FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: id)
             """).first()
-        else { throw VisageError.notFound(kind: "FigureCluster", name: id) }
+        else { throw VisageError.notFound(kind: .figureCluster, name: id) }
         let cluster = try Self.cluster(row)
         let faces = try await db.raw("""
             SELECT figure_id, pinned FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: id)
@@ -138,15 +138,15 @@ extension FigureClusterStore {
                 SELECT sequence, payload, created_at, undone FROM media_cluster_history WHERE dataset_key = \(bind: key) \(query)
                 """).first()
             else {
-                if let sequence { throw VisageError.notFound(kind: "Edit", name: String(sequence)) }
-                throw VisageError.conflict(kind: "Edit", name: "", message: "nothing left to undo")
+                if let sequence { throw VisageError.notFound(kind: .edit, name: String(sequence)) }
+                throw VisageError.conflict(kind: .edit, name: "", message: "nothing left to undo")
             }
             let entry = PeopleHistoryEntry(
                 sequence: try row.decode(column: "sequence", as: Int64.self),
                 edit: try JSONDecoder().decode(PeopleEdit.self, from: Data(try row.decode(column: "payload", as: String.self).utf8)),
                 created: try row.decode(column: "created_at", as: Int64.self), undone: false)
             guard try row.decode(column: "undone", as: Int.self) == 0 else {
-                throw VisageError.conflict(kind: "Edit", name: String(entry.sequence), message: "edit \(entry.sequence) was undone already")
+                throw VisageError.conflict(kind: .edit, name: String(entry.sequence), message: "edit \(entry.sequence) was undone already")
             }
             let edit = entry.edit
             var touched: Set<String> = edit.person == ReservedCluster.independent ? [] : [edit.person]
@@ -269,7 +269,7 @@ extension FigureClusterStore {
         guard let row = try await db.raw("""
             SELECT * FROM media_clusters WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: id)
             """).first()
-        else { throw VisageError.notFound(kind: "FigureCluster", name: id) }
+        else { throw VisageError.notFound(kind: .figureCluster, name: id) }
         return try Self.cluster(row)
     }
 
@@ -279,7 +279,7 @@ extension FigureClusterStore {
         do {
             return try await existing(dataset: dataset, id: id, db: db)
         } catch VisageError.notFound {
-            throw VisageError.conflict(kind: "Edit", name: id, message: "\(id) is gone (merged or emptied since); undo that first")
+            throw VisageError.conflict(kind: .edit, name: id, message: "\(id) is gone (merged or emptied since); undo that first")
         }
     }
 

@@ -107,7 +107,7 @@ public struct FigureClusterStore: Sendable {
 
     public func cluster(dataset: DatasetKey, id: String) async throws -> FigureCluster {
         guard let cluster = try await clusters(dataset: dataset, ids: [id]).first else {
-            throw VisageError.notFound(kind: "FigureCluster", name: id)
+            throw VisageError.notFound(kind: .figureCluster, name: id)
         }
         return cluster
     }
@@ -173,7 +173,7 @@ public struct FigureClusterStore: Sendable {
             guard let row = try await db.raw("""
                 SELECT * FROM media_clusters WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: id)
                 """).first()
-            else { throw VisageError.notFound(kind: "FigureCluster", name: id) }
+            else { throw VisageError.notFound(kind: .figureCluster, name: id) }
             var cluster = try Self.cluster(row)
             let before = PeopleEdit.Part.row(of: cluster)
             if let expected = changes.lockVersion, expected != cluster.lockVersion {
@@ -204,7 +204,7 @@ public struct FigureClusterStore: Sendable {
             let known = try await db.raw("""
                 SELECT cluster_id FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: [target] + sources))
                 """).all().map { try $0.decode(column: "cluster_id", as: String.self) }
-            for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: "FigureCluster", name: id) }
+            for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: .figureCluster, name: id) }
             guard !sources.isEmpty else { return 0 }
             let held = try await part(dataset: dataset, id: target, db: db)
             var edit = PeopleEdit(kind: .merge, person: target, personFaces: held.faces, personExcluded: held.excluded,
@@ -272,7 +272,7 @@ public struct FigureClusterStore: Sendable {
             guard try await db.raw("""
                 SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: target)
                 """).first() != nil
-            else { throw VisageError.notFound(kind: "FigureCluster", name: target) }
+            else { throw VisageError.notFound(kind: .figureCluster, name: target) }
             // Two faces of one image are two people, unless a user says both are this one:
             // a face of the image that a run placed there must be confirmed first.
             if let mate = try await db.raw("""
@@ -343,7 +343,7 @@ public struct FigureClusterStore: Sendable {
             guard try await db.raw("""
                 SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: cluster)
                 """).first() != nil
-            else { throw VisageError.notFound(kind: "FigureCluster", name: cluster) }
+            else { throw VisageError.notFound(kind: .figureCluster, name: cluster) }
             let rows = try await db.raw("""
                 SELECT figure_id, file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: cluster)
                 """).all()
@@ -382,7 +382,7 @@ public struct FigureClusterStore: Sendable {
                 ORDER BY quality DESC, figure_id
                 """).all()
         }
-        guard !rows.isEmpty else { throw VisageError.notFound(kind: "FigureCluster", name: cluster) }
+        guard !rows.isEmpty else { throw VisageError.notFound(kind: .figureCluster, name: cluster) }
         var ids: [String] = [], embeddings: [Float] = [], dimension = 0
         for row in rows {
             let vector = try row.decode(column: "embedding", as: Data.self).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
@@ -402,7 +402,7 @@ public struct FigureClusterStore: Sendable {
             SELECT file_id, cluster_id, pinned FROM media_faces
             WHERE figure_id = \(bind: figureID) AND dataset_key = \(bind: dataset.description)
             """).first()
-        else { throw VisageError.notFound(kind: "Figure", name: figureID) }
+        else { throw VisageError.notFound(kind: .figure, name: figureID) }
         return (try row.decode(column: "file_id", as: String.self), try row.decode(column: "cluster_id", as: String?.self),
                 try row.decode(column: "pinned", as: Int.self) != 0)
     }

@@ -65,7 +65,8 @@ public struct VisageTaskEvents: TaskEventFormat {
 
     public func code(for failure: VisageError) -> String {
         switch failure {
-        case .invalidArgument: "InvalidArgument"
+        case .invalidArgument, .objectRejected, .malformedPolicy: "InvalidArgument"
+        case .limitExceeded: "LimitExceeded"
         case .notFound: "NotFound"
         case .conflict: "Conflict"
         case .inUse: "InUse"

@@ -84,7 +84,7 @@ public struct DatasetCatalog: Sendable {
             guard try await db.raw("""
                 SELECT 1 FROM media_datasets WHERE account_id = \(bind: account) AND project = \(bind: project) AND name = \(bind: name)
                 """).first() == nil
-            else { throw VisageError.conflict(kind: "Dataset", name: name, message: "The dataset \(name) already exists.") }
+            else { throw VisageError.conflict(kind: .dataset, name: name, message: "The dataset \(name) already exists.") }
             try await db.raw("""
                 INSERT INTO media_datasets (account_id, project, name, description, template_id, max_bind_count, max_file_count,
                                             workflow_parameters, created_at, updated_at)
@@ -104,7 +104,7 @@ public struct DatasetCatalog: Sendable {
                 SELECT * FROM media_datasets WHERE account_id = \(bind: account) AND project = \(bind: project) AND name = \(bind: name)
                 """).first()
         }
-        guard let row else { throw VisageError.notFound(kind: "Dataset", name: name) }
+        guard let row else { throw VisageError.notFound(kind: .dataset, name: name) }
         var dataset = try Self.dataset(row)
         if statistics {
             let key = dataset.key.description

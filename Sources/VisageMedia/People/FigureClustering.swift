@@ -21,8 +21,14 @@ public struct ClusteringOutcome: Sendable, Equatable {
 /// worker; each run's result is written in one transaction.
 public struct FigureClustering: Sendable {
     public static let queueName = "media.cluster"
-    public static let clusteringType = "FaceClustering"
-    public static let mergingType = "FigureClustersMerging"
+
+    /// The kinds of task the clustering worker runs, as a task's type records them.
+    public enum Kind: String, Sendable, CaseIterable {
+        case clustering = "FaceClustering"
+        case merging = "FigureClustersMerging"
+        /// Visage's own re-clustering from scratch (no IMM call starts one).
+        case reclustering = "FigureReclustering"
+    }
 
     let store: MetadataStore
     let datasets: DatasetCatalog
@@ -58,7 +64,7 @@ public struct FigureClustering: Sendable {
             if let outcome = try await clusterOnce(dataset: dataset, progress: progress) { return outcome }
         }
         guard let outcome = try await clusterOnce(dataset: dataset, progress: progress) else {
-            throw VisageError.conflict(kind: "FigureClusters", name: dataset.dataset,
+            throw VisageError.conflict(kind: .clusteringRun, name: dataset.dataset,
                                        message: "the people of \(dataset.dataset) kept changing during the run; run it again")
         }
         return outcome
@@ -169,7 +175,9 @@ public struct FigureClustering: Sendable {
         public let account: String
         public let project: String
         public let dataset: String
-        public let type: String
+        public let kind: Kind
+        /// Starts the task's id (the name of the call that asked for it, say).
+        public let idPrefix: String
         public let notification: NotificationTarget?
         public let userData: String
         public let tags: String
@@ -177,12 +185,13 @@ public struct FigureClustering: Sendable {
         /// The request's parameters as JSON (a merge reads its `To`/`From`/`Froms` back from here).
         public let requestDefinition: String
 
-        public init(account: String, project: String, dataset: String, type: String, notification: NotificationTarget?, userData: String,
-                    tags: String, requestID: String, requestDefinition: String) {
+        public init(account: String, project: String, dataset: String, kind: Kind, idPrefix: String, notification: NotificationTarget?,
+                    userData: String, tags: String, requestID: String, requestDefinition: String) {
             self.account = account
             self.project = project
             self.dataset = dataset
-            self.type = type
+            self.kind = kind
+            self.idPrefix = idPrefix
             self.notification = notification
             self.userData = userData
             self.tags = tags
@@ -197,14 +206,9 @@ public struct FigureClustering: Sendable {
             account: submission.account, project: submission.project, dataset: submission.dataset, userData: submission.userData,
             notification: submission.notification, datasets: datasets)
         let eventID = Identifiers.eventID()
-        let prefix = switch submission.type {
-        case Self.clusteringType: "CreateFigureClusteringTask"
-        case Self.mergingType: "CreateFigureClustersMergingTask"
-        default: submission.type
-        }
         let task = MediaTask(
-            id: "\(prefix)-\(UUID().uuidString.lowercased())", accountID: submission.account, project: submission.project,
-            dataset: submission.dataset, type: submission.type, eventID: eventID, status: .running, code: "", message: "",
+            id: "\(submission.idPrefix)-\(UUID().uuidString.lowercased())", accountID: submission.account, project: submission.project,
+            dataset: submission.dataset, type: submission.kind.rawValue, eventID: eventID, status: .running, code: "", message: "",
             progress: 0, userData: submission.userData, tags: submission.tags, notification: notification,
             requestDefinition: submission.requestDefinition, requestID: submission.requestID, started: Date(), ended: nil)
         try await store.withTransaction { [tasks, queue] db in
@@ -227,14 +231,18 @@ public struct FigureClustering: Sendable {
         var failure: VisageError?
         do {
             _ = try await datasets.dataset(account: task.accountID, project: task.project, name: task.dataset)
-            if task.type == Self.mergingType {
+            guard let kind = Kind(rawValue: task.type) else {
+                throw VisageError.internalFailure(message: "the clustering worker does not run \(task.type) tasks")
+            }
+            switch kind {
+            case .merging:
                 let (target, sources) = try Self.mergeRequest(task.requestDefinition)
                 let moved = try await clusters.merge(dataset: dataset, into: target, from: sources)
                 outcome = .peopleMerged(into: target, from: sources, movedFaces: moved)
-            } else if task.type == Self.reclusteringType {
+            case .reclustering:
                 outcome = .reclustered
                 result = try await runRecluster(task, dataset: dataset, progress: report)
-            } else {
+            case .clustering:
                 outcome = .peopleClustered(try await cluster(dataset: dataset, progress: report))
             }
         } catch {

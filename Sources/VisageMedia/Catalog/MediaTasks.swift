@@ -98,7 +98,7 @@ public struct MediaTaskStore: Sendable {
     /// The task of a project, checking its type as GetTask names it.
     public func task(account: String, project: String, type: String, id: String) async throws -> MediaTask {
         guard let task = try await task(id: id), task.accountID == account, task.project == project, task.type == type else {
-            throw VisageError.notFound(kind: "Task", name: id)
+            throw VisageError.notFound(kind: .task, name: id)
         }
         return task
     }

@@ -47,7 +47,7 @@ public struct ProjectCatalog: Sendable {
                                    created: WallClock.date(millis: now), updated: WallClock.date(millis: now))
         try await store.withTransaction { db in
             guard try await db.raw("SELECT 1 FROM media_projects WHERE account_id = \(bind: account) AND name = \(bind: name)").first() == nil
-            else { throw VisageError.conflict(kind: "Project", name: name, message: "The project \(name) already exists.") }
+            else { throw VisageError.conflict(kind: .project, name: name, message: "The project \(name) already exists.") }
             try await db.raw("""
                 INSERT INTO media_projects (account_id, name, description, service_role, template_id, created_at, updated_at)
                 VALUES (\(bind: account), \(bind: name), \(bind: project.description), \(bind: project.serviceRole),
@@ -61,7 +61,7 @@ public struct ProjectCatalog: Sendable {
         let row = try await store.withConnection { db in
             try await db.raw("SELECT * FROM media_projects WHERE account_id = \(bind: account) AND name = \(bind: name)").first()
         }
-        guard let row else { throw VisageError.notFound(kind: "Project", name: name) }
+        guard let row else { throw VisageError.notFound(kind: .project, name: name) }
         return try Self.project(row)
     }
 
@@ -85,7 +85,7 @@ public struct ProjectCatalog: Sendable {
                 SELECT COUNT(*) AS n FROM media_datasets WHERE account_id = \(bind: account) AND project = \(bind: name)
                 """).first()?.decode(column: "n", as: Int.self) ?? 0
             guard count == 0 else {
-                throw VisageError.inUse(kind: "Project.Dataset", name: name,
+                throw VisageError.inUse(kind: .project, by: .dataset, name: name,
                                         message: "The project \(name) still has \(count) datasets; delete them first.")
             }
             try await db.raw("DELETE FROM media_projects WHERE account_id = \(bind: account) AND name = \(bind: name)").run()

@@ -169,7 +169,7 @@ extension FigureClustering {
         let gone = Set(preview.changes.filter { $0.kind == .merged || $0.kind == .dissolved }.map(\.person))
         try await store.withTransaction { [clusters, plan] db in
             guard try await snapshot.unchanged(dataset: dataset, db: db) else {
-                throw VisageError.conflict(kind: "FigureClusters", name: dataset.dataset,
+                throw VisageError.conflict(kind: .clusteringRun, name: dataset.dataset,
                                            message: "the people of \(dataset.dataset) changed while re-clustering; preview again")
             }
             let created = try await clusters.apply(plan, snapshot: snapshot, dataset: dataset, db: db, now: WallClock.nowMillis()).created

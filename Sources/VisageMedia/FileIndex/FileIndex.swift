@@ -60,7 +60,7 @@ public struct FileIndex: Sendable {
             SELECT 1 FROM media_datasets WHERE account_id = \(bind: dataset.accountID) AND project = \(bind: dataset.project)
               AND name = \(bind: dataset.dataset)
             """).first() != nil
-        else { throw VisageError.notFound(kind: "Dataset", name: dataset.dataset) }
+        else { throw VisageError.notFound(kind: .dataset, name: dataset.dataset) }
         var document = file.document
         var created = now
         var earlier: [FaceContinuity.Earlier] = []
@@ -158,7 +158,7 @@ public struct FileIndex: Sendable {
         let id = objectID(dataset, uri: uri)
         guard let row = try await db.raw("SELECT document FROM media_files WHERE id = \(bind: id)").first(),
               var document = JSONValue(parsing: try row.decode(column: "document", as: String.self))?.objectValue
-        else { throw VisageError.notFound(kind: "File", name: uri) }
+        else { throw VisageError.notFound(kind: .file, name: uri) }
         if let customLabels { document["CustomLabels"] = .object(customLabels.mapValues(JSONValue.string)) }
         if let customID { document["CustomId"] = .string(customID) }
         let now = WallClock.nowMillis()
