@@ -26,7 +26,7 @@ public struct OpenedDataDirectory: Sendable {
             let root = try await RootBootstrap(
                 directory: AccessKeyDirectory(store: store, box: box), credentialsFile: layout.rootCredentialsFile
             ).run(fixedKeyID: configuration.rootAccessKeyID, fixedSecret: configuration.rootAccessKeySecret)
-            let objects: any ObjectStore = try LocalDiskObjectStore(directory: layout.objectsDirectory, store: store)
+            let objects: any ObjectStore = CatalogObjectStore(blobs: try LocalBlobFiles(root: layout.objectsDirectory), store: store)
             let removed = try await objects.recover()
             if removed > 0 { logger.notice("removed files left by interrupted writes", metadata: ["count": "\(removed)"]) }
             return try await body(OpenedDataDirectory(store: store, objects: objects, root: root, box: box))

@@ -84,7 +84,7 @@ public struct CORSConfiguration: Codable, Sendable, Equatable {
     }
 }
 
-extension LocalDiskObjectStore {
+extension CatalogObjectStore {
     public func corsConfiguration(_ name: BucketName) async throws -> CORSConfiguration? {
         let row = try await store.withConnection { db in
             try await db.raw("SELECT cors FROM buckets WHERE name = \(bind: name.value)").first()

@@ -55,7 +55,7 @@ public struct UploadListPage: Sendable, Equatable {
 /// Multipart uploads: parts are stored as blobs as they arrive; completing streams them, in the
 /// order the client lists, into one new object through the same atomic write as any object, so
 /// readers never see a half-assembled object.
-extension LocalDiskObjectStore {
+extension CatalogObjectStore {
     public static let partNumbers = 1...10_000
     /// Every part but the last must be at least this large, as OSS requires.
     public static let minimumPartSize: Int64 = 100 * 1024
@@ -109,13 +109,9 @@ extension LocalDiskObjectStore {
             throw VisageError.invalidArgument(field: "partNumber", message: "must be from 1 to 10000")
         }
         _ = try await multipartUpload(id, bucket: bucket, key: key)
-        let writer = try files.create()
-        defer { writer.close() }
-        do {
-            let (size, md5, crc64) = try await writeBlob(writer, attributes: attributes, body: body)
+        let (part, replaced) = try await withNewBlob(attributes: attributes, body: body) { blobID, size, md5, crc64 in
             let part = UploadedPart(number: number, size: size, etag: md5.hex, lastModified: Date(), crc64: crc64)
             let crcBits = Int64(bitPattern: crc64)
-            let blobID = writer.id
             let now = WallClock.nowMillis()
             let replaced: String? = try await store.withTransaction { db in
                 guard try await db.raw("SELECT 1 FROM multipart_uploads WHERE upload_id = \(bind: id)").first() != nil else {
@@ -134,12 +130,10 @@ extension LocalDiskObjectStore {
                     """).run()
                 return old
             }
-            if let replaced { files.remove(replaced) }
-            return part
-        } catch {
-            writer.discard()
-            throw error
+            return (part, replaced)
         }
+        if let replaced { await blobs.remove(replaced) }
+        return part
     }
 
     public func parts(of id: String, bucket: BucketName, key: ObjectKey) async throws -> [UploadedPart] {
@@ -181,13 +175,13 @@ extension LocalDiskObjectStore {
             }
             chosen.append(part)
         }
-        let blobs = chosen.map { (id: $0.blobID, size: $0.part.size) }
+        let parts = chosen.map { (id: $0.blobID, size: $0.part.size) }
+        let blobs = self.blobs
         let body = AsyncThrowingStream<[UInt8], any Error> { continuation in
             let task = Task {
                 do {
-                    for blob in blobs {
-                        let reader = try files.openForReading(blob.id)
-                        for try await chunk in reader.stream(from: 0, to: blob.size) { continuation.yield(chunk) }
+                    for blob in parts {
+                        for try await chunk in try await blobs.read(blob.id, from: 0, to: blob.size) { continuation.yield(chunk) }
                     }
                     continuation.finish()
                 } catch {
@@ -240,6 +234,6 @@ extension LocalDiskObjectStore {
             try await db.raw("DELETE FROM multipart_parts WHERE upload_id = \(bind: id)").run()
             try await db.raw("DELETE FROM multipart_uploads WHERE upload_id = \(bind: id)").run()
         }
-        for blob in blobs { files.remove(blob) }
+        for blob in blobs { await self.blobs.remove(blob) }
     }
 }

@@ -35,7 +35,7 @@ struct BenchChecksum: AsyncParsableCommand {
         try await store.withStore { metadata in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("visage-bench-objects-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: folder) }
-            let objects = try LocalDiskObjectStore(directory: folder, store: metadata)
+            let objects = CatalogObjectStore(blobs: try LocalBlobFiles(root: folder), store: metadata)
             let bucket = try BucketName("bench")
             _ = try await objects.createBucket(bucket, ownerAccount: "bench")
             for round in 0..<rounds {

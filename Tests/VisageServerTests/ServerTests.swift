@@ -30,7 +30,7 @@ func testComponents(store: MetadataStore, directory: URL) throws -> ServerCompon
     let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, maxRequestBodyBytes: 1024)
     return ServerComponents(
         configuration: configuration, store: store,
-        objects: try LocalDiskObjectStore(directory: directory.appendingPathComponent("objects"), store: store),
+        objects: CatalogObjectStore(blobs: try LocalBlobFiles(root: directory.appendingPathComponent("objects")), store: store),
         box: .ephemeral(), assets: try WebAssets(directory: static_))
 }
 

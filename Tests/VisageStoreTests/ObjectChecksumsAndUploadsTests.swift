@@ -9,9 +9,9 @@ import VisageTestSupport
 struct ObjectChecksumsAndUploadsTests {
     let bucket = try! BucketName("photos")
 
-    func withObjects(_ engine: TestEngine, _ body: (LocalDiskObjectStore) async throws -> Void) async throws {
+    func withObjects(_ engine: TestEngine, _ body: (CatalogObjectStore) async throws -> Void) async throws {
         try await engine.withFreshStore { store, directory in
-            let objects = try LocalDiskObjectStore(directory: directory.appendingPathComponent("objects"), store: store)
+            let objects = CatalogObjectStore(blobs: try LocalBlobFiles(root: directory.appendingPathComponent("objects")), store: store)
             _ = try await objects.createBucket(bucket, ownerAccount: "1234567890123456")
             try await body(objects)
         }

@@ -9,9 +9,9 @@ import VisageTestSupport
 struct ObjectStoreTests {
     let bucket = try! BucketName("photos")
 
-    func withObjects(_ engine: TestEngine, _ body: (LocalDiskObjectStore, URL) async throws -> Void) async throws {
+    func withObjects(_ engine: TestEngine, _ body: (CatalogObjectStore, URL) async throws -> Void) async throws {
         try await engine.withFreshStore { store, directory in
-            let objects = try LocalDiskObjectStore(directory: directory.appendingPathComponent("objects"), store: store)
+            let objects = CatalogObjectStore(blobs: try LocalBlobFiles(root: directory.appendingPathComponent("objects")), store: store)
             _ = try await objects.createBucket(bucket, ownerAccount: "1234567890123456")
             try await body(objects, directory)
         }
@@ -152,7 +152,7 @@ struct ObjectStoreTests {
             // The object directory sits deep inside a sandbox, so an escape by `../` would show up
             // as a file in the sandbox beside it.
             let objectsRoot = sandbox.appendingPathComponent("a/b/c/objects")
-            let objects = try LocalDiskObjectStore(directory: objectsRoot, store: store)
+            let objects = CatalogObjectStore(blobs: try LocalBlobFiles(root: objectsRoot), store: store)
             _ = try await objects.createBucket(bucket, ownerAccount: "1")
             let hostile = ["../../etc/passwd", "/abs", "..", "./.", "a/../../b", "\\windows\\system32", "../../../../x"]
             for text in hostile {
@@ -221,7 +221,7 @@ struct ObjectStoreTests {
             #expect(FileManager.default.createFile(atPath: tmp.path, contents: Data(count: 10)))
             #expect(FileManager.default.createFile(atPath: orphan.path, contents: Data(count: 10)))
             // A write in progress (its file locked) must survive recovery.
-            let live = try objects.files.create()
+            let live = try (objects.blobs as! LocalBlobFiles).createFile()
             defer { live.close() }
             #expect(try await objects.recover() == 2)
             #expect(!FileManager.default.fileExists(atPath: tmp.path))

@@ -6,12 +6,18 @@ import VisageCore
 import Glibc
 #endif
 
-/// The files that hold object bytes, named by random blob ids (never by object key, so no key can
-/// name a path). A blob is written under `tmp/`, synced, then renamed into `blobs/`; each writer
-/// holds an exclusive `flock` on its file until its catalog row is committed, which is how
+/// Blobs as files under the data directory, named by random blob ids (never by object key, so no
+/// key can name a path). A blob is written under `tmp/`, synced, then renamed into `blobs/`; each
+/// writer holds an exclusive `flock` on its file until its catalog row is committed, which is how
 /// recovery tells an abandoned file (lock free) from one another process is still writing.
-struct BlobFiles: Sendable {
+public struct LocalBlobFiles: BlobStore {
     let root: URL
+
+    /// `root` holds the blob files (created if missing).
+    public init(root: URL) throws {
+        self.root = root
+        try prepare()
+    }
 
     var tmpDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
     var blobDirectory: URL { root.appendingPathComponent("blobs", isDirectory: true) }
@@ -26,8 +32,16 @@ struct BlobFiles: Sendable {
         blobDirectory.appendingPathComponent(String(id.prefix(2)), isDirectory: true).appendingPathComponent(id)
     }
 
+    public func create() async throws -> any BlobWrite { try createFile() }
+
+    public func read(_ id: String, from start: Int64, to end: Int64) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+        try openForReading(id).stream(from: start, to: end)
+    }
+
+    public func remove(_ id: String) async { unlink(path(ofBlob: id).path) }
+
     /// Creates an empty locked temp file for a new blob.
-    func create() throws -> BlobWriter {
+    func createFile() throws -> BlobWriter {
         let id = Identifiers.opaque()
         let tmp = tmpDirectory.appendingPathComponent(id)
         let fd = open(tmp.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
@@ -47,13 +61,9 @@ struct BlobFiles: Sendable {
         return BlobReader(fd: fd)
     }
 
-    func remove(_ id: String) {
-        unlink(path(ofBlob: id).path)
-    }
-
     /// Deletes temp files and blobs nobody holds a lock on, for which `isReferenced` says no.
     /// Returns the number of files removed.
-    func sweep(isReferenced: (String) async throws -> Bool) async throws -> Int {
+    public func sweep(isReferenced: @escaping @Sendable (String) async throws -> Bool) async throws -> Int {
         var removed = 0
         let manager = FileManager.default
         for name in (try? manager.contentsOfDirectory(atPath: tmpDirectory.path)) ?? [] {
@@ -85,8 +95,8 @@ struct BlobFiles: Sendable {
     }
 }
 
-/// A blob being written. `close()` must be called on every path; it releases the lock.
-final class BlobWriter: Sendable {
+/// A blob file being written. `close()` must be called on every path; it releases the lock.
+final class BlobWriter: BlobWrite {
     let id: String
     private let fd: Int32
     let tmpPath: URL

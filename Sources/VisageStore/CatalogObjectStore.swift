@@ -3,26 +3,25 @@ import Foundation
 import SQLKit
 import VisageCore
 
-/// The embedded object store: bytes in blob files under the data directory, and the catalog
-/// (bucket, key, size, ETag, content type, user metadata) in the metadata store, where listing by
-/// prefix, delimiter and marker is an indexed range scan in byte order.
-public struct LocalDiskObjectStore: ObjectStore {
-    let files: BlobFiles
+/// An object store made of a blob backend for the bytes and the catalog (bucket, key, size,
+/// ETag, checksums, metadata, uploads, change feed) in the metadata store, where listing by
+/// prefix, delimiter and marker is an indexed range scan in byte order. With `LocalBlobFiles` it
+/// is the embedded default.
+public struct CatalogObjectStore: ObjectStore {
+    let blobs: any BlobStore
     let store: MetadataStore
 
-    /// `directory` holds the blob files (created if missing).
-    public init(directory: URL, store: MetadataStore) throws {
-        self.files = BlobFiles(root: directory)
+    public init(blobs: any BlobStore, store: MetadataStore) {
+        self.blobs = blobs
         self.store = store
-        try files.prepare()
     }
 
-    /// Removes what an interrupted write left behind: temp files and blobs that neither an
+    /// Removes what an interrupted write left behind: abandoned writes and blobs that neither an
     /// object nor a part of an unfinished multipart upload refers to. Safe to run while other
-    /// processes write: files they still hold are left alone.
+    /// processes write: blobs they still hold are left alone.
     @discardableResult
     public func recover() async throws -> Int {
-        try await files.sweep { blobID in
+        try await blobs.sweep { [store] blobID in
             try await store.withConnection { db in
                 try await db.raw("""
                     SELECT 1 AS one FROM objects WHERE blob_id = \(bind: blobID)
@@ -94,7 +93,7 @@ public struct LocalDiskObjectStore: ObjectStore {
 
     /// Streams `body` into a new blob file, checking size and digest, and makes it durable; the
     /// caller records it in the catalog (or discards the writer on failure).
-    func writeBlob(_ writer: BlobWriter, attributes: ObjectAttributes, body: some AsyncSequence<[UInt8], any Error>)
+    func writeBlob(_ writer: any BlobWrite, attributes: ObjectAttributes, body: some AsyncSequence<[UInt8], any Error>)
         async throws -> (size: Int64, md5: [UInt8], crc64: UInt64)
     {
         var digests = BlobDigests()
@@ -103,14 +102,33 @@ public struct LocalDiskObjectStore: ObjectStore {
                 throw VisageError.tooLarge(field: "object", limit: Int(clamping: attributes.maxBytes))
             }
             digests.update(chunk)
-            try writer.write(chunk)
+            try await writer.write(chunk)
         }
         let (md5, crc64) = digests.finish()
         if let expected = attributes.expectedMD5, expected != md5 {
             throw VisageError.objectRejected(.digestMismatch, message: "the body does not have the MD5 digest sent with it")
         }
-        try writer.commit()
+        try await writer.commit()
         return (digests.size, md5, crc64)
+    }
+
+    /// Writes `body` to a new blob and runs `record` (the catalog transaction that refers to it)
+    /// while the blob is still held; when anything fails, the blob is discarded.
+    func withNewBlob<T: Sendable>(
+        attributes: ObjectAttributes, body: some AsyncSequence<[UInt8], any Error>,
+        _ record: (_ blobID: String, _ size: Int64, _ md5: [UInt8], _ crc64: UInt64) async throws -> T
+    ) async throws -> T {
+        let writer = try await blobs.create()
+        do {
+            let (size, md5, crc64) = try await writeBlob(writer, attributes: attributes, body: body)
+            let result = try await record(writer.id, size, md5, crc64)
+            await writer.close()
+            return result
+        } catch {
+            await writer.discard()
+            await writer.close()
+            throw error
+        }
     }
 
     public func putObject(
@@ -127,10 +145,7 @@ public struct LocalDiskObjectStore: ObjectStore {
         body: some AsyncSequence<[UInt8], any Error>, etag: String?
     ) async throws -> ObjectInfo {
         try ObjectTag.validate(attributes.tags)
-        let writer = try files.create()
-        defer { writer.close() }
-        do {
-            let (size, md5, crc64) = try await writeBlob(writer, attributes: attributes, body: body)
+        let (info, replaced) = try await withNewBlob(attributes: attributes, body: body) { blobID, size, md5, crc64 in
             var info = ObjectInfo(
                 bucket: bucket.value, key: key.value, size: size, etag: etag ?? md5.hex,
                 contentType: attributes.contentType, userMetadata: attributes.userMetadata,
@@ -142,8 +157,6 @@ public struct LocalDiskObjectStore: ObjectStore {
             let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)
             let tagsJSON = try Self.tagsText(info.tags)
             let modified = Int64((info.lastModified.timeIntervalSince1970 * 1000).rounded())
-            let blobID = writer.id
-            let byteCount = info.size
             let crcBits = Int64(bitPattern: crc64)
             let acl = info.acl?.rawValue
             let replaced: String? = try await store.withTransaction { db in
@@ -156,7 +169,7 @@ public struct LocalDiskObjectStore: ObjectStore {
                 try await db.raw("""
                     INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified,
                                          crc64, acl, tags)
-                    VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: byteCount), \(bind: row.etag),
+                    VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: size), \(bind: row.etag),
                             \(bind: row.contentType), \(bind: metadataJSON), \(bind: modified), \(bind: crcBits), \(bind: acl),
                             \(bind: tagsJSON))
                     ON CONFLICT (bucket, object_key) DO UPDATE SET
@@ -167,12 +180,10 @@ public struct LocalDiskObjectStore: ObjectStore {
                 try await ObjectChangeFeed.record(bucket: bucket, key: key, .put, at: modified, db: db)
                 return old
             }
-            if let replaced { files.remove(replaced) }
-            return info
-        } catch {
-            writer.discard()
-            throw error
+            return (info, replaced)
         }
+        if let replaced { await blobs.remove(replaced) }
+        return info
     }
 
     public func setObjectACL(bucket: BucketName, key: ObjectKey, _ acl: CannedACL?) async throws {
@@ -230,10 +241,9 @@ public struct LocalDiskObjectStore: ObjectStore {
             }
             served = resolved
         }
-        let reader = try files.openForReading(blobID)
         let start = served?.lowerBound ?? 0
         let end = served.map { $0.upperBound + 1 } ?? info.size
-        return ObjectRead(info: info, range: served, body: reader.stream(from: start, to: end))
+        return ObjectRead(info: info, range: served, body: try await blobs.read(blobID, from: start, to: end))
     }
 
     @discardableResult
@@ -251,7 +261,7 @@ public struct LocalDiskObjectStore: ObjectStore {
             return old
         }
         guard let blobID else { return false }
-        files.remove(blobID)
+        await blobs.remove(blobID)
         return true
     }
 
