@@ -76,8 +76,9 @@ public struct FigureClustering: Sendable {
         await progress(0.1)
         var plan = PeoplePlan()
         var persons = snapshot.clusters
-        // Split-off parts take part in the placing under a stand-in name, made people when written.
-        let standIn = "\u{1}part-"
+        // Split-off parts take part in the placing under stand-in names (a control character
+        // keeps them apart from every person id), made people when the plan is written.
+        var standIns: [String: Int] = [:]
         let members = Dictionary(grouping: persons.indices.filter { persons[$0] != nil }) { persons[$0]! }
         let separation = PeopleSeparation(embeddings: snapshot.embeddings, dimension: snapshot.dimension)
         let people = members.keys.sorted()
@@ -85,9 +86,12 @@ public struct FigureClustering: Sendable {
         for (person, parts) in zip(people, separation.separate(people.map { members[$0]! }, conflict: conflict)) {
             for part in parts.dropFirst() {
                 plan.created.append(PeoplePlan.NewPerson(exclusionsFrom: [person], splitFrom: person))
+                let index = plan.created.count - 1
+                let name = "\u{1}part-\(index)"
+                standIns[name] = index
                 for face in part {
-                    persons[face] = standIn + String(plan.created.count - 1)
-                    plan.targets[face] = .created(plan.created.count - 1)
+                    persons[face] = name
+                    plan.targets[face] = .created(index)
                 }
             }
         }
@@ -97,8 +101,7 @@ public struct FigureClustering: Sendable {
             var newPeople: [Int: Int] = [:]
             for face in waiting {
                 switch placement[face] {
-                case let .existing(id)? where id.hasPrefix(standIn): plan.targets[face] = .created(Int(id.dropFirst(standIn.count))!)
-                case let .existing(id)?: plan.targets[face] = .person(id)
+                case let .existing(id)?: plan.targets[face] = standIns[id].map { .created($0) } ?? .person(id)
                 case let .new(group)?:
                     if newPeople[group] == nil {
                         newPeople[group] = plan.created.count

@@ -105,20 +105,24 @@ extension FigureClustering {
 
         // The plan: new groups become people, faces go to their group's person or wait.
         var plan = PeoplePlan()
-        var label: [String] = []
+        var destination: [PlannedPerson?] = []
         for group in groups.indices {
-            if let id = identity[group] { label.append(id); continue }
-            guard !groups[group].isEmpty else { label.append(""); continue }
+            if let id = identity[group] { destination.append(.existing(id)); continue }
+            guard !groups[group].isEmpty else { destination.append(nil); continue }
             plan.created.append(PeoplePlan.NewPerson())
-            label.append("new-\(plan.created.count)")
+            destination.append(.new(plan.created.count - 1))
         }
-        var after = [String?](repeating: nil, count: snapshot.count)
-        for (group, members) in groups.enumerated() { for face in members { after[face] = label[group] } }
+        var after = [PlannedPerson?](repeating: nil, count: snapshot.count)
+        for (group, members) in groups.enumerated() { for face in members { after[face] = destination[group] } }
+        let before = snapshot.clusters.map { $0.map(PlannedPerson.existing) }
         var preview = ReclusterPreview()
-        for face in 0..<snapshot.count where after[face] != snapshot.clusters[face] || (after[face] == nil && snapshot.neverPlaced[face]) {
-            if after[face] != snapshot.clusters[face] { preview.movedFaces += 1 }
-            guard let target = after[face] else { plan.targets[face] = .waiting; continue }
-            plan.targets[face] = target.hasPrefix("new-") ? .created(Int(target.dropFirst(4))! - 1) : .person(target)
+        for face in 0..<snapshot.count where after[face] != before[face] || (after[face] == nil && snapshot.neverPlaced[face]) {
+            if after[face] != before[face] { preview.movedFaces += 1 }
+            switch after[face] {
+            case nil: plan.targets[face] = .waiting
+            case let .existing(id)?: plan.targets[face] = .person(id)
+            case let .new(index)?: plan.targets[face] = .created(index)
+            }
         }
 
         // What happens to each old person, and where unmatched ones hand their name and exclusions.
@@ -126,43 +130,45 @@ extension FigureClustering {
         let old = Dictionary(grouping: snapshot.clusters.indices.filter { snapshot.clusters[$0] != nil }) { snapshot.clusters[$0]! }
         for person in old.keys.sorted(by: { (byID[$0]?.number ?? 0, $0) < (byID[$1]?.number ?? 0, $1) }) {
             let faces = old[person]!
-            var destinations: [String: Int] = [:]
+            var destinations: [PlannedPerson: Int] = [:]
             for face in faces { if let target = after[face] { destinations[target, default: 0] += 1 } }
             let name = byID[person]?.name ?? ""
+            let itself = PlannedPerson.existing(person)
             var change = ReclusterPreview.Change(kind: .kept, person: person, name: name, facesBefore: faces.count,
-                                                 facesAfter: sizeAfter[person] ?? 0)
+                                                 facesAfter: sizeAfter[itself] ?? 0)
             if taken.contains(person) {
                 // Split when another person takes at least two of its faces and a fifth of them.
-                let others = destinations.filter { $0.key != person && $0.value >= 2 && $0.value * 5 >= faces.count }
-                if !others.isEmpty { change.kind = .split; change.into = others.keys.sorted() }
-            } else if let (target, count) = destinations.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), count * 2 >= faces.count {
+                let others = destinations.filter { $0.key != itself && $0.value >= 2 && $0.value * 5 >= faces.count }
+                if !others.isEmpty { change.kind = .split; change.into = others.keys.map(\.label).sorted() }
+            } else if let (target, count) = destinations.max(by: { ($0.value, $1.key.label) < ($1.value, $0.key.label) }),
+                      count * 2 >= faces.count {
                 change.kind = .merged
-                change.into = [target]
-                if target.hasPrefix("new-") {
-                    let index = Int(target.dropFirst(4))! - 1
+                change.into = [target.label]
+                switch target {
+                case let .new(index):
                     plan.created[index].exclusionsFrom.append(person)
                     plan.created[index].differencesFrom.append(person)
                     if plan.created[index].name.isEmpty {
                         plan.created[index].name = name
                         plan.created[index].customLabels = byID[person]?.customLabels ?? [:]
                     }
-                } else {
-                    plan.mergedInto[person] = target
-                    if !name.isEmpty && (byID[target]?.name ?? "").isEmpty && plan.names[target] == nil {
-                        plan.names[target] = (name, byID[person]?.customLabels ?? [:])
+                case let .existing(id):
+                    plan.mergedInto[person] = id
+                    if !name.isEmpty && (byID[id]?.name ?? "").isEmpty && plan.names[id] == nil {
+                        plan.names[id] = (name, byID[person]?.customLabels ?? [:])
                     }
                 }
             } else {
                 change.kind = .dissolved
             }
-            if change.kind != .kept || change.facesAfter != change.facesBefore || destinations[person] != faces.count {
+            if change.kind != .kept || change.facesAfter != change.facesBefore || destinations[itself] != faces.count {
                 preview.changes.append(change)
             }
         }
         for (index, person) in plan.created.enumerated() {
-            let id = "new-\(index + 1)"
-            preview.changes.append(ReclusterPreview.Change(kind: .created, person: id, name: person.name, facesBefore: 0,
-                                                           facesAfter: sizeAfter[id] ?? 0))
+            let planned = PlannedPerson.new(index)
+            preview.changes.append(ReclusterPreview.Change(kind: .created, person: planned.label, name: person.name, facesBefore: 0,
+                                                           facesAfter: sizeAfter[planned] ?? 0))
         }
         await progress(0.9)
         guard apply, !plan.isEmpty else { return preview }
@@ -190,5 +196,19 @@ extension FigureClustering {
         }
         preview.applied = true
         return preview
+    }
+}
+
+/// Where a face goes in a re-clustering plan: a person that exists, or the plan's n-th new person
+/// (named `new-<n+1>` in the preview until it is written and gets its id).
+enum PlannedPerson: Hashable {
+    case existing(String)
+    case new(Int)
+
+    var label: String {
+        switch self {
+        case let .existing(id): id
+        case let .new(index): "new-\(index + 1)"
+        }
     }
 }
