@@ -165,7 +165,7 @@ public enum NotificationSignature {
 
     public static func value(body: String, key: SymmetricKey, at seconds: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(seconds).\(body)".utf8), using: key)
-        return "t=\(seconds),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(seconds),v1=" + mac.hexString
     }
 }
 

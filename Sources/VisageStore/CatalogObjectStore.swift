@@ -147,7 +147,7 @@ public struct CatalogObjectStore: ObjectStore {
         try ObjectTag.validate(attributes.tags)
         let (info, replaced) = try await withNewBlob(attributes: attributes, body: body) { blobID, size, md5, crc64 in
             var info = ObjectInfo(
-                bucket: bucket.value, key: key.value, size: size, etag: etag ?? md5.hex,
+                bucket: bucket.value, key: key.value, size: size, etag: etag ?? md5.hexString,
                 contentType: attributes.contentType, userMetadata: attributes.userMetadata,
                 lastModified: WallClock.date(millis: WallClock.nowMillis()))
             info.crc64 = crc64

@@ -1,3 +1,4 @@
+import VisageCore
 import CIsal
 import Crypto
 
@@ -37,18 +38,13 @@ struct BlobDigests {
     }
 }
 
-extension Array where Element == UInt8 {
-    /// Lower-case hex.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
-}
-
 /// The ETag of an object assembled from parts, as OSS and S3 write it: the MD5 of the parts'
 /// MD5 digests, a dash, and the number of parts.
 enum MultipartETag {
     static func of(partETags: [String]) -> String {
         var md5 = Insecure.MD5()
         for etag in partETags { md5.update(data: hexBytes(etag)) }
-        return Array(md5.finalize()).hex + "-\(partETags.count)"
+        return Array(md5.finalize()).hexString + "-\(partETags.count)"
     }
 
     private static func hexBytes(_ hex: String) -> [UInt8] {

@@ -110,7 +110,7 @@ extension CatalogObjectStore {
         }
         _ = try await multipartUpload(id, bucket: bucket, key: key)
         let (part, replaced) = try await withNewBlob(attributes: attributes, body: body) { blobID, size, md5, crc64 in
-            let part = UploadedPart(number: number, size: size, etag: md5.hex, lastModified: Date(), crc64: crc64)
+            let part = UploadedPart(number: number, size: size, etag: md5.hexString, lastModified: Date(), crc64: crc64)
             let crcBits = Int64(bitPattern: crc64)
             let now = WallClock.nowMillis()
             let replaced: String? = try await store.withTransaction { db in

@@ -15,6 +15,10 @@ public enum CannedACL: String, Sendable, Equatable, CaseIterable {
     case `private` = "private"
     case publicRead = "public-read"
     case publicReadWrite = "public-read-write"
+
+    /// Whether anyone may read what this rule governs. Writes are never opened to anyone: a
+    /// `public-read-write` rule is kept and reported, but writing still needs a policy.
+    public var opensReads: Bool { self != .private }
 }
 
 /// One tag of an object: a key and a value.

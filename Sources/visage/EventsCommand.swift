@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import VisageCore
 import VisageJobs
 
 /// `visage events`: the notifications Visage has sent or is still trying to send.
@@ -21,7 +22,7 @@ struct Events: AsyncParsableCommand {
         try await data.withDataDirectory { opened in
             if signingKey {
                 let key = opened.box.derivedKey(purpose: NotificationSignature.purpose)
-                print(key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() })
+                print(key.withUnsafeBytes { $0.hexString })
                 return
             }
             let outbox = NotificationOutbox(store: opened.store, settings: NotificationSettings())

@@ -63,7 +63,7 @@ struct Index: AsyncParsableCommand {
                 let uri = "oss://\(bucket)/\(key.value)"
                 do {
                     let bytes = [UInt8](try Data(contentsOf: file))
-                    let etag = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+                    let etag = Insecure.MD5.hash(data: bytes).hexString
                     let stored = try? await opened.objects.headObject(bucket: bucketName, key: key)
                     let document = try await index.document(dataset: mediaDataset.key, uri: uri)
                     if stored?.etag == etag, document?["ETag"]?.stringValue == "\"\(etag.uppercased())\"" {

@@ -54,6 +54,12 @@ struct OSSPiecesTests {
                     "text<a/>", "<a x=\"1></a>"] {
             #expect(OSSXMLReader.parse(Array(bad.utf8)) == nil, "\(bad)")
         }
+        // Constructs that never close, repeated: refused after one pass over the body, not one
+        // pass per construct.
+        for hostile in ["<a>" + String(repeating: "&amp", count: 200_000), String(repeating: "<?x", count: 200_000),
+                        "<a>" + String(repeating: "<!--", count: 200_000)] {
+            #expect(OSSXMLReader.parse(Array(hostile.utf8)) == nil)
+        }
     }
 
     @Test("gzip output is a valid gzip member that ends with the trailer")

@@ -46,7 +46,7 @@ public struct FileIndex: Sendable {
 
     /// IMM's ObjectId: stable for a URI within a dataset (SHA-256 of both, hex).
     public static func objectID(_ dataset: DatasetKey, uri: String) -> String {
-        SHA256.hash(data: Data("\(dataset)\n\(uri)".utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data("\(dataset)\n\(uri)".utf8)).hexString
     }
 
     /// Writes (or replaces) a file's document, fields and faces in `db`, keeping the original

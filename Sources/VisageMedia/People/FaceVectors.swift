@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VisageCore
 import VisageStore
 
 /// The face embeddings of one dataset in a nearest-neighbour index, saved beside the database
@@ -28,7 +29,7 @@ public struct FaceVectors {
     }
 
     static func file(in directory: URL, dataset: DatasetKey) -> URL {
-        let name = SHA256.hash(data: Data(dataset.description.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let name = SHA256.hash(data: Data(dataset.description.utf8)).prefix(16).hexString
         return directory.appendingPathComponent("\(name).faiss")
     }
 

@@ -19,9 +19,14 @@ public struct RequestHead: Sendable {
     }
 
     /// The first path segment (`green` of `/green/image/scan`); empty at `/`.
-    public var firstSegment: String {
+    public var firstSegment: String { Self.segments(of: path).first }
+
+    /// A path's first segment and the still percent-encoded rest after its `/` (nil when none).
+    static func segments(of path: String) -> (first: String, rest: String?) {
         let trimmed = path.drop(while: { $0 == "/" })
-        return trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let parts = trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let rest = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
+        return (parts.first.map(String.init) ?? "", rest)
     }
 }
 

@@ -7,18 +7,17 @@ public struct DialectRegistry: Sendable {
     /// Answers what no dialect recognises (and renders its error).
     public let fallback: any Dialect
 
+    /// First path segments some dialect owns: never bucket names, whatever `BucketName` allows.
+    public let reservedNames: Set<String>
+
     public init(_ dialects: [any Dialect], fallback: any Dialect) {
         self.dialects = dialects
         self.fallback = fallback
+        self.reservedNames = dialects.reduce(into: BucketName.reserved) { $0.formUnion($1.recognition.pathPrefixes) }
         let owners = dialects.flatMap { $0.recognition.pathPrefixes }
         precondition(Set(owners).count == owners.count, "two dialects claim the same path prefix")
         precondition(dialects.filter(\.recognition.otherPaths).count <= 1, "only one dialect may take every other path")
         precondition(dialects.filter(\.recognition.restOfRoot).count <= 1, "only one dialect may take the rest of /")
-    }
-
-    /// First path segments some dialect owns: never bucket names, whatever `BucketName` allows.
-    public var reservedNames: Set<String> {
-        dialects.reduce(into: BucketName.reserved) { $0.formUnion($1.recognition.pathPrefixes) }
     }
 
     /// The dialect a request belongs to; no body is read.

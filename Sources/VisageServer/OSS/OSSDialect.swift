@@ -15,15 +15,13 @@ struct OSSDialect: Dialect {
 
     func respond(to request: Request, context: VisageContext,
                  next: (Request, VisageContext) async throws -> Response) async throws -> Response {
-        let head = RequestHead(method: request.method, path: request.uri.path, query: [:], headers: request.headers)
-        let bucket = head.firstSegment
         // The key stays percent-encoded here: the router decodes it once.
-        let rest = request.uri.path.drop(while: { $0 == "/" }).dropFirst(bucket.count).dropFirst()
-        return try await router.respond(to: request, context: context, bucket: bucket.isEmpty ? nil : bucket,
-                                        rawKey: rest.isEmpty ? nil : String(rest), dialect: self)
+        let (bucket, rawKey) = RequestHead.segments(of: request.uri.path)
+        return try await router.respond(to: request, context: context, bucket: bucket.isEmpty ? nil : bucket, rawKey: rawKey,
+                                        dialect: self)
     }
 
-    func wireError(_ error: any Error) -> WireError { WireError(OSSError.wire(error)) }
+    func wireError(_ error: any Error) -> WireError { OSSError.wire(error) }
 
     func authenticationError(_ problem: AuthenticationProblem) -> WireError { OSSError.authentication(problem) }
 

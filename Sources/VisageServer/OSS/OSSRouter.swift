@@ -19,8 +19,8 @@ enum OSSError {
     }
 
     /// The OSS name of a core failure.
-    static func wire(_ error: any Error) -> any Error {
-        guard let core = error as? VisageError else { return error }
+    static func wire(_ error: any Error) -> WireError {
+        guard let core = error as? VisageError else { return WireError(error) }
         switch core {
         case let .notFound(kind, _):
             switch kind {
@@ -187,7 +187,7 @@ struct OSSCall: Sendable {
     /// read what a public access rule (`readACL`, passed by reads only) opens to everyone.
     func authorize(_ action: String, bucket: BucketInfo?, bucketName: String, key: String? = nil,
                    context extra: [String: String] = [:], readACL: CannedACL? = nil) throws {
-        let isPublic = readACL == .publicRead || readACL == .publicReadWrite
+        let isPublic = readACL?.opensReads == true
         guard let caller else {
             if isPublic { return }
             throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")

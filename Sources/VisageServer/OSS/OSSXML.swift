@@ -125,7 +125,12 @@ struct OSSXMLReader {
                 }
                 continue
             }
-            if skip("<?", until: "?>") || skip("<!--", until: "-->") { continue }
+            // A construct that never closes ends the parse: each is scanned once, so a hostile
+            // body costs time in proportion to its length.
+            if let skipped = skip("<?", until: "?>") ?? skip("<!--", until: "-->") {
+                guard skipped else { return nil }
+                continue
+            }
             if starts("<![CDATA[") {
                 guard !stack.isEmpty, let end = find("]]>", from: index + 9) else { return nil }
                 text += bytes[(index + 9)..<end]
@@ -163,20 +168,24 @@ struct OSSXMLReader {
 
     private func starts(_ literal: String) -> Bool { bytes[index...].starts(with: literal.utf8) }
 
-    private func find(_ literal: String, from start: Int) -> Int? {
+    /// Where `literal` next occurs at or after `start`, looking no further than `limit` bytes.
+    private func find(_ literal: String, from start: Int, within limit: Int = .max) -> Int? {
         let pattern = Array(literal.utf8)
         guard bytes.count >= pattern.count else { return nil }
         var position = start
-        while position + pattern.count <= bytes.count {
+        let last = start > bytes.count - limit ? bytes.count : start + limit
+        while position + pattern.count <= last {
             if bytes[position..<(position + pattern.count)].elementsEqual(pattern) { return position }
             position += 1
         }
         return nil
     }
 
-    /// Skips a construct from `open` to `close` when one starts here.
-    private mutating func skip(_ open: String, until close: String) -> Bool {
-        guard starts(open), let end = find(close, from: index + open.utf8.count) else { return false }
+    /// Skips a construct from `open` to `close` when one starts here: nil when none starts here,
+    /// false when it never closes.
+    private mutating func skip(_ open: String, until close: String) -> Bool? {
+        guard starts(open) else { return nil }
+        guard let end = find(close, from: index + open.utf8.count) else { return false }
         index = end + close.utf8.count
         return true
     }
@@ -220,7 +229,7 @@ struct OSSXMLReader {
 
     /// A character reference or predefined entity at `&`.
     private mutating func reference() -> String? {
-        guard let end = find(";", from: index), end - index <= 12 else { return nil }
+        guard let end = find(";", from: index, within: 13) else { return nil }
         let body = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
         index = end + 1
         switch body {

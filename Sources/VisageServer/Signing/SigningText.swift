@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VisageCore
 
 /// Pieces shared by the signature schemes the dialects verify.
 enum SigningText {
@@ -22,7 +23,7 @@ enum SigningText {
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        bytes.hexString
     }
 
     static func sha256Hex(_ data: some DataProtocol) -> String { hex(SHA256.hash(data: data)) }
