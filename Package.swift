@@ -50,6 +50,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("isal")]
         ),
         .target(
+            name: "CSM3",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+        .target(
             name: "CFaiss",
             cxxSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("blas"), .linkedLibrary("lapack")]
@@ -102,7 +106,7 @@ let package = Package(
         .target(
             name: "VisageServer",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "CIsal",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "CIsal", "CSM3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

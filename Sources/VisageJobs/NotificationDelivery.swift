@@ -13,20 +13,10 @@ import VisageCore
 public struct NotificationDelivery: Sendable {
     let outbox: NotificationOutbox
     let key: SymmetricKey
-    let client: HTTPClient
 
-    /// `client` should not follow redirects: a redirect could lead to an address the check refused.
-    public init(outbox: NotificationOutbox, key: SymmetricKey, client: HTTPClient) {
+    public init(outbox: NotificationOutbox, key: SymmetricKey) {
         self.outbox = outbox
         self.key = key
-        self.client = client
-    }
-
-    /// An HTTP client for deliveries: no redirects, short connect timeout.
-    public static func makeClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout = .init(connect: .seconds(5))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// The worker pool that delivers.
@@ -42,23 +32,26 @@ public struct NotificationDelivery: Sendable {
         guard let url = message.target.url else {
             throw DeliveryFailure("no webhook is configured for \(message.target.name) (VISAGE_NOTIFY_TOPICS)")
         }
-        try await OutboundAddresses(allowed: outbox.settings.allowedPrivateNetworks).check(url, field: "endpoint")
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "Visage-Notifications")
-        request.headers.add(name: "X-Visage-Event-Id", value: message.eventID)
-        request.headers.add(name: "X-Visage-Event-Type", value: message.type)
-        request.headers.add(name: NotificationSignature.header,
-                            value: NotificationSignature.value(body: message.body, key: key, at: WallClock.nowMillis() / 1000))
-        request.body = .bytes(ByteBuffer(string: message.body))
-        let timeout = TimeAmount.milliseconds(Int64(outbox.settings.timeout.seconds * 1000))
-        let response = try await client.execute(request, timeout: timeout)
-        _ = try? await response.body.collect(upTo: 64 * 1024)
-        guard (200..<300).contains(response.status.code) else {
-            throw DeliveryFailure("the endpoint answered HTTP \(response.status.code)")
+        let headers = [
+            ("Content-Type", message.contentType ?? "application/json"),
+            ("User-Agent", "Visage-Notifications"),
+            ("X-Visage-Event-Id", message.eventID),
+            ("X-Visage-Event-Type", message.type),
+            (NotificationSignature.header, NotificationSignature.value(body: message.body, key: key, at: WallClock.nowMillis() / 1000)),
+        ]
+        // Redirects are not followed: the receiver is the URL the caller named.
+        let answer: OutboundHTTP.Answer
+        do {
+            answer = try await OutboundHTTP(addresses: OutboundAddresses(allowed: outbox.settings.allowedPrivateNetworks))
+                .send(.POST, url, headers: headers, body: Array(message.body.utf8), timeout: outbox.settings.timeout,
+                      maxBytes: 64 * 1024)
+        } catch let failure as OutboundFailure {
+            throw DeliveryFailure("\(failure)")
         }
-        return "HTTP \(response.status.code)"
+        guard (200..<300).contains(answer.status) else {
+            throw DeliveryFailure("the endpoint answered HTTP \(answer.status)")
+        }
+        return "HTTP \(answer.status)"
     }
 }
 

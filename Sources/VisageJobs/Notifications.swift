@@ -10,7 +10,8 @@ public struct NotificationSettings: Sendable {
     /// Webhook URL per message-queue topic name, so a request naming an MNS or RocketMQ topic
     /// (as cloud SDK code does) is delivered to a webhook instead.
     public var topics: [String: String]
-    /// Networks webhooks may reach although they are private, loopback or link-local.
+    /// Networks outgoing requests (webhooks, image URLs) may reach although they are private,
+    /// loopback or link-local.
     public var allowedPrivateNetworks: [IPNetwork]
     public var attempts: Int
     public var retryBase: Duration
@@ -43,9 +44,11 @@ public struct NotificationSettings: Sendable {
             }
             settings.topics[pair[0]] = pair[1]
         }
-        for text in (environment["VISAGE_NOTIFY_ALLOW_NETWORKS"] ?? "").split(separator: ",") {
+        // One setting for every outgoing request (webhooks and image URLs); the older name still counts.
+        let networksName = environment["VISAGE_ALLOW_NETWORKS"] != nil ? "VISAGE_ALLOW_NETWORKS" : "VISAGE_NOTIFY_ALLOW_NETWORKS"
+        for text in (environment[networksName] ?? "").split(separator: ",") {
             guard let network = IPNetwork(text.trimmingCharacters(in: .whitespaces)) else {
-                throw VisageError.invalidArgument(field: "VISAGE_NOTIFY_ALLOW_NETWORKS", message: "\(text) is not an address or CIDR block")
+                throw VisageError.invalidArgument(field: networksName, message: "\(text) is not an address or CIDR block")
             }
             settings.allowedPrivateNetworks.append(network)
         }
@@ -80,6 +83,8 @@ struct OutgoingNotification: Codable {
     let type: String
     let target: NotificationTarget
     let body: String
+    /// The body's media type; nil (as in messages queued before it was kept) is JSON.
+    var contentType: String?
 }
 
 /// Outgoing notifications: each message is a task of its own in the durable queue, written in
@@ -113,12 +118,16 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// Queues a message in the caller's transaction.
-    public func enqueue(eventID: String, type: String, body: String, to target: NotificationTarget, db: any SQLDatabase) async throws {
-        let payload = OutgoingNotification(eventID: eventID, type: type, target: target, body: body)
+    public func enqueue(eventID: String, type: String, body: String, contentType: String? = nil, to target: NotificationTarget,
+                        db: any SQLDatabase) async throws {
+        let payload = OutgoingNotification(eventID: eventID, type: type, target: target, body: body, contentType: contentType)
         let text = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
         try await queue.enqueue(queue: Self.queueName, payload: text, maxAttempts: target.url == nil ? 1 : settings.attempts,
                                 id: eventID, db: db)
     }
+
+    /// Outgoing HTTP held to the same networks as webhooks (image URLs use it too).
+    public var outbound: OutboundHTTP { OutboundHTTP(addresses: OutboundAddresses(allowed: settings.allowedPrivateNetworks)) }
 
     /// The queue deliveries are leased from (for delivery workers and tests).
     public var deliveries: TaskQueue { queue }

@@ -16,45 +16,63 @@ public struct OutboundAddresses: Sendable {
         "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
     ].compactMap(IPNetwork.init)
 
+    /// What a host name may be reached at.
+    public enum Resolution: Sendable, Equatable {
+        /// The address to connect to (text form), every address of the host having passed.
+        case address(String)
+        case unresolvable
+        /// The host stands for an address on a network no one allowed.
+        case refused
+    }
+
+    /// Resolves `host` and checks every address it stands for: one refused address refuses the
+    /// host, so a name cannot mix a public address with a private one.
+    public func resolve(host: String) async -> Resolution {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let addresses = await Self.resolve(bare)
+        guard let first = addresses.first else { return .unresolvable }
+        for (_, bytes) in addresses where Self.privateNetworks.contains(where: { $0.contains(bytes) }) {
+            guard allowed.contains(where: { $0.contains(bytes) }) else { return .refused }
+        }
+        return .address(first.text)
+    }
+
     /// Throws `invalidArgument` naming `field` when the URL's host is unknown or reaches a
     /// refused address.
     public func check(_ url: String, field: String) async throws {
-        guard let host = URL(string: url)?.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !host.isEmpty else {
+        guard let host = URL(string: url)?.host, !host.isEmpty else {
             throw VisageError.invalidArgument(field: field, message: "has no host")
         }
-        let addresses = await Self.resolve(host)
-        guard !addresses.isEmpty else { throw VisageError.invalidArgument(field: field, message: "host \(host) does not resolve") }
-        for address in addresses where Self.privateNetworks.contains(where: { $0.contains(address) }) {
-            guard allowed.contains(where: { $0.contains(address) }) else {
-                throw VisageError.invalidArgument(
-                    field: field, message: "host \(host) is on a private network; allow it with VISAGE_NOTIFY_ALLOW_NETWORKS")
-            }
+        switch await resolve(host: host) {
+        case .address: return
+        case .unresolvable: throw VisageError.invalidArgument(field: field, message: "host \(host) does not resolve")
+        case .refused:
+            throw VisageError.invalidArgument(
+                field: field, message: "host \(host) is on a private network; allow it with VISAGE_ALLOW_NETWORKS")
         }
     }
 
-    /// The addresses a host name stands for (a literal address stands for itself).
-    static func resolve(_ host: String) async -> [[UInt8]] {
-        if let literal = IPNetwork.address(host) { return [literal] }
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var hints = addrinfo()
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var list: UnsafeMutablePointer<addrinfo>?
-                guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return continuation.resume(returning: []) }
-                defer { freeaddrinfo(first) }
-                var addresses: [[UInt8]] = []
-                var cursor: UnsafeMutablePointer<addrinfo>? = first
-                while let entry = cursor {
-                    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-                    if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
-                                   NI_NUMERICHOST) == 0,
-                       let address = IPNetwork.address(String(cString: buffer)) {
-                        addresses.append(address)
-                    }
-                    cursor = entry.pointee.ai_next
+    /// The addresses a host name stands for, as text and bytes (a literal address stands for itself).
+    static func resolve(_ host: String) async -> [(text: String, bytes: [UInt8])] {
+        if let literal = IPNetwork.address(host) { return [(host, literal)] }
+        return (try? await Blocking.run {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+            defer { freeaddrinfo(first) }
+            var addresses: [(text: String, bytes: [UInt8])] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let entry = cursor {
+                var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+                if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
+                               NI_NUMERICHOST) == 0 {
+                    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    if let bytes = IPNetwork.address(text) { addresses.append((text, bytes)) }
                 }
-                continuation.resume(returning: addresses)
+                cursor = entry.pointee.ai_next
             }
-        }
+            return addresses
+        }) ?? []
     }
 }

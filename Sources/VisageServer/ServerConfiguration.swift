@@ -1,5 +1,6 @@
 import Foundation
 import VisageJobs
+import VisageMedia
 import VisageStore
 
 /// Everything `visage serve` needs to know; each field has a flag and an environment variable.
@@ -28,6 +29,10 @@ public struct ServerConfiguration: Sendable {
     public var taskLease: Duration = .seconds(60)
     /// How long a task whose attempt failed waits before the next one; doubles per attempt.
     public var taskRetryDelay: Duration = .seconds(2)
+    /// Asynchronous face comparisons: result retention, workers, image fetch limits.
+    public var comparisons = ComparisonSettings()
+    /// Content Moderation calls a second per account.
+    public var moderationCallsPerSecond = 50
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
                 databaseURL: String? = nil, rootAccessKeyID: String? = nil, rootAccessKeySecret: String? = nil,

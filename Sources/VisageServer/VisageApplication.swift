@@ -24,6 +24,7 @@ public struct ServerComponents: Sendable {
     public let indexing: MediaIndexing
     public let bindings: DatasetBindings
     public let clustering: FigureClustering
+    public let comparisons: FaceComparisons
     /// Signs outgoing notifications (derived from the data directory's key).
     public let notificationKey: SymmetricKey
 
@@ -45,6 +46,10 @@ public struct ServerComponents: Sendable {
         self.indexing = MediaIndexing(store: store, indexer: indexer, queue: queue, outbox: outbox, events: events)
         self.bindings = DatasetBindings(store: store, objects: objects, indexing: indexing)
         self.clustering = FigureClustering(store: store, queue: queue, outbox: outbox, events: events, vectorsDirectory: configuration.layout.vectorsDirectory)
+        self.comparisons = FaceComparisons(
+            store: store, queue: queue, outbox: outbox,
+            comparison: PairComparison(objects: objects, engine: faces, outbound: outbox.outbound, limits: configuration.comparisons.fetch),
+            settings: configuration.comparisons, formats: [GreenImageOperations.origin: GreenCallbacks()])
         self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
     }
 }
@@ -78,14 +83,19 @@ public enum VisageServer {
                       faces: ImageFaces(objects: components.objects, engine: components.faces), indexing: components.indexing,
                       bindings: components.bindings, clustering: components.clustering, outbox: components.outbox,
                       region: components.configuration.region).register(in: &rpc)
-        let oss = OSSRouter(
+        let oss = OSSDialect(router: OSSRouter(
             operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
-            access: components.access)
+            access: components.access))
+        let green = GreenImageOperations(comparisons: components.comparisons, outbox: components.outbox) { url, call in
+            try await oss.readableObject(url, reachedAt: call.authority, sourceIP: call.sourceIP, requestID: call.requestID)
+        }
         return DialectRegistry([
             AlibabaRPCDialect(rpc: rpc),
-            OSSDialect(router: oss),
+            oss,
             ServerPages(),
-            UnbuiltDialect.green,
+            GreenDialect(operations: green, access: components.access, maxBodyBytes: components.configuration.maxRequestBodyBytes,
+                         rate: CallRateLimit(perSecond: components.configuration.moderationCallsPerSecond),
+                         region: components.configuration.region),
             UnbuiltDialect.rekognition,
             UnbuiltDialect.azureFace,
         ] + extra, fallback: ServerPages())
@@ -123,11 +133,11 @@ public enum VisageServer {
             let components = ServerComponents(
                 configuration: configuration, store: opened.store, objects: opened.objects, box: opened.box,
                 assets: try WebAssets())
-            let client = NotificationDelivery.makeClient()
-            let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey, client: client)
+            let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey)
             let workers: [any Service] = [
                 components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),
                 components.clustering.workers(logger: logger),
+                components.comparisons.workers(logger: logger),
                 delivery.workers(logger: logger),
                 BindingFollower(bindings: components.bindings, logger: logger),
             ]
@@ -135,13 +145,7 @@ public enum VisageServer {
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
                 announce("Visage is listening on http://\(address ?? "\(configuration.host):\(configuration.port)")/")
             }
-            do {
-                try await app.runService()
-            } catch {
-                try? await client.shutdown()
-                throw error
-            }
-            try await client.shutdown()
+            try await app.runService()
         }
     }
 }

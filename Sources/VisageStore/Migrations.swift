@@ -355,6 +355,30 @@ let schemaMigrations: [Migration] = [
         "ALTER TABLE buckets ADD COLUMN acl TEXT",
         "CREATE INDEX multipart_uploads_key ON multipart_uploads (bucket, object_key, upload_id)",
     ]),
+    Migration(version: 12, name: "face comparisons", statements: [
+        // One asynchronous 1:1 comparison. `origin` names the dialect that took it (it renders the
+        // result and the callback); `reference` is what that dialect echoes back (opaque here).
+        """
+        CREATE TABLE face_comparisons (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            first_source TEXT NOT NULL,
+            second_source TEXT NOT NULL,
+            callback_url TEXT,
+            callback_data TEXT NOT NULL,
+            status TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            finished_at BIGINT,
+            expires_at BIGINT
+        )
+        """,
+        "CREATE INDEX face_comparisons_account ON face_comparisons (account_id, created_at)",
+        "CREATE INDEX face_comparisons_created ON face_comparisons (created_at)",
+    ]),
 ]
 
 extension MetadataStore {

@@ -64,6 +64,20 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.taskRetryDelay = .milliseconds(max(1, Int64(value * 1000)))
         }
+        if let text = Environment.value("VISAGE_COMPARE_RESULT_HOURS") {
+            guard let value = Double(text), value > 0 else {
+                throw ValidationError("VISAGE_COMPARE_RESULT_HOURS must be a number of hours above 0")
+            }
+            configuration.comparisons.retention = .milliseconds(max(1, Int64(value * 3_600_000)))
+        }
+        if let text = Environment.value("VISAGE_COMPARE_WORKERS") {
+            guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_COMPARE_WORKERS must be a positive number") }
+            configuration.comparisons.workers = value
+        }
+        if let text = Environment.value("VISAGE_MODERATION_QPS") {
+            guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MODERATION_QPS must be a positive number") }
+            configuration.moderationCallsPerSecond = value
+        }
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))

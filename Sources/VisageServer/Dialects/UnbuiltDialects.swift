@@ -19,11 +19,6 @@ struct UnbuiltDialect: Dialect {
 
     func render(_ error: WireError, for request: Request, requestID: String) -> Response { renderBody(error, requestID) }
 
-    /// Content Moderation (ROA) under `/green/`, Alibaba Cloud's JSON errors.
-    static let green = UnbuiltDialect(name: "green", recognition: Recognition(pathPrefixes: ["green"])) { error, requestID in
-        AlibabaRPCDialect.body(error, requestID: requestID, host: "localhost")
-    }
-
     /// Rekognition (AWS JSON 1.1), marked by `X-Amz-Target`.
     static let rekognition = UnbuiltDialect(name: "rekognition", recognition: Recognition(header: HTTPField.Name("X-Amz-Target")!)) {
         error, requestID in

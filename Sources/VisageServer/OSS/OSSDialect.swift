@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import VisageMedia
 
 /// The OSS object API, path-style: `/<bucket>`, `/<bucket>/<key>`, and requests at `/` signed for
 /// objects (ListBuckets). Takes every first path segment no other dialect owns.
@@ -19,6 +20,22 @@ struct OSSDialect: Dialect {
         let (bucket, rawKey) = RequestHead.segments(of: request.uri.path)
         return try await router.respond(to: request, context: context, bucket: bucket.isEmpty ? nil : bucket, rawKey: rawKey,
                                         dialect: self)
+    }
+
+    /// The object a URL names when it is a URL of this server (the host and port the caller
+    /// reached it at) and a GET of it would be allowed; nil for any other URL.
+    func readableObject(_ url: URL, reachedAt authority: String?, sourceIP: String?,
+                        requestID: String) async throws -> ImageSource? {
+        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false), let host = components.host?.lowercased(),
+              let authority = authority?.lowercased()
+        else { return nil }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        let own = authority.contains(":") ? authority : "\(authority):80"
+        guard "\(host):\(port)" == own else { return nil }
+        let (bucket, key) = try await router.readableObject(
+            path: components.percentEncodedPath, query: components.percentEncodedQuery, authority: authority, sourceIP: sourceIP,
+            requestID: requestID, dialect: self)
+        return .object(bucket: bucket.value, key: key.value)
     }
 
     func wireError(_ error: any Error) -> WireError { OSSError.wire(error) }

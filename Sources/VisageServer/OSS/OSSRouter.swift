@@ -232,6 +232,16 @@ struct OSSRouter: Sendable {
 
     private func dispatch(_ request: Request, context: VisageContext, bucket: String?, rawKey: String?,
                           dialect: OSSDialect) async throws -> Response {
+        let (call, operation) = try await authenticated(request, bucket: bucket, rawKey: rawKey, sourceIP: context.remoteAddress,
+                                                        requestID: context.requestID, dialect: dialect)
+        context.coreContext.endpointPath.value = "oss:\(operation)"
+        return try await operations.perform(operation, call)
+    }
+
+    /// The request's operation and who signed it, once the signature holds; an operation Visage
+    /// does not implement is refused here, before anything is read or written.
+    private func authenticated(_ request: Request, bucket: String?, rawKey: String?, sourceIP: String?, requestID: String,
+                               dialect: OSSDialect) async throws -> (OSSCall, OSSOperation) {
         // Keys arrive percent-encoded (oss2 even encodes `/`); `+` in a path is a plus.
         var key: String?
         if let rawKey {
@@ -265,9 +275,25 @@ struct OSSRouter: Sendable {
         case .methodNotAllowed: throw methodNotAllowed()
         }
         let call = OSSCall(request: request, bucket: bucket, key: key, query: Dictionary(pairs, uniquingKeysWith: { a, _ in a }),
-                           caller: caller, sourceIP: context.remoteAddress, requestID: context.requestID)
-        context.coreContext.endpointPath.value = "oss:\(operation)"
-        return try await operations.perform(operation, call)
+                           caller: caller, sourceIP: sourceIP, requestID: requestID)
+        return (call, operation)
+    }
+
+    /// The object a URL of this server names, when a GET of that URL would be allowed (a
+    /// presigned URL, or an object a public access rule opens): the same signature, expiry and
+    /// access checks as the GET itself, so another dialect can read the object directly.
+    func readableObject(path: String, query: String?, authority: String?, sourceIP: String?, requestID: String,
+                        dialect: OSSDialect) async throws -> (bucket: BucketName, key: ObjectKey) {
+        let (bucket, rawKey) = RequestHead.segments(of: path)
+        var head = HTTPRequest(method: .get, scheme: "http", authority: authority, path: query.map { "\(path)?\($0)" } ?? path)
+        head.headerFields = [:]
+        let request = Request(head: head, body: .init(buffer: ByteBuffer()))
+        let (call, operation) = try await authenticated(request, bucket: bucket.isEmpty ? nil : bucket, rawKey: rawKey,
+                                                        sourceIP: sourceIP, requestID: requestID, dialect: dialect)
+        guard operation == .getObject else { throw OSSError.accessDenied("The URL does not name an object to read.") }
+        let name = try call.bucketName, key = try call.objectKey
+        _ = try await operations.readable(call, bucket: name, key: key)
+        return (name, key)
     }
 
     func methodNotAllowed() -> WireError {
