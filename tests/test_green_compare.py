@@ -414,3 +414,28 @@ def test_call_limit_refuses_bursts_and_keeps_admitted_tasks(tmp_path):
         assert len(done) == len(admitted) and all(item["code"] == 200 for item in done.values())
     finally:
         server.stop()
+
+
+def test_imm_compare_image_faces_gives_the_same_score(tmp_path):
+    from alibabacloud_imm20200930 import models as imm_models
+    from alibabacloud_imm20200930.client import Client as ImmClient
+
+    server = start(tmp_path)
+    try:
+        root = root_of(server)
+        urls = upload(server, SETS[0], ["img1.jpg", "img2.jpg", "couple.jpg"])
+        imm = ImmClient(config(server, root["AccessKeyId"], root["AccessKeySecret"]))
+        imm.create_project(imm_models.CreateProjectRequest(project_name="compare"))
+        green = client(server, root["AccessKeyId"], root["AccessKeySecret"])
+        scanned = call(green, "ImageSyncScan", scan_body([("a", urls["img1.jpg"], urls["img2.jpg"]),
+                                                         ("b", urls["img1.jpg"], urls["couple.jpg"])]))["data"]
+        for item, other in zip(scanned, ["img2.jpg", "couple.jpg"]):
+            source = imm_models.CompareImageFacesRequestSource(uri1=f"oss://{BUCKET}/faces/img1.jpg", uri2=f"oss://{BUCKET}/faces/{other}")
+            similarity = imm.compare_image_faces(imm_models.CompareImageFacesRequest(project_name="compare", source=source)).body.similarity
+            assert 0 <= similarity <= 1 and round(similarity * 100, 2) == item["results"][0]["rate"]
+        source = imm_models.CompareImageFacesRequestSource(uri1=f"oss://{BUCKET}/faces/img1.jpg", uri2=f"oss://{BUCKET}/faces/gone.jpg")
+        with pytest.raises(TeaException) as caught:
+            imm.compare_image_faces(imm_models.CompareImageFacesRequest(project_name="compare", source=source))
+        assert caught.value.code == "ResourceNotFound"
+    finally:
+        server.stop()

@@ -80,7 +80,8 @@ public enum VisageServer {
         RAMOperations(identities: components.access.identities).register(in: &rpc)
         IMMOperations(store: components.store,
                       readAccess: ServiceRoleAccess(identities: components.access.identities, objects: components.objects),
-                      faces: ImageFaces(objects: components.objects, engine: components.faces), indexing: components.indexing,
+                      faces: ImageFaces(objects: components.objects, engine: components.faces),
+                      comparison: components.comparisons.comparison, indexing: components.indexing,
                       bindings: components.bindings, clustering: components.clustering, outbox: components.outbox,
                       region: components.configuration.region).register(in: &rpc)
         let oss = OSSDialect(router: OSSRouter(

@@ -20,11 +20,12 @@ struct IMMOperations: Sendable {
     let clustering: FigureClustering
     let figureClusters: FigureClusterStore
     let faces: ImageFaces
+    let comparison: PairComparison
     let outbox: NotificationOutbox
     let region: String
     static let version = "2020-09-30"
 
-    init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, indexing: MediaIndexing, bindings: DatasetBindings,
+    init(store: MetadataStore, readAccess: ServiceRoleAccess, faces: ImageFaces, comparison: PairComparison, indexing: MediaIndexing, bindings: DatasetBindings,
          clustering: FigureClustering, outbox: NotificationOutbox, region: String) {
         self.bindings = bindings
         self.clustering = clustering
@@ -36,6 +37,7 @@ struct IMMOperations: Sendable {
         self.indexing = indexing
         self.readAccess = readAccess
         self.faces = faces
+        self.comparison = comparison
         self.outbox = outbox
         self.region = region
     }
@@ -47,6 +49,7 @@ struct IMMOperations: Sendable {
             ("ListProjects", { try await $0.listProjects($1) }),
             ("DeleteProject", { try await $0.deleteProject($1) }),
             ("DetectImageFaces", { try await $0.detectImageFaces($1) }),
+            ("CompareImageFaces", { try await $0.compareImageFaces($1) }),
             ("CreateDataset", { try await $0.createDataset($1) }),
             ("GetDataset", { try await $0.getDataset($1) }),
             ("ListDatasets", { try await $0.listDatasets($1) }),
@@ -116,6 +119,36 @@ struct IMMOperations: Sendable {
         try await readAccess.authorizeRead(project: project, bucket: bucket, key: key)
         let analysis = try await faces.detect(bucket: bucket, key: key)
         return ["Faces": analysis.faces.map { Figure.document(id: UUID().uuidString.lowercased(), attributes: $0.attributes).any }]
+    }
+
+    /// How alike the largest face of two images is: the calibrated similarity (0–1, 0.5 at the
+    /// same-person boundary) every 1:1 comparison gives, Content Moderation's included.
+    func compareImageFaces(_ call: RPCCall) async throws -> [String: any Sendable] {
+        let name = try call.required("ProjectName")
+        try authorize(call, "CompareImageFaces", project: name)
+        let project = try await projects.project(account: call.caller.accountID, name: name)
+        guard let source = JSONValue(parsing: try call.required("Source"))?.objectValue,
+              let first = source["URI1"]?.stringValue, let second = source["URI2"]?.stringValue
+        else { throw VisageError.invalidArgument(field: "Source", message: "must be a JSON object with URI1 and URI2") }
+        var images: [ImageSource] = []
+        for (field, uri) in [("Source.URI1", first), ("Source.URI2", second)] {
+            let (bucket, key) = try ServiceRoleAccess.ossURI(uri, field: field)
+            try await readAccess.authorizeRead(project: project, bucket: bucket, key: key)
+            images.append(.object(bucket: bucket.value, key: key.value))
+        }
+        switch await comparison.compare(images[0], images[1]) {
+        case let .compared(result):
+            return ["Similarity": result.similarity]
+        case let .failed(failure):
+            let field: (Int) -> String = { $0 == 1 ? "Source.URI1" : "Source.URI2" }
+            switch failure {
+            case let .noFace(image): throw VisageError.invalidArgument(field: field(image), message: "no face was found in the image")
+            case let .image(image, problem): throw VisageError.invalidArgument(field: field(image), message: "\(problem)")
+            case let .objectMissing(image): throw VisageError.notFound(kind: .object, name: image == 1 ? first : second)
+            case let .fetch(image, problem): throw VisageError.invalidArgument(field: field(image), message: "\(problem)")
+            case .timedOut, .internalError: throw VisageError.internalFailure(message: "\(failure)")
+            }
+        }
     }
 
     func authorize(_ call: RPCCall, _ action: String, project: String) throws {
