@@ -56,3 +56,38 @@ def test_tasks_page_follows_an_indexing_batch(server, browser):  # noqa: F811
     assert cells[4] == f"{len(PHOTOS)} of {len(PHOTOS) + 1}, 1 failed"
     assert "1 of 21 files failed" in cells[6]
     assert severe(browser) == []
+
+
+def test_tasks_page_lists_face_comparisons(server, browser):  # noqa: F811
+    from green import call, client, scan_body
+    from test_green_compare import grey_png
+
+    root = json.loads((server.data / "root-credentials.json").read_text())
+    bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "pairs")
+    bucket.create_bucket()
+    for photo in PHOTOS[:2]:
+        bucket.put_object_from_file(photo.name, str(photo))
+    bucket.put_object("blank.png", grey_png(64, 64))
+    urls = [bucket.sign_url("GET", name, 600) for name in (PHOTOS[0].name, PHOTOS[1].name, "blank.png")]
+    browser.get(server.url + "/ui/#tasks")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "comparisons-empty").is_displayed())
+    green = client(server, root["AccessKeyId"], root["AccessKeySecret"])
+    answer = call(green, "ImageAsyncScan", scan_body([("pair", urls[0], urls[1]), ("blank", urls[0], urls[2])]))
+    done, failed = (item["taskId"] for item in answer["data"])
+    read_row = """
+        const row = document.querySelector(arguments[0]);
+        return row ? {status: row.dataset.status, cells: Array.from(row.querySelectorAll("td")).map((td) => td.innerText)} : null;
+    """
+
+    def finished(task):
+        def check(driver):
+            row = driver.execute_script(read_row, f'#comparisons-rows tr[data-task="{task}"]')
+            return row if row and row["status"] not in ("Running",) else False
+        return WebDriverWait(browser, 60, poll_frequency=0.3).until(check)
+
+    row = finished(done)
+    assert row["status"] == "Succeeded" and row["cells"][0].startswith("Content Moderation (sface-1)")
+    assert row["cells"][2].endswith("%") and row["cells"][4] in ("same person", "different people")
+    row = finished(failed)
+    assert row["status"] == "Failed" and "image 2: no face was found" in row["cells"][4]
+    assert severe(browser) == []

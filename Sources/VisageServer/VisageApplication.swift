@@ -65,7 +65,7 @@ public enum VisageServer {
         router.add(middleware: DialectDispatchMiddleware())
         OperationsRoutes(store: components.store, metrics: components.metrics).add(to: router)
         WebUIRoutes(assets: components.assets).add(to: router)
-        TaskRoutes(tasks: MediaTaskStore(store: components.store)).add(to: router)
+        TaskRoutes(tasks: MediaTaskStore(store: components.store), comparisons: components.comparisons).add(to: router)
         PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)
         UploadTokenRoutes(settings: components.configuration.upload, access: components.access,
                           region: components.configuration.region).add(to: router)

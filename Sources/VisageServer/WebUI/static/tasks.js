@@ -40,17 +40,39 @@
     return tr;
   }
 
+  // A 1:1 face comparison: its status, its similarity in percent once done, or why it failed.
+  function comparisonRow(task) {
+    const tr = document.createElement("tr");
+    tr.dataset.task = task.TaskId;
+    tr.dataset.status = task.Status;
+    const name = cell(task.Origin === "green" ? "Content Moderation (sface-1)" : task.Origin);
+    const id = document.createElement("div");
+    id.className = "task-id";
+    id.textContent = task.TaskId;
+    name.appendChild(id);
+    tr.appendChild(name);
+    tr.appendChild(cell(task.Status));
+    tr.appendChild(cell(task.Similarity === undefined ? "" : (task.Similarity * 100).toFixed(2) + "%"));
+    tr.appendChild(cell(new Date(task.StartTime).toLocaleString()));
+    tr.appendChild(cell(task.Message || ""));
+    return tr;
+  }
+
+  function show(table, empty, rows, items, make, none) {
+    document.getElementById(rows).replaceChildren(...items.map(make));
+    document.getElementById(table).hidden = items.length === 0;
+    const note = document.getElementById(empty);
+    note.hidden = items.length > 0;
+    note.textContent = none;
+  }
+
   async function refresh() {
     try {
       const response = await fetch("/visage/v1/tasks", { cache: "no-store" });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const body = await response.json();
-      const rows = document.getElementById("tasks-rows");
-      rows.replaceChildren(...body.Tasks.map(row));
-      document.getElementById("tasks-table").hidden = body.Tasks.length === 0;
-      const empty = document.getElementById("tasks-empty");
-      empty.hidden = body.Tasks.length > 0;
-      empty.textContent = "No tasks.";
+      show("tasks-table", "tasks-empty", "tasks-rows", body.Tasks, row, "No tasks.");
+      show("comparisons-table", "comparisons-empty", "comparisons-rows", body.Comparisons || [], comparisonRow, "No comparisons.");
     } catch (error) {
       const empty = document.getElementById("tasks-empty");
       empty.hidden = false;
