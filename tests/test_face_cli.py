@@ -77,3 +77,23 @@ def test_bad_images_are_refused_by_name(tmp_path):
     assert "empty" in visage("detect", str(tmp_path / "empty.jpg"), check=False).stderr
     assert "not an image" in visage("detect", str(tmp_path / "text.jpg"), check=False).stderr
     assert "damaged" in visage("detect", str(tmp_path / "truncated.jpg"), check=False).stderr
+
+
+def test_compare_async_queues_pairs_and_prints_a_line_each(tmp_path):
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text(f"{FACES / 'img1.jpg'}\t{FACES / 'img2.jpg'}\n# a comment\n\n"
+                     f"{FACES / 'img1.jpg'} {EAST_ASIA / 'sato_amina' / 'sato_amina_01.jpg'}\n"
+                     f"{FACES / 'img1.jpg'} http://169.254.169.254/latest/meta-data/\n")
+    data = tmp_path / "data"
+    result = visage("compare-async", "--data", str(data), "--pairs", str(pairs))
+    same, different, refused = [json.loads(line) for line in result.stdout.splitlines()]
+    assert same["SamePerson"] is True and same["Similarity"] > different["Similarity"] and different["SamePerson"] is False
+    assert refused["Error"].startswith("image 2: 169.254.169.254 is on a private network")
+    assert len({same["TaskId"], different["TaskId"], refused["TaskId"]}) == 3
+    # The same photos again: stored once (by content), compared again with the same score.
+    again = json.loads(visage("compare-async", "--data", str(data), str(FACES / "img1.jpg"), str(FACES / "img2.jpg")).stdout)
+    assert again["Similarity"] == same["Similarity"]
+    listed = visage("objects", "ls", "visage-compare", "--data", str(data))
+    assert listed.stdout.count("pairs/") == 3
+    bad = visage("compare-async", "--data", str(data), str(FACES / "img1.jpg"), str(tmp_path / "missing.jpg"), check=False)
+    assert bad.returncode != 0 and "cannot read" in bad.stderr
