@@ -141,6 +141,9 @@ public enum VisageServer {
                 components.comparisons.workers(logger: logger),
                 delivery.workers(logger: logger),
                 BindingFollower(bindings: components.bindings, logger: logger),
+                Periodic(name: "comparison sweep", every: .seconds(3600), logger: logger) {
+                    try await components.comparisons.sweep()
+                },
             ]
             let app = makeApplication(components, logger: logger, services: workers) { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
@@ -158,5 +161,29 @@ struct BindingFollower: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await bindings.run(logger: logger) }
+    }
+}
+
+/// Runs a piece of upkeep at a fixed interval while the server runs; a failure is logged and
+/// tried again at the next interval.
+struct Periodic: Service {
+    let name: String
+    let every: Duration
+    let logger: Logger
+    let work: @Sendable () async throws -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await work()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("upkeep failed", metadata: ["work": "\(name)", "error": "\(error)"])
+                }
+                try? await Task.sleep(for: every)
+            }
+        }
     }
 }
