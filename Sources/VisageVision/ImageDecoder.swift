@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// Why an image could not be decoded.
-public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ImageError: Error, Equatable, Sendable, Codable, CustomStringConvertible {
     case empty
     case tooLarge(bytes: Int, limit: Int)
     case tooManyPixels(width: Int, height: Int, limit: Int)

@@ -22,41 +22,12 @@ public struct ImageFetchLimits: Sendable {
     public init() {}
 }
 
-/// Why an image could not be used, in the core's terms (each dialect names them its own way).
-public enum ImageProblem: Codable, Sendable, Equatable, CustomStringConvertible {
-    case empty
-    case tooLarge(bytes: Int, limit: Int)
-    case tooManyPixels(width: Int, height: Int, limit: Int)
-    case unsupportedFormat
-    case corrupt(String)
-
-    init(_ error: ImageError) {
-        switch error {
-        case .empty: self = .empty
-        case let .tooLarge(bytes, limit): self = .tooLarge(bytes: bytes, limit: limit)
-        case let .tooManyPixels(width, height, limit): self = .tooManyPixels(width: width, height: height, limit: limit)
-        case .unsupportedFormat: self = .unsupportedFormat
-        case let .corrupt(detail): self = .corrupt(detail)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .empty: ImageError.empty.description
-        case let .tooLarge(bytes, limit): ImageError.tooLarge(bytes: bytes, limit: limit).description
-        case let .tooManyPixels(width, height, limit): ImageError.tooManyPixels(width: width, height: height, limit: limit).description
-        case .unsupportedFormat: ImageError.unsupportedFormat.description
-        case let .corrupt(detail): ImageError.corrupt(detail).description
-        }
-    }
-}
-
 /// Why a pair could not be compared; `image` is 1 or 2.
 public enum ComparisonFailure: Error, Codable, Sendable, Equatable, CustomStringConvertible {
     case fetch(image: Int, OutboundFailure)
     /// An object named by the pair is gone.
     case objectMissing(image: Int)
-    case image(image: Int, ImageProblem)
+    case image(image: Int, ImageError)
     case noFace(image: Int)
     /// The comparison did not finish in the time the caller waits (synchronous calls).
     case timedOut
@@ -168,7 +139,7 @@ public struct PairComparison: Sendable {
         do {
             return try await engine.get().analyze(data)
         } catch let error as ImageError {
-            throw ComparisonFailure.image(image: image, ImageProblem(error))
+            throw ComparisonFailure.image(image: image, error)
         }
     }
 }
