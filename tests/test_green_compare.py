@@ -241,6 +241,7 @@ def test_private_addresses_are_refused_and_nothing_is_fetched(tmp_path):
         port = trap.server_address[1]
         urls = {"metadata": "http://169.254.169.254/latest/meta-data/", "loopback": f"http://127.0.0.1:{port}/a.jpg",
                 "private": "http://10.0.0.1/a.jpg", "name": f"http://localhost:{port}/a.jpg",
+                "v4-compatible": f"http://[::127.0.0.1]:{port}/a.jpg", "nat64": f"http://[64:ff9b::7f00:1]:{port}/a.jpg",
                 "redirect": redirector.url + "/redirect.jpg"}
         answer = call(green, "ImageAsyncScan", scan_body([(name, url, url) for name, url in urls.items()]))
         ids = {item["dataId"]: item["taskId"] for item in answer["data"]}
@@ -303,9 +304,9 @@ def test_bad_requests_and_synchronous_scan(tmp_path):
         assert error.code == "400" and "seed" in error.message
         error = refused("ImageAsyncScan", dict(scan_body([("a", urls["img1.jpg"], urls["img2.jpg"])]), colour="red"))
         assert error.code == "400" and "unknown field colour" in error.message
-        error = refused("ImageAsyncScan", scan_body([("a", urls["img1.jpg"], urls["img2.jpg"])], callback="http://127.0.0.1:9/cb",
-                                                    seed="s"))
-        assert error.code == "400" and "private network" in error.message
+        for callback in ("http://127.0.0.1:9/cb", "http://[::127.0.0.1]:9/cb", "http://[::ffff:169.254.169.254]/cb"):
+            error = refused("ImageAsyncScan", scan_body([("a", urls["img1.jpg"], urls["img2.jpg"])], callback=callback, seed="s"))
+            assert error.code == "400" and "private network" in error.message, callback
         error = refused("ImageAsyncScanResults", {"taskId": "x"})
         assert error.code == "400"
         answer = call(green, "ImageAsyncScanResults", ["img-unknown"])
