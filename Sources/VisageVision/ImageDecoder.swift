@@ -67,16 +67,16 @@ public struct ImageDecoder: Sendable {
 
     /// Reads the header only.
     public func header(of data: some ContiguousBytes) throws -> ImageHeader {
-        try data.withUnsafeBytes { bytes in
+        try Vips.exclusive { try data.withUnsafeBytes { bytes in
             let image = try open(bytes)
             defer { visage_vips_unref(image.pointer) }
             return image.header
-        }
+        } }
     }
 
     /// Decodes to upright 8-bit RGB, with the header it was decoded from.
     public func decode(_ data: some ContiguousBytes) throws -> (header: ImageHeader, image: RGBImage) {
-        try data.withUnsafeBytes { bytes in
+        try Vips.exclusive { try data.withUnsafeBytes { bytes in
             let opened = try open(bytes)
             defer { visage_vips_unref(opened.pointer) }
             var rotated: UnsafeMutablePointer<VipsImage>?
@@ -93,7 +93,7 @@ public struct ImageDecoder: Sendable {
             guard size == width * height * 3 else { throw ImageError.corrupt("unexpected pixel layout") }
             let pixels = [UInt8](UnsafeRawBufferPointer(start: memory, count: size))
             return (opened.header, RGBImage(width: width, height: height, pixels: pixels))
-        }
+        } }
     }
 
     private struct Opened {
@@ -188,14 +188,16 @@ public enum ImageEncoder {
                  UnsafeMutablePointer<Int>) -> Int32
     ) throws -> [UInt8] {
         Vips.ensureStarted()
-        var buffer: UnsafeMutableRawPointer?
-        var length = 0
-        let status = image.pixels.withUnsafeBufferPointer {
-            save($0.baseAddress, Int32(image.width), Int32(image.height), &buffer, &length)
+        return try Vips.exclusive {
+            var buffer: UnsafeMutableRawPointer?
+            var length = 0
+            let status = image.pixels.withUnsafeBufferPointer {
+                save($0.baseAddress, Int32(image.width), Int32(image.height), &buffer, &length)
+            }
+            guard status == 0, let buffer else { throw Vips.lastError() }
+            defer { g_free(buffer) }
+            return [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))
         }
-        guard status == 0, let buffer else { throw Vips.lastError() }
-        defer { g_free(buffer) }
-        return [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))
     }
 }
 
@@ -206,6 +208,22 @@ enum Vips {
     static func ensureStarted() {
         precondition(started, "libvips failed to start")
     }
+
+    /// libvips keeps one error buffer for the whole process, and warnings of an image that
+    /// decodes fine land there too. One image operation at a time, starting and ending with an
+    /// empty buffer, so each failure reports its own cause. Decoding is a small share of the work
+    /// per image (inference dominates), and one decode at a time also bounds the pixels in memory.
+    static func exclusive<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer {
+            vips_error_clear()
+            lock.unlock()
+        }
+        vips_error_clear()
+        return try body()
+    }
+
+    private static let lock = NSLock()
 
     /// The pending libvips error as a `corrupt` image error, clearing it.
     static func lastError() -> ImageError {

@@ -141,3 +141,42 @@ struct ImageDecoderTests {
         return ~crc
     }
 }
+
+@Suite("Image decoding errors")
+struct ImageDecodingErrorTests {
+    /// A JPEG that decodes with a libjpeg warning ("premature end of data segment"): its scan is
+    /// cut in the middle and the end marker follows at once.
+    static func warningJPEG() throws -> [UInt8] {
+        let photo = try TestData.bytes("faces", "img1.jpg")
+        return Array(photo.prefix(photo.count / 2)) + [0xFF, 0xD9]
+    }
+
+    @Test("each failure reports its own cause, never another image's warnings, also when decodes overlap")
+    func isolation() async throws {
+        let decoder = ImageDecoder()
+        let warned = try Self.warningJPEG()
+        _ = try decoder.decode(warned)
+        let lying = ImageDecoderTests.png(width: 4000, height: 4000, data: [UInt8](repeating: 7, count: 64))
+        func message(_ bytes: [UInt8]) -> String? {
+            do {
+                _ = try decoder.decode(bytes)
+                return nil
+            } catch let ImageError.corrupt(text) {
+                return text
+            } catch {
+                return "\(error)"
+            }
+        }
+        let alone = try #require(message(lying))
+        #expect(!alone.localizedCaseInsensitiveContains("jpeg"), "\(alone)")
+        let messages = await withTaskGroup(of: String?.self) { group in
+            for index in 0..<16 {
+                group.addTask { index.isMultiple(of: 2) ? (try? decoder.decode(warned)).map { _ in "" } : message(lying) }
+            }
+            return await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        for text in messages.compactMap({ $0 }).filter({ !$0.isEmpty }) {
+            #expect(text == alone)
+        }
+    }
+}
