@@ -192,7 +192,7 @@ public struct FigureClusterStore: Sendable {
                 cluster.coverPinned = true
             }
             try await save(cluster, dataset: dataset, db: db)
-            try await record(PeopleEdit(kind: .rename, person: id, before: before), dataset: dataset, db: db)
+            try await record(.rename(person: id, before: before), dataset: dataset, db: db)
         }
     }
 
@@ -207,10 +207,12 @@ public struct FigureClusterStore: Sendable {
             for id in [target] + sources where !known.contains(id) { throw VisageError.notFound(kind: .figureCluster, name: id) }
             guard !sources.isEmpty else { return 0 }
             let held = try await part(dataset: dataset, id: target, db: db)
-            var edit = PeopleEdit(kind: .merge, person: target, personFaces: held.faces, personExcluded: held.excluded,
-                                  differences: try await differences(dataset: dataset, about: [target] + sources, db: db))
-            for source in sources { edit.parts.append(try await part(dataset: dataset, id: source, db: db)) }
-            try await record(edit, dataset: dataset, db: db)
+            let statements = try await differences(dataset: dataset, about: [target] + sources, db: db)
+            var parts: [PeopleEdit.Part] = []
+            for source in sources { parts.append(try await part(dataset: dataset, id: source, db: db)) }
+            try await record(.merge(person: target, sources: parts, personFaces: held.faces, personExcluded: held.excluded,
+                                    differences: statements),
+                             dataset: dataset, db: db)
             return try await join(dataset: dataset, into: target, from: sources, db: db)
         }
     }
@@ -296,8 +298,8 @@ public struct FigureClusterStore: Sendable {
                   AND kind = \(bind: ClusterConstraint.notPerson) AND subject = \(bind: figureID) AND other = \(bind: target)
                 """).run()
         }
-        try await record(PeopleEdit(kind: .move, person: previous ?? ReservedCluster.independent, face: figureID,
-                                    faceWasPinned: wasPinned, faceTo: target ?? ReservedCluster.independent),
+        try await record(.move(person: previous ?? ReservedCluster.independent, face: figureID,
+                               faceWasPinned: wasPinned, faceTo: target ?? ReservedCluster.independent),
                          dataset: dataset, db: db)
         try await recount(dataset: dataset, clusters: [previous, target].compactMap { $0 }, db: db)
         try await writeBack(fileIDs: [fileID], db: db)
@@ -322,9 +324,8 @@ public struct FigureClusterStore: Sendable {
             try await db.raw("""
                 UPDATE media_faces SET cluster_id = \(bind: ReservedCluster.independent), pinned = 0 WHERE figure_id = \(bind: figureID)
                 """).run()
-            try await record(PeopleEdit(kind: .exclude, person: person, face: figureID,
-                                        faceWasPinned: wasPinned,
-                                        faceTo: ReservedCluster.independent),
+            try await record(.exclude(person: person, face: figureID, faceWasPinned: wasPinned,
+                                      faceTo: ReservedCluster.independent),
                              dataset: dataset, db: db)
             try await recount(dataset: dataset, clusters: [person], db: db)
             try await writeBack(fileIDs: [fileID], db: db)
@@ -366,7 +367,7 @@ public struct FigureClusterStore: Sendable {
             try await recount(dataset: dataset, clusters: [cluster, id], db: db, now: now)
             var made = try await part(dataset: dataset, id: id, db: db)
             made.pinned = chosen.filter(pinnedBefore.contains)
-            try await record(PeopleEdit(kind: .split, person: cluster, parts: [made]), dataset: dataset, db: db)
+            try await record(.split(person: cluster, made: made), dataset: dataset, db: db)
             try await writeBack(fileIDs: Array(Set(chosen.compactMap { faces[$0] })), db: db)
             return id
         }

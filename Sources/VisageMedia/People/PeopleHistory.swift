@@ -3,64 +3,6 @@ import SQLKit
 import VisageCore
 import VisageStore
 
-/// One edit of a dataset's people, kept in the dataset's history with what undoing it needs.
-public struct PeopleEdit: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
-        case rename, merge, split, move, exclude
-        /// "These two are different": two faces, or two people.
-        case apartFaces = "apart-faces", differentPeople = "different-people"
-        /// A re-clustering from scratch.
-        case recluster
-    }
-
-    /// A person as it was before an edit took it away (a merge source) or made it (a split part).
-    public struct Part: Codable, Sendable, Equatable {
-        public var id: String
-        public var number: Int64
-        public var name: String
-        public var customLabels: [String: String]
-        public var coverFigureID: String?
-        public var coverPinned: Bool
-        public var created: Int64
-        /// Its faces, and which of them a user had pinned.
-        public var faces: [String]
-        public var pinned: [String]
-        /// Faces kept out of it ("not this person").
-        public var excluded: [String]
-
-        /// A person's row alone, without its faces.
-        static func row(of cluster: FigureCluster) -> Part {
-            Part(id: cluster.id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels,
-                 coverFigureID: cluster.coverFigureID, coverPinned: cluster.coverPinned, created: cluster.created,
-                 faces: [], pinned: [], excluded: [])
-        }
-    }
-
-    public var kind: Kind
-    /// The person renamed, merged into, split, or that a face left.
-    public var person: String
-    /// rename: the person's name, labels and cover before.
-    public var before: Part?
-    /// merge: the sources as they were; split: the new person.
-    public var parts: [Part] = []
-    /// merge: the faces the target held before, and those kept out of it.
-    public var personFaces: [String] = []
-    public var personExcluded: [String] = []
-    /// merge: the "these two are different" statements about the people merged, as they were
-    /// (absent in edits recorded before it was kept).
-    public var differences: [[String]]?
-    /// move and exclude: the face, where it was and whether it was pinned.
-    public var face: String?
-    public var faceWasPinned = false
-    public var faceTo: String?
-    /// apart-faces and different-people: the other face or person.
-    public var other: String?
-    /// recluster: each face that moved, from where (empty: waiting) to where; the people it
-    /// took away are in `parts` (rows only), and the people whose name it changed in `renamed`.
-    public var moves: [String: [String]] = [:]
-    public var renamed: [Part] = []
-}
-
 /// An edit as the history lists it.
 public struct PeopleHistoryEntry: Sendable, Equatable {
     public let sequence: Int64
@@ -151,41 +93,39 @@ extension FigureClusterStore {
             let edit = entry.edit
             var touched: Set<String> = edit.person == ReservedCluster.independent ? [] : [edit.person]
             var files: Set<String> = []
-            switch edit.kind {
-            case .rename:
-                guard let before = edit.before else { break }
-                var cluster = try await surviving(dataset: dataset, id: edit.person, db: db)
+            switch edit {
+            case let .rename(person, before):
+                var cluster = try await surviving(dataset: dataset, id: person, db: db)
                 cluster.name = before.name
                 cluster.customLabels = before.customLabels
                 cluster.coverFigureID = before.coverFigureID
                 cluster.coverPinned = before.coverPinned
                 try await save(cluster, dataset: dataset, db: db)
-            case .merge:
-                _ = try await surviving(dataset: dataset, id: edit.person, db: db)
+            case let .merge(person, sources, personFaces, personExcluded, differences):
+                _ = try await surviving(dataset: dataset, id: person, db: db)
                 let now = WallClock.nowMillis()
-                for part in edit.parts {
-                    try await restore(part, dataset: dataset, from: edit.person, db: db, now: now)
+                for part in sources {
+                    try await restore(part, dataset: dataset, from: person, db: db, now: now)
                     touched.insert(part.id)
                 }
                 try await db.raw("""
                     DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                      AND other = \(bind: edit.person) AND subject NOT IN (\(binds: edit.personExcluded + [""]))
+                      AND other = \(bind: person) AND subject NOT IN (\(binds: personExcluded + [""]))
                     """).run()
-                if let differences = edit.differences {
-                    try await restoreDifferences(differences, merged: edit.parts.map(\.id), into: edit.person, dataset: dataset, db: db)
+                if let differences {
+                    try await restoreDifferences(differences, merged: sources.map(\.id), into: person, dataset: dataset, db: db)
                 }
                 // Faces the merged person gained since go to whichever person they sit nearest.
-                let known = Set(edit.personFaces + edit.parts.flatMap(\.faces))
-                let gained = try await faceIDs(dataset: dataset, cluster: edit.person, db: db).filter { !known.contains($0) }
-                try await place(gained, among: [edit.person] + edit.parts.map(\.id), dataset: dataset, db: db)
-            case .split:
-                guard let made = edit.parts.first else { break }
-                _ = try await surviving(dataset: dataset, id: edit.person, db: db)
-                let pinned = Set(try await part(dataset: dataset, id: edit.person, db: db).pinned)
+                let known = Set(personFaces + sources.flatMap(\.faces))
+                let gained = try await faceIDs(dataset: dataset, cluster: person, db: db).filter { !known.contains($0) }
+                try await place(gained, among: [person] + sources.map(\.id), dataset: dataset, db: db)
+            case let .split(person, made):
+                _ = try await surviving(dataset: dataset, id: person, db: db)
+                let pinned = Set(try await part(dataset: dataset, id: person, db: db).pinned)
                 let faces = try await faceIDs(dataset: dataset, cluster: made.id, db: db)
                 for face in faces {
                     try await db.raw("""
-                        UPDATE media_faces SET cluster_id = \(bind: edit.person), pinned = \(bind: made.pinned.contains(face) || pinned.contains(face) ? 1 : 0)
+                        UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: made.pinned.contains(face) || pinned.contains(face) ? 1 : 0)
                         WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                         """).run()
                 }
@@ -193,8 +133,7 @@ extension FigureClusterStore {
                     DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND other = \(bind: made.id)
                     """).run()
                 touched.insert(made.id)
-            case .move, .exclude:
-                guard let face = edit.face else { break }
+            case let .move(person, face, faceWasPinned, _), let .exclude(person, face, faceWasPinned, _):
                 if let file = try await db.raw("""
                     SELECT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                     """).first()?.decode(column: "file_id", as: String.self) {
@@ -203,36 +142,36 @@ extension FigureClusterStore {
                 if edit.kind == .exclude {
                     try await db.raw("""
                         DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                          AND subject = \(bind: face) AND other = \(bind: edit.person)
+                          AND subject = \(bind: face) AND other = \(bind: person)
                         """).run()
                 }
-                if edit.person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: edit.person, db: db) }
+                if person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: person, db: db) }
                 if let now = try await db.raw("""
                     SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                     """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
                     touched.insert(now)
                 }
                 try await db.raw("""
-                    UPDATE media_faces SET cluster_id = \(bind: edit.person), pinned = \(bind: edit.faceWasPinned ? 1 : 0)
+                    UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: faceWasPinned ? 1 : 0)
                     WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
                     """).run()
-            case .recluster:
+            case let .recluster(removed, renamed, moves):
                 let now = WallClock.nowMillis()
-                for part in edit.parts where try await db.raw("""
+                for part in removed where try await db.raw("""
                     SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: part.id)
                     """).first() == nil {
                     try await insertRow(part, dataset: dataset, db: db, now: now)
                 }
-                for part in edit.renamed {
+                for part in renamed {
                     var cluster = try await surviving(dataset: dataset, id: part.id, db: db)
                     cluster.name = part.name
                     cluster.customLabels = part.customLabels
                     try await save(cluster, dataset: dataset, db: db, now: now)
                 }
                 // Faces go back where they were, unless a later edit has moved them since.
-                for (face, move) in edit.moves where move.count == 2 {
-                    let (from, to) = (move[0].isEmpty ? ReservedCluster.independent : move[0],
-                                      move[1].isEmpty ? ReservedCluster.independent : move[1])
+                for (face, move) in moves {
+                    let (from, to) = (move.from.isEmpty ? ReservedCluster.independent : move.from,
+                                      move.to.isEmpty ? ReservedCluster.independent : move.to)
                     try await db.raw("""
                         UPDATE media_faces SET cluster_id = \(bind: from)
                         WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: to)
@@ -240,11 +179,9 @@ extension FigureClusterStore {
                     touched.formUnion([from, to].filter { $0 != ReservedCluster.independent })
                 }
                 files.formUnion(try await db.raw("""
-                    SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(edit.moves.keys) + [""]))
+                    SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(moves.keys) + [""]))
                     """).all().map { try $0.decode(column: "file_id", as: String.self) })
-            case .apartFaces, .differentPeople:
-                let subject = edit.face ?? edit.person
-                guard let other = edit.other else { break }
+            case let .apartFaces(_, subject, other), let .differentPeople(subject, other):
                 try await db.raw("""
                     DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
                       AND kind = \(bind: edit.kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))

@@ -197,7 +197,7 @@ struct PeopleRoutes {
         if let face = entry.edit.face { body["FigureId"] = face }
         if let to = entry.edit.faceTo { body["To"] = to }
         if let other = entry.edit.other { body["Other"] = other }
-        if let before = entry.edit.before { body["NameBefore"] = before.name }
+        if let name = entry.edit.nameBefore { body["NameBefore"] = name }
         return body
     }
 
