@@ -90,115 +90,163 @@ extension FigureClusterStore {
             guard try row.decode(column: "undone", as: Int.self) == 0 else {
                 throw VisageError.conflict(kind: .edit, name: String(entry.sequence), message: "edit \(entry.sequence) was undone already")
             }
-            let edit = entry.edit
-            var touched: Set<String> = edit.person == ReservedCluster.independent ? [] : [edit.person]
-            var files: Set<String> = []
-            switch edit {
+            let touched: Touched
+            switch entry.edit {
             case let .rename(person, before):
-                var cluster = try await surviving(dataset: dataset, id: person, db: db)
-                cluster.name = before.name
-                cluster.customLabels = before.customLabels
-                cluster.coverFigureID = before.coverFigureID
-                cluster.coverPinned = before.coverPinned
-                try await save(cluster, dataset: dataset, db: db)
+                touched = try await undoRename(person, before: before, dataset: dataset, db: db)
             case let .merge(person, sources, personFaces, personExcluded, differences):
-                _ = try await surviving(dataset: dataset, id: person, db: db)
-                let now = WallClock.nowMillis()
-                for part in sources {
-                    try await restore(part, dataset: dataset, from: person, db: db, now: now)
-                    touched.insert(part.id)
-                }
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                      AND other = \(bind: person) AND subject NOT IN (\(binds: personExcluded + [""]))
-                    """).run()
-                if let differences {
-                    try await restoreDifferences(differences, merged: sources.map(\.id), into: person, dataset: dataset, db: db)
-                }
-                // Faces the merged person gained since go to whichever person they sit nearest.
-                let known = Set(personFaces + sources.flatMap(\.faces))
-                let gained = try await faceIDs(dataset: dataset, cluster: person, db: db).filter { !known.contains($0) }
-                try await place(gained, among: [person] + sources.map(\.id), dataset: dataset, db: db)
+                touched = try await undoMerge(into: person, sources: sources, held: personFaces, excluded: personExcluded,
+                                              differences: differences, dataset: dataset, db: db)
             case let .split(person, made):
-                _ = try await surviving(dataset: dataset, id: person, db: db)
-                let pinned = Set(try await part(dataset: dataset, id: person, db: db).pinned)
-                let faces = try await faceIDs(dataset: dataset, cluster: made.id, db: db)
-                for face in faces {
-                    try await db.raw("""
-                        UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: made.pinned.contains(face) || pinned.contains(face) ? 1 : 0)
-                        WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                        """).run()
-                }
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND other = \(bind: made.id)
-                    """).run()
-                touched.insert(made.id)
-            case let .move(person, face, faceWasPinned, _), let .exclude(person, face, faceWasPinned, _):
-                if let file = try await db.raw("""
-                    SELECT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                    """).first()?.decode(column: "file_id", as: String.self) {
-                    files.insert(file)
-                }
-                if edit.kind == .exclude {
-                    try await db.raw("""
-                        DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                          AND subject = \(bind: face) AND other = \(bind: person)
-                        """).run()
-                }
-                if person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: person, db: db) }
-                if let now = try await db.raw("""
-                    SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                    """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
-                    touched.insert(now)
-                }
-                try await db.raw("""
-                    UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: faceWasPinned ? 1 : 0)
-                    WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                    """).run()
+                touched = try await undoSplit(person, made: made, dataset: dataset, db: db)
+            case let .move(person, face, faceWasPinned, _):
+                touched = try await undoFaceMove(face, back: person, pinned: faceWasPinned, excluded: false, dataset: dataset, db: db)
+            case let .exclude(person, face, faceWasPinned, _):
+                touched = try await undoFaceMove(face, back: person, pinned: faceWasPinned, excluded: true, dataset: dataset, db: db)
             case let .recluster(removed, renamed, moves):
-                let now = WallClock.nowMillis()
-                for part in removed where try await db.raw("""
-                    SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: part.id)
-                    """).first() == nil {
-                    try await insertRow(part, dataset: dataset, db: db, now: now)
-                }
-                for part in renamed {
-                    var cluster = try await surviving(dataset: dataset, id: part.id, db: db)
-                    cluster.name = part.name
-                    cluster.customLabels = part.customLabels
-                    try await save(cluster, dataset: dataset, db: db, now: now)
-                }
-                // Faces go back where they were, unless a later edit has moved them since.
-                for (face, move) in moves {
-                    let (from, to) = (move.from.isEmpty ? ReservedCluster.independent : move.from,
-                                      move.to.isEmpty ? ReservedCluster.independent : move.to)
-                    try await db.raw("""
-                        UPDATE media_faces SET cluster_id = \(bind: from)
-                        WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: to)
-                        """).run()
-                    touched.formUnion([from, to].filter { $0 != ReservedCluster.independent })
-                }
-                files.formUnion(try await db.raw("""
-                    SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(moves.keys) + [""]))
-                    """).all().map { try $0.decode(column: "file_id", as: String.self) })
-            case let .apartFaces(_, subject, other), let .differentPeople(subject, other):
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
-                      AND kind = \(bind: edit.kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))
-                    """).run()
-                touched = []
-                if edit.kind == .apartFaces { try await rejoin(dataset: dataset, faces: subject, other, db: db) }
+                touched = try await undoRecluster(removed: removed, renamed: renamed, moves: moves, dataset: dataset, db: db)
+            case let .apartFaces(_, face, other):
+                touched = try await undoDifference(.apartFaces, face, other, dataset: dataset, db: db)
+            case let .differentPeople(person, other):
+                touched = try await undoDifference(.differentPeople, person, other, dataset: dataset, db: db)
             }
             try await db.raw("""
                 UPDATE media_cluster_history SET undone = 1 WHERE dataset_key = \(bind: key) AND sequence = \(bind: entry.sequence)
                 """).run()
-            files.formUnion(try await db.raw("""
-                SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: Array(touched) + [""]))
+            let files = touched.files.union(try await db.raw("""
+                SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: Array(touched.people) + [""]))
                 """).all().map { try $0.decode(column: "file_id", as: String.self) })
-            try await recount(dataset: dataset, clusters: Array(touched), db: db)
+            try await recount(dataset: dataset, clusters: Array(touched.people), db: db)
             try await writeBack(fileIDs: Array(files), db: db)
             return entry
         }
+    }
+
+    /// A rename undone: the person's name, labels and cover as they were.
+    private func undoRename(_ person: String, before: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        var cluster = try await surviving(dataset: dataset, id: person, db: db)
+        cluster.name = before.name
+        cluster.customLabels = before.customLabels
+        cluster.coverFigureID = before.coverFigureID
+        cluster.coverPinned = before.coverPinned
+        try await save(cluster, dataset: dataset, db: db)
+        return Touched(people: [person])
+    }
+
+    /// A merge undone: the sources come back with their faces and exclusions, the person merged
+    /// into keeps only what it held, and the statements about them hold as before.
+    private func undoMerge(into person: String, sources: [PeopleEdit.Part], held: [String], excluded: [String],
+                           differences: [[String]]?, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        _ = try await surviving(dataset: dataset, id: person, db: db)
+        let now = WallClock.nowMillis()
+        for part in sources {
+            try await restore(part, dataset: dataset, from: person, db: db, now: now)
+        }
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: dataset.description)
+              AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: person) AND subject NOT IN (\(binds: excluded + [""]))
+            """).run()
+        if let differences {
+            try await restoreDifferences(differences, merged: sources.map(\.id), into: person, dataset: dataset, db: db)
+        }
+        // Faces the merged person gained since go to whichever person they sit nearest.
+        let known = Set(held + sources.flatMap(\.faces))
+        let gained = try await faceIDs(dataset: dataset, cluster: person, db: db).filter { !known.contains($0) }
+        try await place(gained, among: [person] + sources.map(\.id), dataset: dataset, db: db)
+        return Touched(people: Set([person] + sources.map(\.id)))
+    }
+
+    /// A split undone: the new person's faces go back, pinned where either side had them pinned.
+    private func undoSplit(_ person: String, made: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        let key = dataset.description
+        _ = try await surviving(dataset: dataset, id: person, db: db)
+        let pinned = Set(try await part(dataset: dataset, id: person, db: db).pinned)
+        for face in try await faceIDs(dataset: dataset, cluster: made.id, db: db) {
+            try await db.raw("""
+                UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: made.pinned.contains(face) || pinned.contains(face) ? 1 : 0)
+                WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+                """).run()
+        }
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND other = \(bind: made.id)
+            """).run()
+        return Touched(people: [person, made.id])
+    }
+
+    /// A face moved or kept out by hand goes back to `person` (or to no person), pinned as it
+    /// was; undoing "not this person" lifts the exclusion too.
+    private func undoFaceMove(_ face: String, back person: String, pinned: Bool, excluded: Bool,
+                              dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        let key = dataset.description
+        var touched = Touched(people: person == ReservedCluster.independent ? [] : [person])
+        if let file = try await db.raw("""
+            SELECT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+            """).first()?.decode(column: "file_id", as: String.self) {
+            touched.files.insert(file)
+        }
+        if excluded {
+            try await db.raw("""
+                DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
+                  AND subject = \(bind: face) AND other = \(bind: person)
+                """).run()
+        }
+        if person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: person, db: db) }
+        if let now = try await db.raw("""
+            SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+            """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
+            touched.people.insert(now)
+        }
+        try await db.raw("""
+            UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: pinned ? 1 : 0)
+            WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+            """).run()
+        return touched
+    }
+
+    /// A re-clustering undone: the people it took away come back, the names it changed are as
+    /// they were, and its faces go back.
+    private func undoRecluster(removed: [PeopleEdit.Part], renamed: [PeopleEdit.Part], moves: [String: PeopleEdit.FaceMove],
+                               dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        let key = dataset.description
+        var touched = Touched(people: [])
+        let now = WallClock.nowMillis()
+        for part in removed where try await db.raw("""
+            SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: part.id)
+            """).first() == nil {
+            try await insertRow(part, dataset: dataset, db: db, now: now)
+        }
+        for part in renamed {
+            var cluster = try await surviving(dataset: dataset, id: part.id, db: db)
+            cluster.name = part.name
+            cluster.customLabels = part.customLabels
+            try await save(cluster, dataset: dataset, db: db, now: now)
+        }
+        // Faces go back where they were, unless a later edit has moved them since.
+        for (face, move) in moves {
+            let (from, to) = (move.from.isEmpty ? ReservedCluster.independent : move.from,
+                              move.to.isEmpty ? ReservedCluster.independent : move.to)
+            try await db.raw("""
+                UPDATE media_faces SET cluster_id = \(bind: from)
+                WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: to)
+                """).run()
+            touched.people.formUnion([from, to].filter { $0 != ReservedCluster.independent })
+        }
+        touched.files.formUnion(try await db.raw("""
+            SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(moves.keys) + [""]))
+            """).all().map { try $0.decode(column: "file_id", as: String.self) })
+        return touched
+    }
+
+    /// "These two are different" undone: the statement is lifted; for two faces, the parts a
+    /// run split apart for it join again (which recounts what it changes itself).
+    private func undoDifference(_ kind: PeopleEdit.Kind, _ subject: String, _ other: String,
+                                dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: dataset.description)
+              AND kind = \(bind: kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))
+            """).run()
+        if kind == .apartFaces { try await rejoin(dataset: dataset, faces: subject, other, db: db) }
+        return Touched(people: [])
     }
 
     /// The person `id` of the dataset; not-found when there is none.
@@ -302,4 +350,11 @@ extension FigureClusterStore {
                 """).run()
         }
     }
+}
+
+/// What undoing an edit touched: the people to recount, and the files whose documents to
+/// rewrite besides those of these people's faces.
+private struct Touched: Sendable {
+    var people: Set<String>
+    var files: Set<String> = []
 }
