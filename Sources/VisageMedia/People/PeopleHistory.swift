@@ -43,30 +43,6 @@ extension FigureClusterStore {
             """).run()
     }
 
-    /// A person as a history part: its row, faces, pinned faces and exclusions.
-    func part(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> PeopleEdit.Part {
-        let key = dataset.description
-        guard let row = try await db.raw("""
-            SELECT * FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: id)
-            """).first()
-        else { throw VisageError.notFound(kind: .figureCluster, name: id) }
-        let cluster = try Self.cluster(row)
-        let faces = try await db.raw("""
-            SELECT figure_id, pinned FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: id)
-            """).all()
-        let excluded = try await db.raw("""
-            SELECT subject FROM media_cluster_constraints
-            WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: id)
-            """).all().map { try $0.decode(column: "subject", as: String.self) }
-        return PeopleEdit.Part(
-            id: id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels, coverFigureID: cluster.coverFigureID,
-            coverPinned: cluster.coverPinned, created: cluster.created,
-            faces: try faces.map { try $0.decode(column: "figure_id", as: String.self) },
-            pinned: try faces.filter { try $0.decode(column: "pinned", as: Int.self) != 0 }
-                .map { try $0.decode(column: "figure_id", as: String.self) },
-            excluded: excluded)
-    }
-
     // MARK: Undo
 
     /// Undoes an edit: the newest one not yet undone, or the one numbered `sequence` (a merge
@@ -113,9 +89,7 @@ extension FigureClusterStore {
             try await db.raw("""
                 UPDATE media_cluster_history SET undone = 1 WHERE dataset_key = \(bind: key) AND sequence = \(bind: entry.sequence)
                 """).run()
-            let files = touched.files.union(try await db.raw("""
-                SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: Array(touched.people) + [""]))
-                """).all().map { try $0.decode(column: "file_id", as: String.self) })
+            let files = touched.files.union(try await fileIDs(dataset: dataset, people: Array(touched.people), db: db))
             try await recount(dataset: dataset, clusters: Array(touched.people), db: db)
             try await writeBack(fileIDs: Array(files), db: db)
             return entry
@@ -184,22 +158,14 @@ extension FigureClusterStore {
             """).first()?.decode(column: "file_id", as: String.self) {
             touched.files.insert(file)
         }
-        if excluded {
-            try await db.raw("""
-                DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                  AND subject = \(bind: face) AND other = \(bind: person)
-                """).run()
-        }
+        if excluded { try await liftExclusion(dataset: dataset, face: face, person: person, db: db) }
         if person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: person, db: db) }
         if let now = try await db.raw("""
             SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
             """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
             touched.people.insert(now)
         }
-        try await db.raw("""
-            UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: pinned ? 1 : 0)
-            WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-            """).run()
+        try await assign([face], to: person, pinned: pinned, dataset: dataset, db: db)
         return touched
     }
 
@@ -249,15 +215,6 @@ extension FigureClusterStore {
         return Touched(people: [])
     }
 
-    /// The person `id` of the dataset; not-found when there is none.
-    func existing(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
-        guard let row = try await db.raw("""
-            SELECT * FROM media_clusters WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: id)
-            """).first()
-        else { throw VisageError.notFound(kind: .figureCluster, name: id) }
-        return try Self.cluster(row)
-    }
-
     /// A person an edit being undone names. Gone since (merged away or emptied) is a conflict
     /// with a later edit, not a bad request: undoing that one first makes this undo possible.
     private func surviving(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
@@ -266,13 +223,6 @@ extension FigureClusterStore {
         } catch VisageError.notFound {
             throw VisageError.conflict(kind: .edit, name: id, message: "\(id) is gone (merged or emptied since); undo that first")
         }
-    }
-
-    private func faceIDs(dataset: DatasetKey, cluster: String, db: any SQLDatabase) async throws -> [String] {
-        try await db.raw("""
-            SELECT figure_id FROM media_faces WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: cluster)
-            ORDER BY figure_id
-            """).all().map { try $0.decode(column: "figure_id", as: String.self) }
     }
 
     /// Brings back a merged-away person with its row, its faces still in `holder`, and its exclusions.
@@ -286,24 +236,7 @@ extension FigureClusterStore {
                 WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: holder)
                 """).run()
         }
-        for face in part.excluded {
-            try await db.raw("""
-                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
-                VALUES (\(bind: key), \(bind: ClusterConstraint.notPerson), \(bind: face), \(bind: part.id), \(bind: now))
-                ON CONFLICT DO NOTHING
-                """).run()
-        }
-    }
-
-    /// Inserts a person's row as a part recorded it, with no faces yet.
-    private func insertRow(_ part: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase, now: Int64) async throws {
-        try await db.raw("""
-            INSERT INTO media_clusters (dataset_key, cluster_id, number, name, custom_labels, cover_figure_id, cover_pinned,
-                                        image_count, face_count, lock_version, created_at, updated_at)
-            VALUES (\(bind: dataset.description), \(bind: part.id), \(bind: part.number), \(bind: part.name),
-                    \(bind: JSONValue.object(part.customLabels.mapValues(JSONValue.string)).text), \(bind: part.coverFigureID),
-                    \(bind: part.coverPinned ? 1 : 0), 0, 0, 0, \(bind: part.created), \(bind: now))
-            """).run()
+        for face in part.excluded { try await addExclusion(dataset: dataset, face: face, person: part.id, db: db, now: now) }
     }
 
     /// Puts each face with the person among `people` whose faces it is nearest to on average,
