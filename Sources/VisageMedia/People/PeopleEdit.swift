@@ -82,6 +82,7 @@ public enum PeopleEdit: Sendable, Equatable {
         }
     }
 
+    /// The edit's kind, as the history's `kind` column and the stored record name it.
     public var kind: Kind {
         switch self {
         case .rename: .rename
