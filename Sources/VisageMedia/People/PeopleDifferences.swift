@@ -15,7 +15,7 @@ extension FigureClusterStore {
             let (_, person, _) = try await face(dataset: dataset, figureID: figureID, db: db)
             _ = try await face(dataset: dataset, figureID: other, db: db)
             try await state(ClusterConstraint.apartFaces, figureID, other, dataset: dataset, db: db)
-            try await record(PeopleEdit(kind: .apartFaces, person: person ?? ReservedCluster.independent, face: figureID, other: other),
+            try await record(.apartFaces(person: person ?? ReservedCluster.independent, face: figureID, other: other),
                              dataset: dataset, db: db)
         }
     }
@@ -83,7 +83,7 @@ extension FigureClusterStore {
             _ = try await existing(dataset: dataset, id: person, db: db)
             _ = try await existing(dataset: dataset, id: other, db: db)
             try await state(ClusterConstraint.differentPeople, person, other, dataset: dataset, db: db)
-            try await record(PeopleEdit(kind: .differentPeople, person: person, other: other), dataset: dataset, db: db)
+            try await record(.differentPeople(person: person, other: other), dataset: dataset, db: db)
         }
     }
 

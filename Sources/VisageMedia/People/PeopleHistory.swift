@@ -3,64 +3,6 @@ import SQLKit
 import VisageCore
 import VisageStore
 
-/// One edit of a dataset's people, kept in the dataset's history with what undoing it needs.
-public struct PeopleEdit: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
-        case rename, merge, split, move, exclude
-        /// "These two are different": two faces, or two people.
-        case apartFaces = "apart-faces", differentPeople = "different-people"
-        /// A re-clustering from scratch.
-        case recluster
-    }
-
-    /// A person as it was before an edit took it away (a merge source) or made it (a split part).
-    public struct Part: Codable, Sendable, Equatable {
-        public var id: String
-        public var number: Int64
-        public var name: String
-        public var customLabels: [String: String]
-        public var coverFigureID: String?
-        public var coverPinned: Bool
-        public var created: Int64
-        /// Its faces, and which of them a user had pinned.
-        public var faces: [String]
-        public var pinned: [String]
-        /// Faces kept out of it ("not this person").
-        public var excluded: [String]
-
-        /// A person's row alone, without its faces.
-        static func row(of cluster: FigureCluster) -> Part {
-            Part(id: cluster.id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels,
-                 coverFigureID: cluster.coverFigureID, coverPinned: cluster.coverPinned, created: cluster.created,
-                 faces: [], pinned: [], excluded: [])
-        }
-    }
-
-    public var kind: Kind
-    /// The person renamed, merged into, split, or that a face left.
-    public var person: String
-    /// rename: the person's name, labels and cover before.
-    public var before: Part?
-    /// merge: the sources as they were; split: the new person.
-    public var parts: [Part] = []
-    /// merge: the faces the target held before, and those kept out of it.
-    public var personFaces: [String] = []
-    public var personExcluded: [String] = []
-    /// merge: the "these two are different" statements about the people merged, as they were
-    /// (absent in edits recorded before it was kept).
-    public var differences: [[String]]?
-    /// move and exclude: the face, where it was and whether it was pinned.
-    public var face: String?
-    public var faceWasPinned = false
-    public var faceTo: String?
-    /// apart-faces and different-people: the other face or person.
-    public var other: String?
-    /// recluster: each face that moved, from where (empty: waiting) to where; the people it
-    /// took away are in `parts` (rows only), and the people whose name it changed in `renamed`.
-    public var moves: [String: [String]] = [:]
-    public var renamed: [Part] = []
-}
-
 /// An edit as the history lists it.
 public struct PeopleHistoryEntry: Sendable, Equatable {
     public let sequence: Int64
@@ -101,30 +43,6 @@ extension FigureClusterStore {
             """).run()
     }
 
-    /// A person as a history part: its row, faces, pinned faces and exclusions.
-    func part(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> PeopleEdit.Part {
-        let key = dataset.description
-        guard let row = try await db.raw("""
-            SELECT * FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: id)
-            """).first()
-        else { throw VisageError.notFound(kind: .figureCluster, name: id) }
-        let cluster = try Self.cluster(row)
-        let faces = try await db.raw("""
-            SELECT figure_id, pinned FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: id)
-            """).all()
-        let excluded = try await db.raw("""
-            SELECT subject FROM media_cluster_constraints
-            WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: id)
-            """).all().map { try $0.decode(column: "subject", as: String.self) }
-        return PeopleEdit.Part(
-            id: id, number: cluster.number, name: cluster.name, customLabels: cluster.customLabels, coverFigureID: cluster.coverFigureID,
-            coverPinned: cluster.coverPinned, created: cluster.created,
-            faces: try faces.map { try $0.decode(column: "figure_id", as: String.self) },
-            pinned: try faces.filter { try $0.decode(column: "pinned", as: Int.self) != 0 }
-                .map { try $0.decode(column: "figure_id", as: String.self) },
-            excluded: excluded)
-    }
-
     // MARK: Undo
 
     /// Undoes an edit: the newest one not yet undone, or the one numbered `sequence` (a merge
@@ -148,129 +66,153 @@ extension FigureClusterStore {
             guard try row.decode(column: "undone", as: Int.self) == 0 else {
                 throw VisageError.conflict(kind: .edit, name: String(entry.sequence), message: "edit \(entry.sequence) was undone already")
             }
-            let edit = entry.edit
-            var touched: Set<String> = edit.person == ReservedCluster.independent ? [] : [edit.person]
-            var files: Set<String> = []
-            switch edit.kind {
-            case .rename:
-                guard let before = edit.before else { break }
-                var cluster = try await surviving(dataset: dataset, id: edit.person, db: db)
-                cluster.name = before.name
-                cluster.customLabels = before.customLabels
-                cluster.coverFigureID = before.coverFigureID
-                cluster.coverPinned = before.coverPinned
-                try await save(cluster, dataset: dataset, db: db)
-            case .merge:
-                _ = try await surviving(dataset: dataset, id: edit.person, db: db)
-                let now = WallClock.nowMillis()
-                for part in edit.parts {
-                    try await restore(part, dataset: dataset, from: edit.person, db: db, now: now)
-                    touched.insert(part.id)
-                }
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                      AND other = \(bind: edit.person) AND subject NOT IN (\(binds: edit.personExcluded + [""]))
-                    """).run()
-                if let differences = edit.differences {
-                    try await restoreDifferences(differences, merged: edit.parts.map(\.id), into: edit.person, dataset: dataset, db: db)
-                }
-                // Faces the merged person gained since go to whichever person they sit nearest.
-                let known = Set(edit.personFaces + edit.parts.flatMap(\.faces))
-                let gained = try await faceIDs(dataset: dataset, cluster: edit.person, db: db).filter { !known.contains($0) }
-                try await place(gained, among: [edit.person] + edit.parts.map(\.id), dataset: dataset, db: db)
-            case .split:
-                guard let made = edit.parts.first else { break }
-                _ = try await surviving(dataset: dataset, id: edit.person, db: db)
-                let pinned = Set(try await part(dataset: dataset, id: edit.person, db: db).pinned)
-                let faces = try await faceIDs(dataset: dataset, cluster: made.id, db: db)
-                for face in faces {
-                    try await db.raw("""
-                        UPDATE media_faces SET cluster_id = \(bind: edit.person), pinned = \(bind: made.pinned.contains(face) || pinned.contains(face) ? 1 : 0)
-                        WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                        """).run()
-                }
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND other = \(bind: made.id)
-                    """).run()
-                touched.insert(made.id)
-            case .move, .exclude:
-                guard let face = edit.face else { break }
-                if let file = try await db.raw("""
-                    SELECT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                    """).first()?.decode(column: "file_id", as: String.self) {
-                    files.insert(file)
-                }
-                if edit.kind == .exclude {
-                    try await db.raw("""
-                        DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND kind = \(bind: ClusterConstraint.notPerson)
-                          AND subject = \(bind: face) AND other = \(bind: edit.person)
-                        """).run()
-                }
-                if edit.person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: edit.person, db: db) }
-                if let now = try await db.raw("""
-                    SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                    """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
-                    touched.insert(now)
-                }
-                try await db.raw("""
-                    UPDATE media_faces SET cluster_id = \(bind: edit.person), pinned = \(bind: edit.faceWasPinned ? 1 : 0)
-                    WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
-                    """).run()
-            case .recluster:
-                let now = WallClock.nowMillis()
-                for part in edit.parts where try await db.raw("""
-                    SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: part.id)
-                    """).first() == nil {
-                    try await insertRow(part, dataset: dataset, db: db, now: now)
-                }
-                for part in edit.renamed {
-                    var cluster = try await surviving(dataset: dataset, id: part.id, db: db)
-                    cluster.name = part.name
-                    cluster.customLabels = part.customLabels
-                    try await save(cluster, dataset: dataset, db: db, now: now)
-                }
-                // Faces go back where they were, unless a later edit has moved them since.
-                for (face, move) in edit.moves where move.count == 2 {
-                    let (from, to) = (move[0].isEmpty ? ReservedCluster.independent : move[0],
-                                      move[1].isEmpty ? ReservedCluster.independent : move[1])
-                    try await db.raw("""
-                        UPDATE media_faces SET cluster_id = \(bind: from)
-                        WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: to)
-                        """).run()
-                    touched.formUnion([from, to].filter { $0 != ReservedCluster.independent })
-                }
-                files.formUnion(try await db.raw("""
-                    SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(edit.moves.keys) + [""]))
-                    """).all().map { try $0.decode(column: "file_id", as: String.self) })
-            case .apartFaces, .differentPeople:
-                let subject = edit.face ?? edit.person
-                guard let other = edit.other else { break }
-                try await db.raw("""
-                    DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key)
-                      AND kind = \(bind: edit.kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))
-                    """).run()
-                touched = []
-                if edit.kind == .apartFaces { try await rejoin(dataset: dataset, faces: subject, other, db: db) }
+            let touched: Touched
+            switch entry.edit {
+            case let .rename(person, before):
+                touched = try await undoRename(person, before: before, dataset: dataset, db: db)
+            case let .merge(person, sources, personFaces, personExcluded, differences):
+                touched = try await undoMerge(into: person, sources: sources, held: personFaces, excluded: personExcluded,
+                                              differences: differences, dataset: dataset, db: db)
+            case let .split(person, made):
+                touched = try await undoSplit(person, made: made, dataset: dataset, db: db)
+            case let .move(person, face, faceWasPinned, _):
+                touched = try await undoFaceMove(face, back: person, pinned: faceWasPinned, excluded: false, dataset: dataset, db: db)
+            case let .exclude(person, face, faceWasPinned, _):
+                touched = try await undoFaceMove(face, back: person, pinned: faceWasPinned, excluded: true, dataset: dataset, db: db)
+            case let .recluster(removed, renamed, moves):
+                touched = try await undoRecluster(removed: removed, renamed: renamed, moves: moves, dataset: dataset, db: db)
+            case let .apartFaces(_, face, other):
+                touched = try await undoDifference(.apartFaces, face, other, dataset: dataset, db: db)
+            case let .differentPeople(person, other):
+                touched = try await undoDifference(.differentPeople, person, other, dataset: dataset, db: db)
             }
             try await db.raw("""
                 UPDATE media_cluster_history SET undone = 1 WHERE dataset_key = \(bind: key) AND sequence = \(bind: entry.sequence)
                 """).run()
-            files.formUnion(try await db.raw("""
-                SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND cluster_id IN (\(binds: Array(touched) + [""]))
-                """).all().map { try $0.decode(column: "file_id", as: String.self) })
-            try await recount(dataset: dataset, clusters: Array(touched), db: db)
+            let files = touched.files.union(try await fileIDs(dataset: dataset, people: Array(touched.people), db: db))
+            try await recount(dataset: dataset, clusters: Array(touched.people), db: db)
             try await writeBack(fileIDs: Array(files), db: db)
             return entry
         }
     }
 
-    /// The person `id` of the dataset; not-found when there is none.
-    func existing(dataset: DatasetKey, id: String, db: any SQLDatabase) async throws -> FigureCluster {
-        guard let row = try await db.raw("""
-            SELECT * FROM media_clusters WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: id)
-            """).first()
-        else { throw VisageError.notFound(kind: .figureCluster, name: id) }
-        return try Self.cluster(row)
+    /// A rename undone: the person's name, labels and cover as they were.
+    private func undoRename(_ person: String, before: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        var cluster = try await surviving(dataset: dataset, id: person, db: db)
+        cluster.name = before.name
+        cluster.customLabels = before.customLabels
+        cluster.coverFigureID = before.coverFigureID
+        cluster.coverPinned = before.coverPinned
+        try await save(cluster, dataset: dataset, db: db)
+        return Touched(people: [person])
+    }
+
+    /// A merge undone: the sources come back with their faces and exclusions, the person merged
+    /// into keeps only what it held, and the statements about them hold as before.
+    private func undoMerge(into person: String, sources: [PeopleEdit.Part], held: [String], excluded: [String],
+                           differences: [[String]]?, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        _ = try await surviving(dataset: dataset, id: person, db: db)
+        let now = WallClock.nowMillis()
+        for part in sources {
+            try await restore(part, dataset: dataset, from: person, db: db, now: now)
+        }
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: dataset.description)
+              AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: person) AND subject NOT IN (\(binds: excluded + [""]))
+            """).run()
+        if let differences {
+            try await restoreDifferences(differences, merged: sources.map(\.id), into: person, dataset: dataset, db: db)
+        }
+        // Faces the merged person gained since go to whichever person they sit nearest.
+        let known = Set(held + sources.flatMap(\.faces))
+        let gained = try await faceIDs(dataset: dataset, cluster: person, db: db).filter { !known.contains($0) }
+        try await place(gained, among: [person] + sources.map(\.id), dataset: dataset, db: db)
+        return Touched(people: Set([person] + sources.map(\.id)))
+    }
+
+    /// A split undone: the new person's faces go back, pinned where either side had them pinned.
+    private func undoSplit(_ person: String, made: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        let key = dataset.description
+        _ = try await surviving(dataset: dataset, id: person, db: db)
+        let pinned = Set(try await part(dataset: dataset, id: person, db: db).pinned)
+        for face in try await faceIDs(dataset: dataset, cluster: made.id, db: db) {
+            try await db.raw("""
+                UPDATE media_faces SET cluster_id = \(bind: person), pinned = \(bind: made.pinned.contains(face) || pinned.contains(face) ? 1 : 0)
+                WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+                """).run()
+        }
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: key) AND other = \(bind: made.id)
+            """).run()
+        return Touched(people: [person, made.id])
+    }
+
+    /// A face moved or kept out by hand goes back to `person` (or to no person), pinned as it
+    /// was; undoing "not this person" lifts the exclusion too.
+    private func undoFaceMove(_ face: String, back person: String, pinned: Bool, excluded: Bool,
+                              dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        let key = dataset.description
+        var touched = Touched(people: person == ReservedCluster.independent ? [] : [person])
+        if let file = try await db.raw("""
+            SELECT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+            """).first()?.decode(column: "file_id", as: String.self) {
+            touched.files.insert(file)
+        }
+        if excluded { try await liftExclusion(dataset: dataset, face: face, person: person, db: db) }
+        if person != ReservedCluster.independent { _ = try await surviving(dataset: dataset, id: person, db: db) }
+        if let now = try await db.raw("""
+            SELECT cluster_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face)
+            """).first()?.decode(column: "cluster_id", as: String?.self), now != ReservedCluster.independent {
+            touched.people.insert(now)
+        }
+        try await assign([face], to: person, pinned: pinned, dataset: dataset, db: db)
+        return touched
+    }
+
+    /// A re-clustering undone: the people it took away come back, the names it changed are as
+    /// they were, and its faces go back.
+    private func undoRecluster(removed: [PeopleEdit.Part], renamed: [PeopleEdit.Part], moves: [String: PeopleEdit.FaceMove],
+                               dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        let key = dataset.description
+        var touched = Touched(people: [])
+        let now = WallClock.nowMillis()
+        for part in removed where try await db.raw("""
+            SELECT 1 FROM media_clusters WHERE dataset_key = \(bind: key) AND cluster_id = \(bind: part.id)
+            """).first() == nil {
+            try await insertRow(part, dataset: dataset, db: db, now: now)
+        }
+        for part in renamed {
+            var cluster = try await surviving(dataset: dataset, id: part.id, db: db)
+            cluster.name = part.name
+            cluster.customLabels = part.customLabels
+            try await save(cluster, dataset: dataset, db: db, now: now)
+        }
+        // Faces go back where they were, unless a later edit has moved them since.
+        for (face, move) in moves {
+            let (from, to) = (move.from.isEmpty ? ReservedCluster.independent : move.from,
+                              move.to.isEmpty ? ReservedCluster.independent : move.to)
+            try await db.raw("""
+                UPDATE media_faces SET cluster_id = \(bind: from)
+                WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: to)
+                """).run()
+            touched.people.formUnion([from, to].filter { $0 != ReservedCluster.independent })
+        }
+        touched.files.formUnion(try await db.raw("""
+            SELECT DISTINCT file_id FROM media_faces WHERE dataset_key = \(bind: key) AND figure_id IN (\(binds: Array(moves.keys) + [""]))
+            """).all().map { try $0.decode(column: "file_id", as: String.self) })
+        return touched
+    }
+
+    /// "These two are different" undone: the statement is lifted; for two faces, the parts a
+    /// run split apart for it join again (which recounts what it changes itself).
+    private func undoDifference(_ kind: PeopleEdit.Kind, _ subject: String, _ other: String,
+                                dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
+        try await db.raw("""
+            DELETE FROM media_cluster_constraints WHERE dataset_key = \(bind: dataset.description)
+              AND kind = \(bind: kind.rawValue) AND subject = \(bind: min(subject, other)) AND other = \(bind: max(subject, other))
+            """).run()
+        if kind == .apartFaces { try await rejoin(dataset: dataset, faces: subject, other, db: db) }
+        return Touched(people: [])
     }
 
     /// A person an edit being undone names. Gone since (merged away or emptied) is a conflict
@@ -281,13 +223,6 @@ extension FigureClusterStore {
         } catch VisageError.notFound {
             throw VisageError.conflict(kind: .edit, name: id, message: "\(id) is gone (merged or emptied since); undo that first")
         }
-    }
-
-    private func faceIDs(dataset: DatasetKey, cluster: String, db: any SQLDatabase) async throws -> [String] {
-        try await db.raw("""
-            SELECT figure_id FROM media_faces WHERE dataset_key = \(bind: dataset.description) AND cluster_id = \(bind: cluster)
-            ORDER BY figure_id
-            """).all().map { try $0.decode(column: "figure_id", as: String.self) }
     }
 
     /// Brings back a merged-away person with its row, its faces still in `holder`, and its exclusions.
@@ -301,24 +236,7 @@ extension FigureClusterStore {
                 WHERE dataset_key = \(bind: key) AND figure_id = \(bind: face) AND cluster_id = \(bind: holder)
                 """).run()
         }
-        for face in part.excluded {
-            try await db.raw("""
-                INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
-                VALUES (\(bind: key), \(bind: ClusterConstraint.notPerson), \(bind: face), \(bind: part.id), \(bind: now))
-                ON CONFLICT DO NOTHING
-                """).run()
-        }
-    }
-
-    /// Inserts a person's row as a part recorded it, with no faces yet.
-    private func insertRow(_ part: PeopleEdit.Part, dataset: DatasetKey, db: any SQLDatabase, now: Int64) async throws {
-        try await db.raw("""
-            INSERT INTO media_clusters (dataset_key, cluster_id, number, name, custom_labels, cover_figure_id, cover_pinned,
-                                        image_count, face_count, lock_version, created_at, updated_at)
-            VALUES (\(bind: dataset.description), \(bind: part.id), \(bind: part.number), \(bind: part.name),
-                    \(bind: JSONValue.object(part.customLabels.mapValues(JSONValue.string)).text), \(bind: part.coverFigureID),
-                    \(bind: part.coverPinned ? 1 : 0), 0, 0, 0, \(bind: part.created), \(bind: now))
-            """).run()
+        for face in part.excluded { try await addExclusion(dataset: dataset, face: face, person: part.id, db: db, now: now) }
     }
 
     /// Puts each face with the person among `people` whose faces it is nearest to on average,
@@ -365,4 +283,11 @@ extension FigureClusterStore {
                 """).run()
         }
     }
+}
+
+/// What undoing an edit touched: the people to recount, and the files whose documents to
+/// rewrite besides those of these people's faces.
+private struct Touched: Sendable {
+    var people: Set<String>
+    var files: Set<String> = []
 }

@@ -104,14 +104,4 @@ extension FigureClusterStore {
         try await writeBack(fileIDs: files.sorted(), db: db)
         return (createdIDs, changed)
     }
-
-    /// Keeps the faces kept out of `source` out of `target` too.
-    func copyExclusions(dataset: DatasetKey, from source: String, to target: String, db: any SQLDatabase, now: Int64) async throws {
-        try await db.raw("""
-            INSERT INTO media_cluster_constraints (dataset_key, kind, subject, other, created_at)
-            SELECT dataset_key, kind, subject, \(bind: target), \(bind: now) FROM media_cluster_constraints
-            WHERE dataset_key = \(bind: dataset.description) AND kind = \(bind: ClusterConstraint.notPerson) AND other = \(bind: source)
-            ON CONFLICT DO NOTHING
-            """).run()
-    }
 }

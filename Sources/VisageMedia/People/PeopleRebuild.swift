@@ -180,9 +180,7 @@ extension FigureClustering {
             }
             let created = try await clusters.apply(plan, snapshot: snapshot, dataset: dataset, db: db, now: WallClock.nowMillis()).created
             // Recorded with what undoing it needs: the people it took away, the names it changed, the faces it moved.
-            var edit = PeopleEdit(kind: .recluster, person: ReservedCluster.independent)
-            edit.parts = people.filter { gone.contains($0.id) }.map(PeopleEdit.Part.row)
-            edit.renamed = plan.names.keys.sorted().compactMap { byID[$0].map(PeopleEdit.Part.row) }
+            var moves: [String: PeopleEdit.FaceMove] = [:]
             for (face, target) in plan.targets {
                 let to: String
                 switch target {
@@ -190,9 +188,12 @@ extension FigureClustering {
                 case let .created(index): to = created[index]
                 case .waiting: to = ""
                 }
-                edit.moves[snapshot.figureIDs[face]] = [snapshot.clusters[face] ?? "", to]
+                moves[snapshot.figureIDs[face]] = PeopleEdit.FaceMove(from: snapshot.clusters[face] ?? "", to: to)
             }
-            try await clusters.record(edit, dataset: dataset, db: db)
+            try await clusters.record(.recluster(removed: people.filter { gone.contains($0.id) }.map(PeopleEdit.Part.row),
+                                                 renamed: plan.names.keys.sorted().compactMap { byID[$0].map(PeopleEdit.Part.row) },
+                                                 moves: moves),
+                                      dataset: dataset, db: db)
         }
         preview.applied = true
         return preview

@@ -17,147 +17,196 @@ struct PeopleRoutes {
 
     func add(to router: Router<VisageContext>) {
         let people = router.group("visage/v1/people").add(middleware: LoopbackOnly())
-        people.get("datasets") { _, _ -> Response in
-            let keys = try await DatasetCatalog(store: store).allDatasets()
-            return UploadTokenRoutes.json(["Datasets": keys.map {
-                ["AccountId": $0.accountID, "ProjectName": $0.project, "DatasetName": $0.dataset]
-            }])
+        people.get("datasets") { _, _ -> Response in try await datasets() }
+        people.get { request, _ -> Response in try await list(request) }
+        people.get("photo") { request, _ -> Response in try await photo(request) }
+        people.get(":id/faces") { request, context -> Response in try await faces(request, context) }
+        people.post(":id/name") { request, context -> Response in try await rename(request, context) }
+        people.post(":id/merge") { request, context -> Response in try await merge(request, context) }
+        people.get(":id/split-proposal") { request, context -> Response in try await splitProposal(request, context) }
+        people.post(":id/split") { request, context -> Response in try await split(request, context) }
+        people.get("history") { request, _ -> Response in try await history(request) }
+        people.post("history/undo") { request, _ -> Response in try await undo(request) }
+        people.post("faces/:figureId/different") { request, context -> Response in try await differentFaces(request, context) }
+        people.post("faces/:figureId/confirm") { request, context -> Response in try await confirm(request, context) }
+        people.post(":id/different") { request, context -> Response in try await differentPeople(request, context) }
+        people.post("recluster") { request, _ -> Response in try await recluster(request) }
+        people.get("recluster/:taskId") { request, context -> Response in try await reclusterTask(request, context) }
+        people.post("faces/:figureId/remove") { request, context -> Response in try await removeFace(request, context) }
+    }
+
+    // MARK: People and their faces
+
+    /// Every dataset, for the page's dataset picker.
+    func datasets() async throws -> Response {
+        let keys = try await DatasetCatalog(store: store).allDatasets()
+        return UploadTokenRoutes.json(["Datasets": keys.map {
+            ["AccountId": $0.accountID, "ProjectName": $0.project, "DatasetName": $0.dataset]
+        }])
+    }
+
+    /// The dataset's people, most photographed first, with their covers.
+    func list(_ request: Request) async throws -> Response {
+        let key = try await dataset(Self.query(request))
+        var listing = ClusterListing()
+        listing.sort = .imageCount
+        listing.descending = true
+        listing.limit = .max  // the page shows everyone at once
+        let clusters = FigureClusterStore(store: store)
+        let found = try await clusters.clusters(dataset: key, listing).clusters
+        let covers = try await clusters.covers(dataset: key, of: found)
+        return UploadTokenRoutes.json(["People": found.map { Self.person($0, cover: covers[$0.id]) }])
+    }
+
+    /// A person's faces, each with what the page needs to cut it out of its photo.
+    func faces(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let key = try await dataset(Self.query(request))
+        let id = try context.parameters.require("id")
+        let clusters = FigureClusterStore(store: store)
+        _ = try await clusters.cluster(dataset: key, id: id)  // an unknown person is a 404, not an empty list
+        let faces = try await clusters.faces(dataset: key, cluster: id)
+        let documents = try await FileIndex(store: store).documents(dataset: key, uris: Array(Set(faces.map(\.uri))))
+        let byURI = Dictionary(documents.map { ($0["URI"]?.stringValue ?? "", $0) }) { first, _ in first }
+        return UploadTokenRoutes.json(["Faces": faces.compactMap { face -> [String: any Sendable]? in
+            guard let document = byURI[face.uri] else { return nil }
+            // Confirmed: placed by a user, so no run moves it.
+            return Self.crop(document: document, figureID: face.figureID)
+                .merging(["FigureId": face.figureID, "Confirmed": face.pinned]) { $1 }
+        }])
+    }
+
+    /// The faces Visage would split off a person.
+    func splitProposal(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let key = try await dataset(Self.query(request))
+        let id = try context.parameters.require("id")
+        let clusters = FigureClusterStore(store: store)
+        _ = try await clusters.cluster(dataset: key, id: id)
+        return UploadTokenRoutes.json(["ObjectId": id, "Faces": try await clusters.proposeSplit(dataset: key, cluster: id)])
+    }
+
+    // MARK: Corrections
+
+    /// Names a person.
+    func rename(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        guard let name = body["Name"]?.stringValue, name.utf8.count <= 256 else {
+            throw Self.badRequest("Name must be a string of at most 256 bytes.")
         }
-        people.get { request, _ -> Response in
-            let key = try await dataset(Self.query(request))
-            var listing = ClusterListing()
-            listing.sort = .imageCount
-            listing.descending = true
-            listing.limit = .max  // the page shows everyone at once
-            let clusters = FigureClusterStore(store: store)
-            let found = try await clusters.clusters(dataset: key, listing).clusters
-            let covers = try await clusters.covers(dataset: key, of: found)
-            return UploadTokenRoutes.json(["People": found.map { Self.person($0, cover: covers[$0.id]) }])
+        let id = try context.parameters.require("id")
+        try await FigureClusterStore(store: store).update(dataset: try await dataset(body.compactMapValues(\.stringValue)), id: id,
+                                                          ClusterChanges(name: name))
+        return UploadTokenRoutes.json(["ObjectId": id, "Name": name])
+    }
+
+    /// Merges the person `From` into this one.
+    func merge(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let id = try context.parameters.require("id")
+        guard let source = body["From"]?.stringValue, !source.isEmpty else {
+            throw Self.badRequest("From must name the person to merge.")
         }
-        people.get("photo") { request, _ -> Response in
-            try await photo(request)
-        }
-        people.get(":id/faces") { request, context -> Response in
-            let key = try await dataset(Self.query(request))
-            let id = try context.parameters.require("id")
-            let clusters = FigureClusterStore(store: store)
-            _ = try await clusters.cluster(dataset: key, id: id)  // an unknown person is a 404, not an empty list
-            let faces = try await clusters.faces(dataset: key, cluster: id)
-            let documents = try await FileIndex(store: store).documents(dataset: key, uris: Array(Set(faces.map(\.uri))))
-            let byURI = Dictionary(documents.map { ($0["URI"]?.stringValue ?? "", $0) }) { first, _ in first }
-            return UploadTokenRoutes.json(["Faces": faces.compactMap { face -> [String: any Sendable]? in
-                guard let document = byURI[face.uri] else { return nil }
-                // Confirmed: placed by a user, so no run moves it.
-                return Self.crop(document: document, figureID: face.figureID)
-                    .merging(["FigureId": face.figureID, "Confirmed": face.pinned]) { $1 }
-            }])
-        }
-        people.post(":id/name") { request, context -> Response in
-            let body = try await Self.body(request)
-            guard let name = body["Name"]?.stringValue, name.utf8.count <= 256 else {
-                throw Self.badRequest("Name must be a string of at most 256 bytes.")
+        // The store skips a source equal to the target silently; the page should never ask for it.
+        guard source != id else { throw Self.badRequest("A person cannot be merged into itself.") }
+        let moved = try await FigureClusterStore(store: store).merge(
+            dataset: try await dataset(body.compactMapValues(\.stringValue)), into: id, from: [source])
+        return UploadTokenRoutes.json(["ObjectId": id, "MovedFaces": moved])
+    }
+
+    /// Splits the chosen `Faces` off a person into a new one.
+    func split(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let id = try context.parameters.require("id")
+        guard let faces = body["Faces"]?.arrayValue?.map(\.stringValue), !faces.isEmpty, faces.count <= 1000,
+              case let ids = faces.compactMap({ $0 }), ids.count == faces.count
+        else { throw Self.badRequest("Faces must list the ids of the faces to split off (1 to 1000).") }
+        let created = try await FigureClusterStore(store: store).split(
+            dataset: try await dataset(body.compactMapValues(\.stringValue)), cluster: id, figureIDs: ids)
+        return UploadTokenRoutes.json(["ObjectId": created, "From": id, "MovedFaces": Set(ids).count])
+    }
+
+    /// "These two are different" for a face and the face `Other`.
+    func differentFaces(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let figureID = try context.parameters.require("figureId")
+        guard let other = body["Other"]?.stringValue, !other.isEmpty else { throw Self.badRequest("Other must name the other face.") }
+        try await FigureClusterStore(store: store).separate(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                            figureID: figureID, from: other)
+        return UploadTokenRoutes.json(["FigureId": figureID, "Other": other])
+    }
+
+    /// "This is them": keeps a face in the person it is in.
+    func confirm(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let figureID = try context.parameters.require("figureId")
+        try await FigureClusterStore(store: store).confirm(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                           figureID: figureID)
+        return UploadTokenRoutes.json(["FigureId": figureID, "Confirmed": true])
+    }
+
+    /// "These two are different" for a person and the person `Other`.
+    func differentPeople(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let id = try context.parameters.require("id")
+        guard let other = body["Other"]?.stringValue, !other.isEmpty else { throw Self.badRequest("Other must name the other person.") }
+        try await FigureClusterStore(store: store).distinguish(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                               person: id, from: other)
+        return UploadTokenRoutes.json(["ObjectId": id, "Other": other])
+    }
+
+    /// "Not this person": takes a face out of its person for good.
+    func removeFace(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let figureID = try context.parameters.require("figureId")
+        // "Not this person": recorded, so no later run puts the face back there.
+        let person = try await FigureClusterStore(store: store).exclude(
+            dataset: try await dataset(body.compactMapValues(\.stringValue)), figureID: figureID)
+        return UploadTokenRoutes.json(["FigureId": figureID, "FigureClusterId": ReservedCluster.independent, "NotPerson": person])
+    }
+
+    // MARK: History
+
+    /// The dataset's edits, newest first.
+    func history(_ request: Request) async throws -> Response {
+        let key = try await dataset(Self.query(request))
+        let entries = try await FigureClusterStore(store: store).history(dataset: key)
+        return UploadTokenRoutes.json(["Edits": entries.map(Self.edit)])
+    }
+
+    /// Undoes the newest edit, or the one numbered `Sequence`.
+    func undo(_ request: Request) async throws -> Response {
+        let body = try await Self.body(request)
+        var sequence: Int64?
+        if let given = body["Sequence"] {
+            guard let number = given.numberValue, number == number.rounded(), number >= 1 else {
+                throw Self.badRequest("Sequence must be the number of an edit.")
             }
-            let id = try context.parameters.require("id")
-            try await FigureClusterStore(store: store).update(dataset: try await dataset(body.compactMapValues(\.stringValue)), id: id,
-                                                              ClusterChanges(name: name))
-            return UploadTokenRoutes.json(["ObjectId": id, "Name": name])
+            sequence = Int64(number)
         }
-        people.post(":id/merge") { request, context -> Response in
-            let body = try await Self.body(request)
-            let id = try context.parameters.require("id")
-            guard let source = body["From"]?.stringValue, !source.isEmpty else {
-                throw Self.badRequest("From must name the person to merge.")
-            }
-            // The store skips a source equal to the target silently; the page should never ask for it.
-            guard source != id else { throw Self.badRequest("A person cannot be merged into itself.") }
-            let moved = try await FigureClusterStore(store: store).merge(
-                dataset: try await dataset(body.compactMapValues(\.stringValue)), into: id, from: [source])
-            return UploadTokenRoutes.json(["ObjectId": id, "MovedFaces": moved])
-        }
-        people.get(":id/split-proposal") { request, context -> Response in
-            let key = try await dataset(Self.query(request))
-            let id = try context.parameters.require("id")
-            let clusters = FigureClusterStore(store: store)
-            _ = try await clusters.cluster(dataset: key, id: id)
-            return UploadTokenRoutes.json(["ObjectId": id, "Faces": try await clusters.proposeSplit(dataset: key, cluster: id)])
-        }
-        people.post(":id/split") { request, context -> Response in
-            let body = try await Self.body(request)
-            let id = try context.parameters.require("id")
-            guard let faces = body["Faces"]?.arrayValue?.map(\.stringValue), !faces.isEmpty, faces.count <= 1000,
-                  case let ids = faces.compactMap({ $0 }), ids.count == faces.count
-            else { throw Self.badRequest("Faces must list the ids of the faces to split off (1 to 1000).") }
-            let created = try await FigureClusterStore(store: store).split(
-                dataset: try await dataset(body.compactMapValues(\.stringValue)), cluster: id, figureIDs: ids)
-            return UploadTokenRoutes.json(["ObjectId": created, "From": id, "MovedFaces": Set(ids).count])
-        }
-        people.get("history") { request, _ -> Response in
-            let key = try await dataset(Self.query(request))
-            let entries = try await FigureClusterStore(store: store).history(dataset: key)
-            return UploadTokenRoutes.json(["Edits": entries.map(Self.edit)])
-        }
-        people.post("history/undo") { request, _ -> Response in
-            let body = try await Self.body(request)
-            var sequence: Int64?
-            if let given = body["Sequence"] {
-                guard let number = given.numberValue, number == number.rounded(), number >= 1 else {
-                    throw Self.badRequest("Sequence must be the number of an edit.")
-                }
-                sequence = Int64(number)
-            }
-            let undone = try await FigureClusterStore(store: store).undo(
-                dataset: try await dataset(body.compactMapValues(\.stringValue)), sequence: sequence)
-            return UploadTokenRoutes.json(["Undone": Self.edit(undone)])
-        }
-        people.post("faces/:figureId/different") { request, context -> Response in
-            let body = try await Self.body(request)
-            let figureID = try context.parameters.require("figureId")
-            guard let other = body["Other"]?.stringValue, !other.isEmpty else { throw Self.badRequest("Other must name the other face.") }
-            try await FigureClusterStore(store: store).separate(dataset: try await dataset(body.compactMapValues(\.stringValue)),
-                                                                figureID: figureID, from: other)
-            return UploadTokenRoutes.json(["FigureId": figureID, "Other": other])
-        }
-        people.post("faces/:figureId/confirm") { request, context -> Response in
-            let body = try await Self.body(request)
-            let figureID = try context.parameters.require("figureId")
-            try await FigureClusterStore(store: store).confirm(dataset: try await dataset(body.compactMapValues(\.stringValue)),
-                                                               figureID: figureID)
-            return UploadTokenRoutes.json(["FigureId": figureID, "Confirmed": true])
-        }
-        people.post(":id/different") { request, context -> Response in
-            let body = try await Self.body(request)
-            let id = try context.parameters.require("id")
-            guard let other = body["Other"]?.stringValue, !other.isEmpty else { throw Self.badRequest("Other must name the other person.") }
-            try await FigureClusterStore(store: store).distinguish(dataset: try await dataset(body.compactMapValues(\.stringValue)),
-                                                                   person: id, from: other)
-            return UploadTokenRoutes.json(["ObjectId": id, "Other": other])
-        }
-        people.post("recluster") { request, _ -> Response in
-            let body = try await Self.body(request)
-            let settings = try Self.settings(body, base: clustering.settings)
-            guard body["DryRun"].map({ $0.boolValue != nil }) ?? true else { throw Self.badRequest("DryRun must be true or false.") }
-            let task = try await clustering.submitRecluster(dataset: try await dataset(body.compactMapValues(\.stringValue)),
-                                                            settings: settings, apply: !(body["DryRun"]?.boolValue ?? true))
-            return UploadTokenRoutes.json(["TaskId": task.id, "Status": task.status.rawValue, "Progress": task.progress],
-                                          status: .accepted)
-        }
-        people.get("recluster/:taskId") { request, context -> Response in
-            let found = try await clustering.reclusterTask(dataset: try await dataset(Self.query(request)),
-                                                           id: try context.parameters.require("taskId"))
-            var body: [String: any Sendable] = ["TaskId": found.task.id, "Status": found.task.status.rawValue,
-                                                "Progress": found.task.progress]
-            if found.task.status == .failed { body["Code"] = found.task.code; body["Message"] = found.task.message }
-            if let preview = found.preview { body.merge(Self.preview(preview)) { _, new in new } }
-            return UploadTokenRoutes.json(body)
-        }
-        people.post("faces/:figureId/remove") { request, context -> Response in
-            let body = try await Self.body(request)
-            let figureID = try context.parameters.require("figureId")
-            // "Not this person": recorded, so no later run puts the face back there.
-            let person = try await FigureClusterStore(store: store).exclude(
-                dataset: try await dataset(body.compactMapValues(\.stringValue)), figureID: figureID)
-            return UploadTokenRoutes.json(["FigureId": figureID, "FigureClusterId": ReservedCluster.independent, "NotPerson": person])
-        }
+        let undone = try await FigureClusterStore(store: store).undo(
+            dataset: try await dataset(body.compactMapValues(\.stringValue)), sequence: sequence)
+        return UploadTokenRoutes.json(["Undone": Self.edit(undone)])
+    }
+
+    // MARK: Re-clustering
+
+    /// Starts a re-clustering with the request's settings: a preview unless `DryRun` is false.
+    func recluster(_ request: Request) async throws -> Response {
+        let body = try await Self.body(request)
+        let settings = try Self.settings(body, base: clustering.settings)
+        let apply = try Self.applies(body)
+        let task = try await clustering.submitRecluster(dataset: try await dataset(body.compactMapValues(\.stringValue)),
+                                                        settings: settings, apply: apply)
+        return UploadTokenRoutes.json(Self.progress(task), status: .accepted)
+    }
+
+    /// A re-clustering's progress, and its preview once it is done.
+    func reclusterTask(_ request: Request, _ context: VisageContext) async throws -> Response {
+        let found = try await clustering.reclusterTask(dataset: try await dataset(Self.query(request)),
+                                                       id: try context.parameters.require("taskId"))
+        var body = Self.progress(found.task)
+        if found.task.status == .failed { body["Code"] = found.task.code; body["Message"] = found.task.message }
+        if let preview = found.preview { body.merge(Self.preview(preview)) { _, new in new } }
+        return UploadTokenRoutes.json(body)
     }
 
     /// The bytes of a photo indexed in the dataset; other objects are not served, so the page
@@ -197,8 +246,19 @@ struct PeopleRoutes {
         if let face = entry.edit.face { body["FigureId"] = face }
         if let to = entry.edit.faceTo { body["To"] = to }
         if let other = entry.edit.other { body["Other"] = other }
-        if let before = entry.edit.before { body["NameBefore"] = before.name }
+        if let name = entry.edit.nameBefore { body["NameBefore"] = name }
         return body
+    }
+
+    /// Whether a re-clustering is to be written (`DryRun` false) rather than previewed (true, the default).
+    static func applies(_ body: [String: JSONValue]) throws -> Bool {
+        guard body["DryRun"].map({ $0.boolValue != nil }) ?? true else { throw badRequest("DryRun must be true or false.") }
+        return !(body["DryRun"]?.boolValue ?? true)
+    }
+
+    /// A task as the page follows it.
+    static func progress(_ task: MediaTask) -> [String: any Sendable] {
+        ["TaskId": task.id, "Status": task.status.rawValue, "Progress": task.progress]
     }
 
     /// Clustering settings with the request's `Threshold`, `AttachThreshold`, `Looseness` and
