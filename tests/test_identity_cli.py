@@ -4,6 +4,7 @@ import json
 
 from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
+from Tea.exceptions import TeaException
 
 from alibaba import config, seed_policies
 from conftest import Server, run_cli
@@ -51,5 +52,20 @@ def test_seed_identities_from_the_terminal(tmp_path):
         sts = StsClient(config(server, key_id, secret))
         credentials = sts.assume_role(sts_models.AssumeRoleRequest(role_arn=arn.strip(), role_session_name="cli")).body.credentials
         assert credentials.access_key_id.startswith("STS.")
+    finally:
+        server.stop()
+    # A disabled key is listed as such and refused by a server on the same data directory.
+    out, _, _ = cli(data, "users", "disable-key", "upload-app", key_id)
+    assert out.strip() == f"{key_id}\tInactive" and f"{key_id}\tInactive" in cli(data, "users", "keys", "upload-app")[0]
+    server = Server(data)
+    try:
+        sts = StsClient(config(server, key_id, secret))
+        try:
+            sts.get_caller_identity()
+            raise AssertionError("a disabled key was accepted")
+        except TeaException as error:
+            assert error.code == "InvalidAccessKeyId.Inactive"
+        cli(data, "users", "enable-key", "upload-app", key_id)
+        assert sts.get_caller_identity().body.identity_type == "RAMUser"
     finally:
         server.stop()

@@ -177,15 +177,30 @@ def test_tokens_stop_working_when_the_role_is_deleted(tmp_path):
         temporary = StsClient(config(server, credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
         assert temporary.get_caller_identity().body.identity_type == "AssumedRoleUser"
         ram.delete_role(ram_models.DeleteRoleRequest(role_name="short-lived"))
-        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Expired"
+        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Revoked"
         # A role created again under the same name does not revive the old token.
         ram.create_role(ram_models.CreateRoleRequest(role_name="short-lived", assume_role_policy_document=trust))
-        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Expired"
-        # Deleting the user's key ends the sessions it opened.
+        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Revoked"
+        # Disabling the user's key (UpdateAccessKey) ends the sessions it opened; enabling it again
+        # brings them back, as they are still within their lifetime.
         credentials = sts.assume_role(sts_models.AssumeRoleRequest(role_arn=role.arn, role_session_name="s2")).body.credentials
         temporary = StsClient(config(server, credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
         assert temporary.get_caller_identity().body.identity_type == "AssumedRoleUser"
+        ram.update_access_key(ram_models.UpdateAccessKeyRequest(user_name="app", user_access_key_id=key.access_key_id,
+                                                                status="Inactive"))
+        listed = ram.list_access_keys(ram_models.ListAccessKeysRequest(user_name="app")).body.access_keys.access_key
+        assert [k.status for k in listed] == ["Inactive"]
+        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Revoked"
+        assert error_code(lambda: sts.get_caller_identity()) == "InvalidAccessKeyId.Inactive"
+        with pytest.raises(TeaException) as raised:
+            ram.update_access_key(ram_models.UpdateAccessKeyRequest(user_name="app", user_access_key_id=key.access_key_id,
+                                                                    status="Paused"))
+        assert raised.value.code == "InvalidParameter.Status"
+        ram.update_access_key(ram_models.UpdateAccessKeyRequest(user_name="app", user_access_key_id=key.access_key_id,
+                                                                status="Active"))
+        assert temporary.get_caller_identity().body.identity_type == "AssumedRoleUser"
+        # Deleting the user's key ends the sessions it opened.
         ram.delete_access_key(ram_models.DeleteAccessKeyRequest(user_name="app", user_access_key_id=key.access_key_id))
-        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Expired"
+        assert error_code(lambda: temporary.get_caller_identity()) == "InvalidSecurityToken.Revoked"
     finally:
         server.stop()

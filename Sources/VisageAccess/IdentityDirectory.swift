@@ -124,6 +124,14 @@ public struct IdentityDirectory: Sendable {
         return key
     }
 
+    /// Turns a user's access key (or the account's, when `userName` is nil) on or off. Requests
+    /// signed with an inactive key are refused, and so are the temporary credentials it obtained.
+    public func setAccessKeyStatus(account: String, userName: String?, id: String, status: AccessKey.Status) async throws {
+        let key = try await accessKey(account: account, userName: userName, id: id)
+        try await keys.put(AccessKey(id: key.id, secret: key.secret, accountID: key.accountID, principal: key.principal,
+                                     status: status, created: key.created))
+    }
+
     /// The access key `id` of a user (or of the account itself when `userName` is nil).
     public func accessKey(account: String, userName: String?, id: String) async throws -> AccessKey {
         guard let key = try await keys.key(id: id), key.accountID == account,

@@ -8,7 +8,7 @@ struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and delete users and their access keys (policies: visage policies attach).",
         subcommands: [Create.self, ListNamed<UserNames>.self, DeleteNamed<UserNames>.self, CreateKey.self, ListKeys.self,
-                      DeleteKey.self])
+                      DeleteKey.self, KeyStatus<Disabling>.self, KeyStatus<Enabling>.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
@@ -49,6 +49,31 @@ struct Users: AsyncParsableCommand {
                 return try await identities.keys.keys(accountID: account, principal: "user/\(name)")
             }
             for key in keys { print("\(key.id)\t\(key.status.rawValue)") }
+        }
+    }
+
+    /// Which way `KeyStatus` turns a key.
+    protocol StatusChange { static var name: String { get }; static var status: AccessKey.Status { get } }
+    enum Disabling: StatusChange { static let name = "disable-key"; static let status = AccessKey.Status.inactive }
+    enum Enabling: StatusChange { static let name = "enable-key"; static let status = AccessKey.Status.active }
+
+    /// `disable-key` / `enable-key`: a disabled key signs nothing, and the temporary credentials
+    /// it obtained stop working until it is enabled again.
+    struct KeyStatus<Change: StatusChange>: AsyncParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(commandName: Change.name,
+                                 abstract: Change.status == .inactive ? "Disable one of a user's access keys (its tokens stop working too)."
+                                     : "Enable a disabled access key again.")
+        }
+        @OptionGroup var data: DataOptions
+        @Argument var name: String
+        @Argument var keyID: String
+
+        func run() async throws {
+            try await data.withIdentities { identities, account in
+                try await identities.setAccessKeyStatus(account: account, userName: name, id: keyID, status: Change.status)
+            }
+            print("\(keyID)\t\(Change.status.rawValue)")
         }
     }
 

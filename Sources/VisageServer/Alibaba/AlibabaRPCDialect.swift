@@ -56,7 +56,7 @@ struct AlibabaRPCDialect: Dialect {
                 return WireError(status: .forbidden, code: "InvalidSecurityToken.MismatchWithAccessKey",
                                  message: "Specified SecurityToken does not belong to the access key.")
             case .tokenRevoked:
-                return WireError(status: .forbidden, code: "InvalidSecurityToken.Expired",
+                return WireError(status: .forbidden, code: "InvalidSecurityToken.Revoked",
                                  message: "Specified SecurityToken is no longer valid: its role was deleted or the key that obtained it was disabled.")
             }
         }

@@ -17,6 +17,7 @@ struct RAMOperations: Sendable {
             ("DeleteUser", { try await $0.deleteUser($1) }),
             ("CreateAccessKey", { try await $0.createAccessKey($1) }),
             ("DeleteAccessKey", { try await $0.deleteAccessKey($1) }),
+            ("UpdateAccessKey", { try await $0.updateAccessKey($1) }),
             ("ListAccessKeys", { try await $0.listAccessKeys($1) }),
             ("CreateRole", { try await $0.createRole($1) }),
             ("GetRole", { try await $0.getRole($1) }),
@@ -86,6 +87,19 @@ struct RAMOperations: Sendable {
         try authorize(call, "DeleteAccessKey", "user/\(owner ?? "*")")
         let key = try await identities.accessKey(account: call.caller.accountID, userName: owner, id: keyID)
         try await identities.keys.delete(id: key.id)
+        return [:]
+    }
+
+    /// `Status` `Active` or `Inactive`; an inactive key signs nothing, and the temporary
+    /// credentials it obtained stop working with it.
+    func updateAccessKey(_ call: RPCCall) async throws -> [String: any Sendable] {
+        let keyID = try call.required("UserAccessKeyId")
+        let owner = keyOwner(call)
+        try authorize(call, "UpdateAccessKey", "user/\(owner ?? "*")")
+        guard let status = AccessKey.Status(rawValue: try call.required("Status")) else {
+            throw WireError(status: .badRequest, code: "InvalidParameter.Status", message: "Status must be Active or Inactive.")
+        }
+        try await identities.setAccessKeyStatus(account: call.caller.accountID, userName: owner, id: keyID, status: status)
         return [:]
     }
 
