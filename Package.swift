@@ -109,6 +109,7 @@ let package = Package(
                 "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "CIsal", "CSM3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -33,6 +33,20 @@ public struct ServerConfiguration: Sendable {
     public var comparisons = ComparisonSettings()
     /// Content Moderation calls a second per account.
     public var moderationCallsPerSecond = 50
+    /// Connections served at once; beyond it new ones wait in the listen queue. Nil: the open-file
+    /// limit less a reserve for the database, object files and outgoing requests.
+    public var maxConnections: Int?
+    /// A connection that sends nothing for this long while a request is unfinished (half a
+    /// header, a body that stalls) or between requests is closed.
+    public var idleTimeout: Duration = .seconds(60)
+
+    /// The connection cap in effect: the configured one, never more than the open files allow.
+    public var effectiveMaxConnections: Int {
+        var limit = rlimit()
+        let files = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        let reserve = 256
+        return max(16, min(maxConnections ?? Int.max, files - reserve))
+    }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL = URL(fileURLWithPath: "data"),
                 databaseURL: String? = nil, rootAccessKeyID: String? = nil, rootAccessKeySecret: String? = nil,

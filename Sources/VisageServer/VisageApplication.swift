@@ -1,6 +1,7 @@
 import Foundation
 import Crypto
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -107,9 +108,12 @@ public enum VisageServer {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let configuration = components.configuration
+        let idle = configuration.idleTimeout.components
         return Application(
             router: makeRouter(components, extra: extra),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Visage"),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Visage",
+                                 availableConnectionsDelegate: ConnectionCap(limit: configuration.effectiveMaxConnections, logger: logger)),
             services: services,
             onServerRunning: onServerRunning,
             logger: logger)
@@ -186,4 +190,31 @@ struct Periodic: Service {
             }
         }
     }
+}
+
+/// Caps the connections served at once: beyond the cap new connections wait in the listen queue
+/// instead of using up the open files the stores need. Says so in the log when the cap is reached.
+struct ConnectionCap: AvailableConnectionsDelegate {
+    let limit: Int
+    let logger: Logger
+    private var open = 0
+
+    init(limit: Int, logger: Logger) {
+        self.limit = limit
+        self.logger = logger
+    }
+
+    mutating func connectionOpened() {
+        open += 1
+        if open == limit {
+            logger.warning("connection limit reached: new connections wait until others close",
+                           metadata: ["limit": "\(limit)"])
+        }
+    }
+
+    mutating func connectionClosed() {
+        open -= 1
+    }
+
+    func isAcceptingNewConnections() -> Bool { open < limit }
 }

@@ -74,6 +74,14 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_COMPARE_WORKERS must be a positive number") }
             configuration.comparisons.workers = value
         }
+        if let text = Environment.value("VISAGE_MAX_CONNECTIONS") {
+            guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MAX_CONNECTIONS must be a positive number") }
+            configuration.maxConnections = value
+        }
+        if let text = Environment.value("VISAGE_IDLE_TIMEOUT_SECONDS") {
+            guard let value = Double(text), value > 0 else { throw ValidationError("VISAGE_IDLE_TIMEOUT_SECONDS must be a number of seconds above 0") }
+            configuration.idleTimeout = .milliseconds(Int64(value * 1000))
+        }
         if let text = Environment.value("VISAGE_MODERATION_QPS") {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MODERATION_QPS must be a positive number") }
             configuration.moderationCallsPerSecond = value
