@@ -125,3 +125,13 @@ def test_bad_task_settings_are_refused_at_start(tmp_path):
                         ("VISAGE_TASK_LEASE_SECONDS", "1"), ("VISAGE_WORKERS", "-2")]:
         done = run_cli("serve", "--port", "0", data=tmp_path / "data", env=clean_env(**{name: value}), check=False)
         assert done.returncode != 0 and name in done.stderr.decode(), (name, value, done.stderr)
+
+
+def test_an_oversized_body_is_refused_naming_the_limit(server):
+    body = b"x" * (8 * 1024 * 1024 + 1)
+    response = server.post("/?Action=GetCallerIdentity&Version=2015-04-01", data=body,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413 and response.json()["Code"] == "EntityTooLarge"
+    assert response.json()["Message"] == "The request body is larger than 8388608 bytes."
+    response = server.post("/green/image/scan", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "8388608" in response.json()["Message"]

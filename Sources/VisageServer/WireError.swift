@@ -42,9 +42,9 @@ public struct WireError: Error, Sendable, Equatable {
             case .internalFailure:
                 self.init(status: .internalServerError, code: "InternalError", message: core.description)
             }
-        case let tooMany as NIOTooManyBytesError:
-            self.init(status: .contentTooLarge, code: "EntityTooLarge",
-                      message: "The request body is larger than \(tooMany.maxBytes.map(String.init) ?? "the limit") bytes.")
+        case is NIOTooManyBytesError:
+            // NIO reports its buffer's size, not the endpoint's limit; `collectBody` names the limit.
+            self.init(status: .contentTooLarge, code: "EntityTooLarge", message: "The request body is larger than this endpoint accepts.")
         case let http as HTTPError:
             let code = switch http.status {
             case .notFound: "NotFound"

@@ -24,8 +24,7 @@ public struct RPCRequest: Sendable {
 
     /// Reads the call from a request, refusing bodies over `maxBodyBytes`.
     public static func read(_ request: Request, maxBodyBytes: Int) async throws -> RPCRequest {
-        var buffer = try await request.body.collect(upTo: maxBodyBytes)
-        let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let body = try await request.collectBody(upTo: maxBodyBytes)
         var parameters: [String: String] = [:]
         for (key, value) in FormEncoding.decode(request.uri.query ?? "") { parameters[key] = value }
         if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {

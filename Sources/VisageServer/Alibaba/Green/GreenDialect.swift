@@ -45,8 +45,7 @@ struct GreenDialect: Dialect {
         guard request.method == .post else {
             throw WireError(status: .methodNotAllowed, code: "MethodNotAllowed", message: "\(request.uri.path) answers POST only.")
         }
-        var buffer = try await request.body.collect(upTo: maxBodyBytes)
-        let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let body = try await request.collectBody(upTo: maxBodyBytes)
         let signature = try ROASignature.read(request, body: body)
         let caller = try await authenticate(access, accessKeyID: signature.accessKeyID, securityToken: signature.securityToken,
                                             signedAt: signature.timestamp, nonce: signature.nonce, matches: signature.matches)
