@@ -1,4 +1,5 @@
 import Foundation
+import VisageCore
 
 /// A point in image pixel coordinates.
 public struct Point: Sendable, Equatable, Codable {
@@ -129,8 +130,9 @@ public struct FaceDetector: Sendable {
         // `Self.inputGrid` on each side: few distinct input shapes, so OpenVINO reuses what it
         // prepared for a shape instead of preparing every image's own (tens of milliseconds).
         let inputWidth = Self.padded(scaledWidth), inputHeight = Self.padded(scaledHeight)
-        let input = Self.planarResize(image, region: region, width: scaledWidth, height: scaledHeight,
-                                      intoWidth: inputWidth, height: inputHeight)
+        let input = try await Blocking.run {
+            Self.planarResize(image, region: region, width: scaledWidth, height: scaledHeight, intoWidth: inputWidth, height: inputHeight)
+        }
         let outputs = try await model.run(input: input, shape: [1, 3, inputHeight, inputWidth])
         guard outputs.count == 4 else { throw InferenceError(description: "CenterFace returned \(outputs.count) outputs") }
         var faces = decode(heatmap: outputs[0], scale: outputs[1], offset: outputs[2], landmarks: outputs[3],

@@ -33,13 +33,19 @@ public struct FaceEngine: Sendable {
     public let detector: FaceDetector
     public let landmarker: FaceLandmarker
     public let embedder: FaceEmbedder
+    /// Decoded pixels in memory at once across this engine's analyses: a burst of small files that
+    /// decode to huge images waits instead of exhausting memory.
+    public let pixels: AsyncBudget
 
+    /// `pixelBudget`: decoded pixels in memory at once (64 megapixels, about 200 MB of RGB: one
+    /// image at the decoder's 50-megapixel limit and room for ordinary photos beside it).
     public init(decoder: ImageDecoder = ImageDecoder(), detector: FaceDetector, landmarker: FaceLandmarker,
-                embedder: FaceEmbedder) {
+                embedder: FaceEmbedder, pixelBudget: Int = 64_000_000) {
         self.decoder = decoder
         self.detector = detector
         self.landmarker = landmarker
         self.embedder = embedder
+        self.pixels = AsyncBudget(capacity: max(pixelBudget, decoder.maxPixels))
     }
 
     /// Loads every face model from the catalog. `threads` is OpenVINO's thread count (0: its own
@@ -54,8 +60,13 @@ public struct FaceEngine: Sendable {
     public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {
         // Decoding is libvips's CPU work: it runs off the cooperative threads like inference.
         let bytes = data.withUnsafeBytes { [UInt8]($0) }
-        let (header, image) = try await Blocking.run { [decoder] in try decoder.decode(bytes) }
-        return try await analyze(image, header: header)
+        // libvips works one image at a time (see `Vips.exclusive`); waiting for it holds no thread.
+        let declared = try await Vips.gate.run { try await Blocking.run { [decoder] in try decoder.header(of: bytes) } }
+        // The decoded pixels stay in memory until the analysis ends: they are what the budget counts.
+        return try await pixels.run(declared.storedWidth * declared.storedHeight) {
+            let (header, image) = try await Vips.gate.run { try await Blocking.run { [decoder] in try decoder.decode(bytes) } }
+            return try await analyze(image, header: header)
+        }
     }
 
     public func analyze(_ image: RGBImage, header: ImageHeader) async throws -> ImageAnalysis {
@@ -70,8 +81,11 @@ public struct FaceEngine: Sendable {
                     attributes: FaceMeasures.attributes(detection: detection, landmarks: landmarks, image: image))
             })
         }
-        let whole = FaceBox(left: 0, top: 0, width: Double(image.width), height: Double(image.height))
-        let quality = 0.6 * FaceMeasures.sharpness(image, box: whole) + 0.4 * FaceMeasures.exposure(image, box: whole)
+        // A pass over every pixel: seconds on a very large image, so off the cooperative threads.
+        let quality = try await Blocking.run {
+            let whole = FaceBox(left: 0, top: 0, width: Double(image.width), height: Double(image.height))
+            return 0.6 * FaceMeasures.sharpness(image, box: whole) + 0.4 * FaceMeasures.exposure(image, box: whole)
+        }
         return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces, overallQuality: quality)
     }
 }

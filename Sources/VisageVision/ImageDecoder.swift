@@ -1,5 +1,6 @@
 import CVips
 import Foundation
+import VisageCore
 import Synchronization
 
 /// Why an image could not be decoded.
@@ -224,6 +225,8 @@ enum Vips {
     }
 
     private static let lock = NSLock()
+    /// Where asynchronous callers wait their turn for `exclusive` without holding a thread.
+    static let gate = AsyncBudget(capacity: 1)
 
     /// The pending libvips error as a `corrupt` image error, clearing it.
     static func lastError() -> ImageError {
