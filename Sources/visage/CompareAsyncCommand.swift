@@ -39,6 +39,10 @@ struct CompareAsync: AsyncParsableCommand {
 
     func run() async throws {
         let list = try readPairs()
+        // A file that cannot be read fails the command before the data directory is touched.
+        for image in Set(list.flatMap { [$0.0, $0.1] }) where !Self.isURL(image) && !FileManager.default.isReadableFile(atPath: image) {
+            _ = try InputFiles.read(image)
+        }
         let notifications = try NotificationSettings.fromEnvironment()
         try await data.withDataDirectory { opened in
             let account = opened.root.credentials.AccountId
@@ -117,7 +121,7 @@ struct CompareAsync: AsyncParsableCommand {
     func readPairs() throws -> [(String, String)] {
         guard let pairs else { return [(images[0], images[1])] }
         let text = pairs == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            : try String(contentsOfFile: pairs, encoding: .utf8)
+            : String(decoding: try InputFiles.read(pairs), as: UTF8.self)
         var list: [(String, String)] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -130,16 +134,13 @@ struct CompareAsync: AsyncParsableCommand {
         return list
     }
 
+    static func isURL(_ image: String) -> Bool { image.hasPrefix("http://") || image.hasPrefix("https://") }
+
     /// A URL is fetched by the worker; a file is stored in the bucket (by content, so a file
     /// named twice is stored once) and read from there.
     func source(_ image: String, opened: OpenedDataDirectory, account: String) async throws -> ImageSource {
-        if image.hasPrefix("http://") || image.hasPrefix("https://") { return .web(image) }
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: image)))
-        } catch {
-            throw ValidationError("cannot read \(image): \(error.localizedDescription)")
-        }
+        if Self.isURL(image) { return .web(image) }
+        let bytes = [UInt8](try InputFiles.read(image))
         let bucket = try BucketName(Self.bucket)
         if (try? await opened.objects.bucket(bucket)) == nil {
             _ = try await opened.objects.createBucket(bucket, ownerAccount: account)

@@ -30,7 +30,7 @@ struct Detect: AsyncParsableCommand {
         var failed = false
         for path in images {
             do {
-                let analysis = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path)))
+                let analysis = try await faces.analyze(try InputFiles.read(path))
                 var figures = analysis.faces.map { Figure.document(id: UUID().uuidString.lowercased(), attributes: $0.attributes).any }
                 if raw { figures = zip(figures, analysis.faces).map { Self.withRawFields($0, $1) } }
                 let result: [String: Any] = ["SourceURI": URL(fileURLWithPath: path).absoluteString, "Faces": figures]
@@ -38,7 +38,8 @@ struct Detect: AsyncParsableCommand {
                 print(String(decoding: line, as: UTF8.self))
             } catch {
                 failed = true
-                FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
+                let line = error is CommandFailure ? "\(error)" : "\(path): \(error)"
+                FileHandle.standardError.write(Data((line + "\n").utf8))
             }
         }
         if failed { throw ExitCode(1) }
@@ -74,8 +75,8 @@ struct Compare: AsyncParsableCommand {
         let faces = try engine.loadEngine()
         var embeddings: [[Float]] = []
         for path in [first, second] {
-            guard let largest = try await faces.analyze(try Data(contentsOf: URL(fileURLWithPath: path))).largestFace
-            else { throw ValidationError("no face found in \(path)") }
+            guard let largest = try await faces.analyze(try InputFiles.read(path)).largestFace
+            else { throw CommandFailure("no face found in \(path)") }
             embeddings.append(largest.embedding)
         }
         var reference: Cohort?
@@ -89,7 +90,7 @@ struct Compare: AsyncParsableCommand {
                 members += analysis.faces.map { (name, $0.embedding) }
             }
             guard members.count >= FaceComparison.cohortNeighbours else {
-                throw ValidationError("the cohort has \(members.count) faces; at least \(FaceComparison.cohortNeighbours) are needed")
+                throw CommandFailure("the cohort has \(members.count) faces; at least \(FaceComparison.cohortNeighbours) are needed")
             }
             reference = Cohort(members)
         }

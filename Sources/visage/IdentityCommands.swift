@@ -179,7 +179,7 @@ struct Policies: AsyncParsableCommand {
 
         func run() async throws {
             let text = document == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                : try String(contentsOfFile: document, encoding: .utf8)
+                : String(decoding: try InputFiles.read(document), as: UTF8.self)
             _ = try await data.withIdentities { identities, account in
                 try await identities.createPolicy(account: account, name: name, document: text, description: description)
             }

@@ -96,12 +96,21 @@ struct Index: AsyncParsableCommand {
 
     /// Image files under the folder, in a stable order.
     static func images(in root: URL) throws -> [URL] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder) else {
+            throw CommandFailure("cannot read \(root.path): no such file or directory")
+        }
+        guard isFolder.boolValue else { throw CommandFailure("\(root.path) is not a folder") }
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
             throw ValidationError("cannot read \(root.path)")
         }
         var found: [URL] = []
         for case let url as URL in walker where DatasetBindings.imageExtensions.contains(url.pathExtension.lowercased()) {
             if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true { found.append(url.standardizedFileURL) }
+        }
+        // Nothing to do is a mistake worth an error, and nothing is created for it.
+        guard !found.isEmpty else {
+            throw CommandFailure("no images in \(root.path) (JPEG, PNG, WEBP, GIF, BMP, TIFF or HEIF files)")
         }
         return found.sorted { $0.path < $1.path }
     }

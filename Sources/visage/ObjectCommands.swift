@@ -60,7 +60,7 @@ struct Objects: AsyncParsableCommand {
         func run() async throws {
             let bucket = try BucketName(bucket)
             let key = try ObjectKey(key)
-            let handle = file == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            let handle = file == "-" ? FileHandle.standardInput : try InputFiles.open(file)
             let total = file == "-" ? nil : (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
             let progress = ProgressBar(total: total, enabled: !noProgress)
             let chunks = AsyncThrowingStream<[UInt8], any Error> {

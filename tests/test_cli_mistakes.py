@@ -1,0 +1,38 @@
+"""Mistakes on the command line: one line that names the file and the cause, exit status 1, no
+usage text, and nothing created on disk by the failed command."""
+import subprocess
+
+import pytest
+
+from conftest import BINARY, ROOT, clean_env
+
+PHOTO = ROOT.parent / "shared" / "testdata" / "faces" / "img1.jpg"
+
+
+def mistakes(tmp):
+    (tmp / "empty").mkdir()
+    return [
+        (["detect", "missing.jpg"], "cannot read missing.jpg: no such file or directory"),
+        (["compare", str(PHOTO), "missing.jpg"], "Error: cannot read missing.jpg: no such file or directory"),
+        (["index", "missing-folder", "--project", "p", "--dataset", "d", "--data", "DATA"],
+         f"Error: cannot read {tmp}/missing-folder: no such file or directory"),
+        (["index", "empty", "--project", "p", "--dataset", "d", "--data", "DATA"],
+         f"Error: no images in {tmp}/empty (JPEG, PNG, WEBP, GIF, BMP, TIFF or HEIF files)"),
+        (["index", str(PHOTO), "--project", "p", "--dataset", "d", "--data", "DATA"], f"Error: {PHOTO} is not a folder"),
+        (["objects", "put", "bucket", "key", "missing.bin", "--data", "DATA"], "Error: cannot read missing.bin: no such file or directory"),
+        (["compare-async", str(PHOTO), "missing.jpg", "--data", "DATA"], "Error: cannot read missing.jpg: no such file or directory"),
+        (["compare-async", "--pairs", "missing.txt", "--data", "DATA"], "Error: cannot read missing.txt: no such file or directory"),
+        (["policies", "create", "p", "missing.json", "--data", "DATA"], "Error: cannot read missing.json: no such file or directory"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_a_mistake_is_one_line_and_leaves_nothing_behind(tmp_path, index):
+    args, expected = mistakes(tmp_path)[index]
+    data = tmp_path / "data"
+    args = [str(data) if a == "DATA" else a for a in args]
+    result = subprocess.run([str(BINARY), *args], cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result
+    assert result.stderr.strip() == expected
+    assert "Usage" not in result.stderr and result.stdout == ""
+    assert not data.exists()
