@@ -23,10 +23,17 @@ def mistakes(tmp):
         (["compare-async", str(PHOTO), "missing.jpg", "--data", "DATA"], "Error: cannot read missing.jpg: no such file or directory"),
         (["compare-async", "--pairs", "missing.txt", "--data", "DATA"], "Error: cannot read missing.txt: no such file or directory"),
         (["policies", "create", "p", "missing.json", "--data", "DATA"], "Error: cannot read missing.json: no such file or directory"),
+        # Commands that only read refuse a missing data directory instead of starting an empty one.
+        (["people", "--project", "p", "--dataset", "d", "--data", "DATA"], f"Error: no data directory at {tmp}/data: "
+         "name one with --data or VISAGE_DATA (visage serve or visage index starts one)"),
+        (["users", "ls", "--data", "DATA"], f"Error: no data directory at {tmp}/data: "
+         "name one with --data or VISAGE_DATA (visage serve or visage index starts one)"),
+        (["events", "--data", "DATA"], f"Error: no data directory at {tmp}/data: "
+         "name one with --data or VISAGE_DATA (visage serve or visage index starts one)"),
     ]
 
 
-@pytest.mark.parametrize("index", range(9))
+@pytest.mark.parametrize("index", range(12))
 def test_a_mistake_is_one_line_and_leaves_nothing_behind(tmp_path, index):
     args, expected = mistakes(tmp_path)[index]
     data = tmp_path / "data"

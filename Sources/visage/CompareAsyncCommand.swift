@@ -44,7 +44,7 @@ struct CompareAsync: AsyncParsableCommand {
             _ = try InputFiles.read(image)
         }
         let notifications = try NotificationSettings.fromEnvironment()
-        try await data.withDataDirectory { opened in
+        try await data.withDataDirectory(creating: true) { opened in
             let account = opened.root.credentials.AccountId
             var settings = ComparisonSettings()
             settings.workers = workers ?? Environment.value("VISAGE_COMPARE_WORKERS").flatMap(Int.init) ?? settings.workers

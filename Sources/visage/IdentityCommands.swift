@@ -17,7 +17,7 @@ struct Users: AsyncParsableCommand {
         @Option(name: .customLong("display-name")) var displayName: String?
 
         func run() async throws {
-            let user = try await data.withIdentities { identities, account in
+            let user = try await data.withIdentities(creating: true) { identities, account in
                 try await identities.createUser(account: account, name: name, displayName: displayName, comments: nil)
             }
             print("\(user.name)\t\(user.id)")
@@ -115,7 +115,7 @@ struct Roles: AsyncParsableCommand {
         @Option(name: .customLong("max-session"), help: "Longest session in seconds (3600-43200).") var maxSession = 3600
 
         func run() async throws {
-            let role = try await data.withIdentities { identities, account in
+            let role = try await data.withIdentities(creating: true) { identities, account in
                 let principals = trustedUsers.isEmpty ? ["acs:ram::\(account):root"] : trustedUsers.map { "acs:ram::\(account):user/\($0)" }
                 let trust = try JSONSerialization.data(withJSONObject: [
                     "Version": "1",
@@ -180,7 +180,7 @@ struct Policies: AsyncParsableCommand {
         func run() async throws {
             let text = document == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 : String(decoding: try InputFiles.read(document), as: UTF8.self)
-            _ = try await data.withIdentities { identities, account in
+            _ = try await data.withIdentities(creating: true) { identities, account in
                 try await identities.createPolicy(account: account, name: name, document: text, description: description)
             }
         }

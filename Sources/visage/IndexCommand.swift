@@ -33,7 +33,7 @@ struct Index: AsyncParsableCommand {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         let files = try Self.images(in: root)
         let keyPrefix = prefix ?? "\(dataset)/"
-        try await data.withDataDirectory { opened in
+        try await data.withDataDirectory(creating: true) { opened in
             let account = opened.root.credentials.AccountId
             let bucketName = try BucketName(bucket)
             if (try? await opened.objects.bucket(bucketName)) == nil {

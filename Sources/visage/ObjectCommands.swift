@@ -15,7 +15,7 @@ struct Buckets: AsyncParsableCommand {
 
         func run() async throws {
             let bucket = try BucketName(name)
-            try await data.withObjectStore { objects, account in
+            try await data.withObjectStore(creating: true) { objects, account in
                 _ = try await objects.createBucket(bucket, ownerAccount: account)
             }
         }
@@ -69,7 +69,7 @@ struct Objects: AsyncParsableCommand {
                 progress.advance(by: Int64(data.count))
                 return [UInt8](data)
             }
-            let info = try await data.withObjectStore { objects, _ in
+            let info = try await data.withObjectStore(creating: true) { objects, _ in
                 try await objects.putObject(
                     bucket: bucket, key: key, attributes: ObjectAttributes(contentType: contentType), body: chunks)
             }
