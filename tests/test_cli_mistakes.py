@@ -43,3 +43,18 @@ def test_a_mistake_is_one_line_and_leaves_nothing_behind(tmp_path, index):
     assert result.stderr.strip() == expected
     assert "Usage" not in result.stderr and result.stdout == ""
     assert not data.exists()
+
+
+def test_serve_on_a_busy_port_fails_before_touching_the_data_directory(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        data = tmp_path / "data"
+        result = subprocess.run([str(BINARY), "serve", "--port", str(port), "--data", str(data)], env=clean_env(),
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: cannot listen on 127.0.0.1:{port}: address already in use"
+    assert result.stdout == "" and not data.exists()

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var taskRetryDelay: Duration = .seconds(2)
     /// Asynchronous face comparisons: result retention, workers, image fetch limits.
     public var comparisons = ComparisonSettings()
+    /// OpenVINO inference threads (0: its own choice).
+    public var inferenceThreads = 0
     /// Content Moderation calls a second per account.
     public var moderationCallsPerSecond = 50
     /// Connections served at once; beyond it new ones wait in the listen queue. Nil: the open-file

@@ -135,9 +135,10 @@ public enum VisageServer {
             } else if opened.root.created {
                 announce("Root account \(credentials.AccountId) uses the access key \(credentials.AccessKeyId) from VISAGE_ROOT_ACCESS_KEY_ID.")
             }
+            let threads = configuration.inferenceThreads
             let components = ServerComponents(
                 configuration: configuration, store: opened.store, objects: opened.objects, box: opened.box,
-                assets: try WebAssets())
+                assets: try WebAssets(), faces: SharedFaceEngine(load: { try FaceEngine.load(threads: threads) }))
             let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey)
             let workers: [any Service] = [
                 components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),

@@ -21,6 +21,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Region named in resource ARNs such as acs:imm:REGION:ACCOUNT:project/NAME (env VISAGE_REGION, default cn-hangzhou).")
     var region: String?
 
+    @Option(help: "OpenVINO inference threads, 0 for its own choice (env VISAGE_INFERENCE_THREADS).")
+    var threads: Int?
+
     func run() async throws {
         let logger = try data.makeLogger(label: "visage")
         let envPort = try Environment.value("VISAGE_PORT").map { text -> Int in
@@ -86,9 +89,33 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MODERATION_QPS must be a positive number") }
             configuration.moderationCallsPerSecond = value
         }
+        configuration.inferenceThreads = threads ?? Environment.value("VISAGE_INFERENCE_THREADS").flatMap(Int.init) ?? 0
+        // A busy port fails the command before the data directory is opened (or created).
+        if configuration.port != 0, let problem = Self.portProblem(host: configuration.host, port: configuration.port) {
+            throw CommandFailure("cannot listen on \(configuration.host):\(configuration.port): \(problem)")
+        }
         try await VisageServer.run(configuration, logger: logger) { message in
             // Written unbuffered, so a supervisor reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))
         }
+    }
+
+    /// Why the address cannot be listened on (in use, not an address of this machine), or nil.
+    static func portProblem(host: String, port: Int) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return "unknown address" }
+        defer { freeaddrinfo(first) }
+        let socket = Glibc.socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard socket >= 0 else { return nil }
+        defer { close(socket) }
+        var yes: Int32 = 1
+        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(socket, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+            return String(cString: strerror(errno)).lowercased()
+        }
+        return nil
     }
 }
