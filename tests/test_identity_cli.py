@@ -28,7 +28,8 @@ def test_seed_identities_from_the_terminal(tmp_path):
     cli(data, "policies", "create", "oss-web-upload", str(document), "--description", "uploads only")
     arn, _, _ = cli(data, "roles", "create", "imm-web-upload")
     assert arn.strip() == f"acs:ram::{account}:role/imm-web-upload"
-    cli(data, "policies", "attach", "--role", "imm-web-upload", "--policy", "oss-web-upload")
+    attached, _, _ = cli(data, "policies", "attach", "--role", "imm-web-upload", "--policy", "oss-web-upload")
+    assert attached.strip() == "attached oss-web-upload to role imm-web-upload"
 
     assert "upload-app\tUpload app" in cli(data, "users", "ls")[0]
     assert key_id in cli(data, "users", "keys", "upload-app")[0]

@@ -167,6 +167,7 @@ struct Policies: AsyncParsableCommand {
                     try await identities.detach(account: account, policy: policy.policyName, kind: policy.kind, from: kind, named: name)
                 }
             }
+            print(Direction.attaches ? "attached \(policy.policyName) to \(kind) \(name)" : "detached \(policy.policyName) from \(kind) \(name)")
         }
     }
 
