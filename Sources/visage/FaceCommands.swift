@@ -83,12 +83,22 @@ struct Compare: AsyncParsableCommand {
         if let cohort {
             var members: [(label: String, embedding: [Float])] = []
             let folder = URL(fileURLWithPath: cohort)
-            for name in try FileManager.default.contentsOfDirectory(atPath: cohort).sorted() {
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: cohort).sorted()
+            } catch {
+                throw CommandFailure("cannot read \(cohort): \(InputFiles.reason(error))")
+            }
+            // Analysing a folder of photos takes a while: show how far it is.
+            let progress = ProgressBar(total: Int64(names.count), enabled: true, unit: "photos")
+            for name in names {
+                defer { progress.advance(by: 1) }
                 // Unreadable or faceless files are simply not part of the cohort.
                 guard let bytes = try? Data(contentsOf: folder.appendingPathComponent(name)),
                       let analysis = try? await faces.analyze(bytes) else { continue }
                 members += analysis.faces.map { (name, $0.embedding) }
             }
+            progress.finish()
             guard members.count >= FaceComparison.cohortNeighbours else {
                 throw CommandFailure("the cohort has \(members.count) faces; at least \(FaceComparison.cohortNeighbours) are needed")
             }
