@@ -3,6 +3,15 @@ import VisageJobs
 import VisageMedia
 import VisageStore
 
+/// What a server process does: answer requests and queue work (`api`), do the queued work
+/// (`worker`: indexing, clustering, comparisons, notifications, following bindings), or both.
+public enum ServerRole: String, Sendable, CaseIterable {
+    case all, api, worker
+
+    var answersRequests: Bool { self != .worker }
+    var doesWork: Bool { self != .api }
+}
+
 /// Everything `visage serve` needs to know; each field has a flag and an environment variable.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -31,6 +40,8 @@ public struct ServerConfiguration: Sendable {
     public var taskRetryDelay: Duration = .seconds(2)
     /// Asynchronous face comparisons: result retention, workers, image fetch limits.
     public var comparisons = ComparisonSettings()
+    /// What this process does; processes of every role can share one PostgreSQL and object store.
+    public var role = ServerRole.all
     /// OpenVINO inference threads (0: its own choice).
     public var inferenceThreads = 0
     /// Content Moderation calls a second per account.

@@ -61,10 +61,15 @@ public enum VisageServer {
     /// ones and any `extra` (registered after them, so they cannot take their paths).
     public static func makeRouter(_ components: ServerComponents, extra: [any Dialect] = []) -> Router<VisageContext> {
         let router = Router(context: VisageContext.self)
+        guard components.configuration.role.answersRequests else {
+            // A worker answers its health and metrics only.
+            OperationsRoutes(store: components.store, metrics: components.metrics, role: components.configuration.role).add(to: router)
+            return router
+        }
         let dialects = dialects(components, extra: extra)
         router.add(middleware: RequestEnvelopeMiddleware(metrics: components.metrics, dialects: dialects))
         router.add(middleware: DialectDispatchMiddleware())
-        OperationsRoutes(store: components.store, metrics: components.metrics).add(to: router)
+        OperationsRoutes(store: components.store, metrics: components.metrics, role: components.configuration.role).add(to: router)
         WebUIRoutes(assets: components.assets).add(to: router)
         TaskRoutes(tasks: MediaTaskStore(store: components.store), comparisons: components.comparisons).add(to: router)
         PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)
@@ -140,7 +145,7 @@ public enum VisageServer {
                 configuration: configuration, store: opened.store, objects: opened.objects, box: opened.box,
                 assets: try WebAssets(), faces: SharedFaceEngine(load: { try FaceEngine.load(threads: threads) }))
             let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey)
-            let workers: [any Service] = [
+            let workers: [any Service] = !configuration.role.doesWork ? [] : [
                 components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),
                 components.clustering.workers(logger: logger),
                 components.comparisons.workers(logger: logger),
@@ -152,7 +157,7 @@ public enum VisageServer {
             ]
             let app = makeApplication(components, logger: logger, services: workers) { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
-                announce("Visage is listening on http://\(address ?? "\(configuration.host):\(configuration.port)")/")
+                announce("Visage (\(configuration.role.rawValue)) is listening on http://\(address ?? "\(configuration.host):\(configuration.port)")/")
             }
             try await app.runService()
         }

@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "OpenVINO inference threads, 0 for its own choice (env VISAGE_INFERENCE_THREADS).")
     var threads: Int?
 
+    @Option(help: "all: answer requests and do the work; api: answer requests and queue work; worker: do queued work (env VISAGE_ROLE, default all).")
+    var role: String?
+
     func run() async throws {
         let logger = try data.makeLogger(label: "visage")
         let envPort = try Environment.value("VISAGE_PORT").map { text -> Int in
@@ -90,6 +93,10 @@ struct Serve: AsyncParsableCommand {
             configuration.moderationCallsPerSecond = value
         }
         configuration.inferenceThreads = threads ?? Environment.value("VISAGE_INFERENCE_THREADS").flatMap(Int.init) ?? 0
+        if let name = role ?? Environment.value("VISAGE_ROLE") {
+            guard let chosen = ServerRole(rawValue: name) else { throw ValidationError("the role must be all, api or worker") }
+            configuration.role = chosen
+        }
         // A busy port fails the command before the data directory is opened (or created).
         if configuration.port != 0, let problem = Self.portProblem(host: configuration.host, port: configuration.port) {
             throw CommandFailure("cannot listen on \(configuration.host):\(configuration.port): \(problem)")

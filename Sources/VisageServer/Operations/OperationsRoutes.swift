@@ -7,6 +7,7 @@ import VisageStore
 struct OperationsRoutes {
     let store: MetadataStore
     let metrics: HTTPMetrics
+    let role: ServerRole
     let started = Date()
 
     func add(to router: Router<VisageContext>) {
@@ -19,7 +20,7 @@ struct OperationsRoutes {
                 status = "unavailable"
             }
             let body: [String: any Sendable] = [
-                "status": status, "database": store.kind.rawValue, "schemaVersion": schema,
+                "status": status, "database": store.kind.rawValue, "schemaVersion": schema, "role": role.rawValue,
                 "uptimeSeconds": Int(Date().timeIntervalSince(started)),
             ]
             let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
