@@ -409,3 +409,28 @@ def test_aws_cli(world, tmp_path):
     back = tmp_path / "back"
     aws("sync", f"s3://{BUCKET}/cli/sync/", str(back))
     assert (back / "nested" / "c.txt").read_text() == "nested/c.txt"
+
+
+def test_virtual_host_style(tmp_path):
+    """With a base domain, `bucket.DOMAIN/key` names the bucket in the host (signed for that host)."""
+    server = Server(tmp_path / "data", args=("--s3-domain", "s3.test"))
+    try:
+        root, _ = root_ram(server)
+        s3.root_client(server, root).create_bucket(Bucket="hosted")
+        credentials = s3.credentials(root["AccessKeyId"], root["AccessKeySecret"])
+        port = server.url.rsplit(":", 1)[1]
+
+        def hosted(method, path, query=None, body=b""):
+            virtual = type("Virtual", (), {"url": f"http://hosted.s3.test:{port}"})()
+            method, url, headers, body, _ = s3.signed(virtual, method, path, credentials, query=query, body=body)
+            return requests.request(method, url.replace(f"hosted.s3.test:{port}", f"127.0.0.1:{port}"),
+                                    headers=dict(headers, Host=f"hosted.s3.test:{port}"), data=body, timeout=10)
+
+        assert hosted("PUT", "/photos/a.jpg", body=b"virtual").status_code == 200
+        assert hosted("GET", "/photos/a.jpg").content == b"virtual"
+        listing = hosted("GET", "/", query={"list-type": "2"})
+        assert listing.status_code == 200 and b"<Key>photos/a.jpg</Key>" in listing.content
+        # The same object, path-style.
+        assert s3.root_client(server, root).get_object(Bucket="hosted", Key="photos/a.jpg")["Body"].read() == b"virtual"
+    finally:
+        server.stop()

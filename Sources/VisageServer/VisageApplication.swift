@@ -93,7 +93,8 @@ public enum VisageServer {
         }
         return DialectRegistry([
             AlibabaRPCDialect(rpc: rpc),
-            S3Dialect(router: S3Router(operations: S3Operations(oss: objectOperations), access: components.access)),
+            S3Dialect(router: S3Router(operations: S3Operations(oss: objectOperations), access: components.access,
+                                       baseDomain: components.configuration.s3BaseDomain)),
             oss,
             ServerPages(),
             GreenDialect(operations: green, access: components.access, maxBodyBytes: components.configuration.maxRequestBodyBytes,

@@ -21,6 +21,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Region named in resource ARNs such as acs:imm:REGION:ACCOUNT:project/NAME (env VISAGE_REGION, default cn-hangzhou).")
     var region: String?
 
+    @Option(name: .customLong("s3-domain"),
+            help: "Base domain of virtual-host-style S3 requests, bucket.DOMAIN/key (env VISAGE_S3_DOMAIN; default: path-style only).")
+    var s3Domain: String?
+
     func run() async throws {
         let logger = try data.makeLogger(label: "visage")
         let envPort = try Environment.value("VISAGE_PORT").map { text -> Int in
@@ -36,6 +40,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port ?? envPort ?? configuration.port
         configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes
         configuration.region = region ?? Environment.value("VISAGE_REGION") ?? configuration.region
+        configuration.s3BaseDomain = (s3Domain ?? Environment.value("VISAGE_S3_DOMAIN"))?.lowercased()
         // The upload page's application server, configured by environment only (it holds a secret).
         var upload = configuration.upload
         upload.userName = Environment.value("VISAGE_UPLOAD_USER")

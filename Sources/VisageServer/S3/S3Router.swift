@@ -62,15 +62,30 @@ final class ChecksumCell: Sendable {
     func get() -> (String, String)? { value.withLock { $0 } }
 }
 
-/// The path-style S3 API: authenticates the SigV4 signature, decodes bucket and key, matches
-/// the operation table, and dispatches to `S3Operations`.
+/// The S3 API, path-style and (with a base domain) virtual-host-style: authenticates the SigV4
+/// signature, decodes bucket and key, matches the operation table, and dispatches to `S3Operations`.
 struct S3Router: Sendable {
     let operations: S3Operations
     let access: AccessServices
+    /// Requests to `bucket.baseDomain` name their bucket in the host; nil: path-style only.
+    var baseDomain: String?
+
+    /// The bucket and the still percent-encoded key a request names: from the host when it is a
+    /// bucket's virtual host, else from the path.
+    func names(_ request: Request) -> (bucket: String?, rawKey: String?) {
+        if let baseDomain, let authority = request.head.authority?.lowercased() {
+            let host = authority.hasPrefix("[") ? authority : String(authority.split(separator: ":").first ?? "")
+            if host.hasSuffix("." + baseDomain) {
+                let path = request.uri.path.drop(while: { $0 == "/" })
+                return (String(host.dropLast(baseDomain.count + 1)), path.isEmpty ? nil : String(path))
+            }
+        }
+        let (first, rawKey) = RequestHead.segments(of: request.uri.path)
+        return (first.isEmpty ? nil : first, rawKey)
+    }
 
     func respond(to request: Request, context: VisageContext, dialect: S3Dialect) async throws -> Response {
-        let (first, rawKey) = RequestHead.segments(of: request.uri.path)
-        let bucket = first.isEmpty ? nil : first
+        let (bucket, rawKey) = names(request)
         let cors = try await CrossOrigin(request: request, bucket: bucket, objects: operations.objects)
         if request.method == .options { return try cors.preflight(requestID: context.requestID, requestIDHeader: .amzRequestID) }
         var response: Response
