@@ -56,8 +56,13 @@ def keys(client, bucket=BUCKET, prefix=""):
 def round_trip(client, bucket):
     """The core object round trip: put, get, head, list (v1, v2, delimiter, pages), copy, delete."""
     put = client.put_object(Bucket=bucket, Key="docs/a b+c.txt", Body=b"hello s3", ContentType="text/plain",
-                            Metadata={"origin": "boto3"})
+                            Metadata={"origin": "boto3"}, ChecksumAlgorithm="SHA256")
     assert put["ETag"] == '"%s"' % hashlib.md5(b"hello s3").hexdigest()
+    sha256 = base64.b64encode(hashlib.sha256(b"hello s3").digest()).decode()
+    assert put["ChecksumSHA256"] == sha256
+    # The checksum is kept: returned (and checked by boto3) when asked for.
+    assert client.get_object(Bucket=bucket, Key="docs/a b+c.txt", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha256
+    assert client.head_object(Bucket=bucket, Key="docs/a b+c.txt", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha256
     got = client.get_object(Bucket=bucket, Key="docs/a b+c.txt")
     assert got["Body"].read() == b"hello s3"
     assert got["ContentType"] == "text/plain" and got["Metadata"] == {"origin": "boto3"}

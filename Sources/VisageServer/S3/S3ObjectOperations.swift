@@ -10,7 +10,13 @@ extension S3Operations {
     func putObject(_ call: S3Call) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.base.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
-        let info = try await objects.putObject(bucket: name, key: key, attributes: try attributes(from: call.headers), body: try call.body())
+        var attributes = try attributes(from: call.headers)
+        // A checksum sent as a header is kept (the body check refuses the write unless it holds);
+        // one sent as a trailer arrives after the write has begun and is only verified.
+        if let declared = try S3Checksum.declared(in: call.headers), let value = declared.value {
+            attributes.checksum = "\(declared.algorithm.rawValue):\(value)"
+        }
+        let info = try await objects.putObject(bucket: name, key: key, attributes: attributes, body: try call.body())
         return S3XML.empty(call, headers: [.eTag: S3XML.etag(info.etag)])
     }
 
@@ -50,6 +56,12 @@ extension S3Operations {
         for field in Self.described(read.info) { headers[field.name] = field.value }
         if let served = read.range {
             headers[.contentRange] = "bytes \(served.lowerBound)-\(served.upperBound)/\(read.info.size)"
+        }
+        // The kept checksum, when asked for and the whole object is sent (it covers only the whole).
+        if call.headers[HTTPField.Name("x-amz-checksum-mode")!]?.uppercased() == "ENABLED", read.range == nil,
+           let kept = read.info.checksum, let colon = kept.firstIndex(of: ":"),
+           let algorithm = S3Checksum.Algorithm(rawValue: String(kept[..<colon])) {
+            headers[HTTPField.Name(algorithm.header)!] = String(kept[kept.index(after: colon)...])
         }
         OSSObjectHeaders.override(&headers, query: call.query)
         headers[.contentLength] = String(read.contentLength)
