@@ -33,67 +33,36 @@ enum S3Error {
                                         message: "The XML you provided was not well-formed or did not validate against our published schema.")
 
     /// The S3 name of a failure. Core failures are mapped case by case, so a new kind or reason
-    /// does not compile until it has an S3 name; errors that already carry a code pass through
-    /// (OSS's shared helpers name theirs as S3 does).
+    /// does not compile until it has an S3 name; where S3 and OSS name a failure alike (OSS took
+    /// its codes from S3), OSS's mapping answers. Errors that already carry a code pass through.
     static func wire(_ error: any Error) -> WireError {
         guard let core = error as? VisageError else { return WireError(error) }
         switch core {
         case let .notFound(kind, _):
             switch kind {
-            case .bucket: return WireError(status: .notFound, code: "NoSuchBucket", message: "The specified bucket does not exist.")
-            case .upload:
-                return WireError(status: .notFound, code: "NoSuchUpload",
-                                 message: "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
-            case .object: return WireError(status: .notFound, code: "NoSuchKey", message: "The specified key does not exist.")
+            case .bucket, .object, .upload: return OSSError.wire(core)
             case .accessKey, .user, .role, .policy, .policyAttachment, .userPolicy, .rolePolicy, .project, .dataset, .binding, .file,
                  .task, .figure, .figureCluster, .clusteringRun, .edit:
                 return WireError(core)
             }
-        case let .conflict(kind, _, _):
+        case let .conflict(kind, _, _), let .inUse(kind, _, _, _):
             switch kind {
-            case .bucket:
-                return WireError(status: .conflict, code: "BucketAlreadyExists",
-                                 message: "The requested bucket name is not available. The bucket namespace is shared by all users of the system.")
-            case .accessKey, .user, .role, .policy, .policyAttachment, .userPolicy, .rolePolicy, .object, .upload, .project, .dataset,
-                 .binding, .file, .task, .figure, .figureCluster, .clusteringRun, .edit:
-                return WireError(core)
-            }
-        case let .inUse(kind, _, _, _):
-            switch kind {
-            case .bucket: return WireError(status: .conflict, code: "BucketNotEmpty", message: "The bucket you tried to delete is not empty.")
+            case .bucket: return OSSError.wire(core)
             case .accessKey, .user, .role, .policy, .policyAttachment, .userPolicy, .rolePolicy, .object, .upload, .project, .dataset,
                  .binding, .file, .task, .figure, .figureCluster, .clusteringRun, .edit:
                 return WireError(core)
             }
         case let .objectRejected(reason, message):
             switch reason {
-            case .invalidBucketName:
-                return WireError(status: .badRequest, code: "InvalidBucketName", message: "The specified bucket is not valid: \(message).")
+            case .invalidBucketName, .invalidPart, .invalidPartOrder, .partTooSmall, .invalidTags:
+                return OSSError.wire(core)
             case .invalidObjectKey:
                 return WireError(status: .badRequest, code: "KeyTooLongError", message: "The specified key is not valid: \(message).")
-            case .invalidPart:
-                return WireError(status: .badRequest, code: "InvalidPart",
-                                 message: "One or more of the specified parts could not be found or its entity tag did not match: \(message).")
-            case .invalidPartOrder:
-                return WireError(status: .badRequest, code: "InvalidPartOrder",
-                                 message: "The list of parts was not in ascending order: \(message).")
-            case .partTooSmall:
-                return WireError(status: .badRequest, code: "EntityTooSmall",
-                                 message: "Your proposed upload is smaller than the minimum allowed object size: \(message).")
             case .digestMismatch:
                 return WireError(status: .badRequest, code: "BadDigest", message: "The Content-MD5 you specified did not match what we received.")
-            case .invalidTags:
-                return WireError(status: .badRequest, code: "InvalidTag", message: "The tags you provided are not valid: \(message).")
             }
-        case let .invalidArgument(field, message), let .malformedPolicy(field, message):
-            return invalidArgument("\(field): \(message)")
-        case .tooLarge:
-            return WireError(status: .badRequest, code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed object size.")
-        case .preconditionFailed:
-            return WireError(status: .preconditionFailed, code: "PreconditionFailed",
-                             message: "At least one of the preconditions you specified did not hold.")
-        case .rangeNotSatisfiable:
-            return WireError(status: .rangeNotSatisfiable, code: "InvalidRange", message: "The requested range is not satisfiable.")
+        case .invalidArgument, .malformedPolicy, .tooLarge, .preconditionFailed, .rangeNotSatisfiable:
+            return OSSError.wire(core)
         case .limitExceeded, .forbidden, .internalFailure:
             return WireError(core)
         }
