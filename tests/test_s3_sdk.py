@@ -324,6 +324,15 @@ def test_sts_credentials_under_the_seed_policy(world):
         assert code_of(error) == ("AccessDenied", 403)
     assert world["s3"].get_object(Bucket=BUCKET, Key="uploads/photo.jpg")["Body"].read() == b"jpeg bytes"
     assert "elsewhere/photo.jpg" not in keys(world["s3"])
+    # The browser's way: a URL presigned with the session's credentials (the token rides in the query).
+    put_url = client.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "uploads/browser.jpg"}, ExpiresIn=300)
+    assert "X-Amz-Security-Token=" in put_url
+    assert requests.put(put_url, data=b"from the page", timeout=10).status_code == 200
+    get_url = client.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "uploads/browser.jpg"}, ExpiresIn=300)
+    assert requests.get(get_url, timeout=10).status_code == 403
+    elsewhere = client.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "elsewhere/browser.jpg"}, ExpiresIn=300)
+    assert requests.put(elsewhere, data=b"x", timeout=10).status_code == 403
+    assert world["s3"].get_object(Bucket=BUCKET, Key="uploads/browser.jpg")["Body"].read() == b"from the page"
     forged = s3.client(world["server"], c.access_key_id, c.access_key_secret, c.security_token[:-4] + "AAAA")
     with pytest.raises(botocore.exceptions.ClientError) as error:
         forged.put_object(Bucket=BUCKET, Key="uploads/forged.jpg", Body=b"x")
@@ -409,6 +418,7 @@ def test_aws_cli(world, tmp_path):
     for name in ("cli/one.bin", "cli/sync/a.txt", "cli/sync/b.txt", "cli/sync/nested/c.txt"):
         assert name in listing
     assert "PRE sync/" in aws("ls", f"s3://{BUCKET}/cli/")
+    assert BUCKET in aws("ls")
     # A second sync finds nothing to copy.
     assert aws("sync", str(folder), f"s3://{BUCKET}/cli/sync/").strip() == ""
     back = tmp_path / "back"
