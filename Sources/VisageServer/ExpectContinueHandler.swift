@@ -9,15 +9,12 @@ import NIOHTTPTypes
 /// request as that body. Saying `100 Continue` at once avoids both.
 final class ExpectContinueHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
     typealias OutboundOut = HTTPResponsePart
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case var .head(request) = unwrapInboundIn(data), request.headerFields[.expect]?.lowercased() == "100-continue" {
-            request.headerFields[.expect] = nil
+        // The request goes on unchanged: a client may have signed its Expect header.
+        if case let .head(request) = unwrapInboundIn(data), request.headerFields[.expect]?.lowercased() == "100-continue" {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
-            context.fireChannelRead(wrapInboundOut(.head(request)))
-            return
         }
         context.fireChannelRead(data)
     }
