@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import boto3.s3.transfer
+import botocore.config
 import botocore.exceptions
 import oss2
 import pytest
@@ -449,3 +450,36 @@ def test_virtual_host_style(tmp_path):
         assert s3.root_client(server, root).get_object(Bucket="hosted", Key="photos/a.jpg")["Body"].read() == b"virtual"
     finally:
         server.stop()
+
+
+def test_signature_version_2(world):
+    """boto3's default presigned URLs (Signature Version 2) and V2-signed requests; V2 signs no body."""
+    root = world["root"]
+    legacy = boto3.client("s3", endpoint_url=world["server"].url, region_name="us-east-1", aws_access_key_id=root["AccessKeyId"],
+                          aws_secret_access_key=root["AccessKeySecret"],
+                          config=botocore.config.Config(signature_version="s3", s3={"addressing_style": "path"}))
+    legacy.put_object(Bucket=BUCKET, Key="v2/object", Body=b"version two")
+    assert legacy.get_object(Bucket=BUCKET, Key="v2/object")["Body"].read() == b"version two"
+    assert [o["Key"] for o in legacy.list_objects(Bucket=BUCKET, Prefix="v2/")["Contents"]] == ["v2/object"]
+    default = boto3.client("s3", endpoint_url=world["server"].url, region_name="us-east-1", aws_access_key_id=root["AccessKeyId"],
+                           aws_secret_access_key=root["AccessKeySecret"])
+    url = default.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "v2/object"}, ExpiresIn=300)
+    assert "AWSAccessKeyId=" in url and requests.get(url, timeout=10).content == b"version two"
+    assert requests.get(url.replace("v2/object", "v2/other"), timeout=10).status_code == 403
+    put_url = default.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "v2/put"}, ExpiresIn=300)
+    assert requests.put(put_url, data=b"put", timeout=10).status_code == 200
+    assert requests.put(put_url.replace("v2/put", "v2/stolen"), data=b"x", timeout=10).status_code == 403
+    expires = int(url.split("Expires=")[1].split("&")[0])
+    assert requests.get(url.replace(f"Expires={expires}", f"Expires={expires + 1}"), timeout=10).status_code == 403
+    short = default.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "v2/late"}, ExpiresIn=1)
+    time.sleep(2.1)
+    assert requests.put(short, data=b"late", timeout=10).status_code == 403
+    # STS credentials: the token travels in the query, and the seed policy still holds.
+    c = world["session"]()
+    session = boto3.client("s3", endpoint_url=world["server"].url, region_name="us-east-1", aws_access_key_id=c.access_key_id,
+                           aws_secret_access_key=c.access_key_secret, aws_session_token=c.security_token)
+    upload = session.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "uploads/v2.jpg"}, ExpiresIn=300)
+    assert requests.put(upload, data=b"jpeg", timeout=10).status_code == 200
+    read = session.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "uploads/v2.jpg"}, ExpiresIn=300)
+    assert requests.get(read, timeout=10).status_code == 403
+    assert keys(world["s3"], prefix="v2/") == ["v2/object", "v2/put"]

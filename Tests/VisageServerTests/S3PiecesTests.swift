@@ -70,6 +70,24 @@ struct S3PiecesTests {
         #expect(try S3Signature.read(input(payload: "UNSIGNED-PAYLOAD"))?.matches(Self.secret) == false)
     }
 
+    @Test("Signature Version 2: AWS's examples (GET and PUT of an object, a bucket listing signed as /bucket/)")
+    func version2() {
+        func signature(_ method: HTTPRequest.Method, _ path: String, _ query: [(String, String)], _ fields: [(String, String)],
+                       date: String) -> String {
+            let input = S3Signature.Input(method: method, rawPath: path, query: query, headers: headers(fields), authority: nil)
+            return SigningText.hmacSHA1Base64(Self.secret, S3Signature.version2StringToSign(input, dateLine: date, queryHeaders: [:]))
+        }
+        #expect(signature(.get, "/johnsmith/photos/puppy.jpg", [], [], date: "Tue, 27 Mar 2007 19:36:42 +0000")
+            == "bWq2s1WEIj+Ydj0vQ697zp+IXMU=")
+        #expect(signature(.put, "/johnsmith/photos/puppy.jpg", [], [("Content-Type", "image/jpeg")], date: "Tue, 27 Mar 2007 21:15:45 +0000")
+            == "MyyxeRY7whkBe+bq8fHCL/2kKUg=")
+        #expect(signature(.get, "/johnsmith", [("prefix", "photos"), ("max-keys", "50"), ("marker", "puppy")], [],
+                          date: "Tue, 27 Mar 2007 19:42:41 +0000") == "htDYFYduRNen8P9ZfE/s9SuKy0U=")
+        // A sub-resource is part of what is signed; another parameter is not.
+        #expect(signature(.get, "/johnsmith/photos/puppy.jpg", [("acl", "")], [], date: "Tue, 27 Mar 2007 19:36:42 +0000")
+            != "bWq2s1WEIj+Ydj0vQ697zp+IXMU=")
+    }
+
     @Test("an x-amz- header the signature does not cover is refused")
     func unsignedAmzHeader() throws {
         var example = chunkedExample().input

@@ -195,6 +195,8 @@ struct DialectRoutingTests {
         #expect(classify(.head, "/photos", headers: sigV4) == "s3")
         #expect(classify("/photos/a.jpg", query: ["X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Credential": "AK/20260101/us-east-1/s3/aws4_request"]) == "s3")
         #expect(classify(.put, "/photos/a.jpg", query: ["X-Amz-Credential": "AK/20260101/us-east-1/s3/aws4_request"]) == "s3")
+        #expect(classify("/photos/a.jpg", query: ["AWSAccessKeyId": "AK", "Expires": "1", "Signature": "x"]) == "s3")
+        #expect(classify(.put, "/photos/a.jpg", headers: [.authorization: "AWS AK:c2lnbmF0dXJl"]) == "s3")
         // The claim comes before paths: a signed request for a reserved name is S3's (and no bucket).
         #expect(classify("/healthz", headers: sigV4) == "s3")
         // Anonymous, and OSS-signed, requests to buckets are OSS's; a browser's GET / is the web UI.

@@ -53,7 +53,7 @@ extension S3Operations {
 
     /// Every bucket is where the caller signed for: this server has one location, and a client
     /// that follows the answer keeps signing for the region it already uses.
-    func region(_ call: S3Call) -> String { call.signature?.scope.region ?? "us-east-1" }
+    func region(_ call: S3Call) -> String { call.signature?.scope?.region ?? "us-east-1" }
 
     func getBucketLocation(_ call: S3Call) async throws -> Response {
         let name = try call.bucketName

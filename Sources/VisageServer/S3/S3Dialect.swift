@@ -12,10 +12,11 @@ struct S3Dialect: Dialect {
     let name = "s3"
     let recognition = Recognition(claims: { head in S3Dialect.isSigned(head) })
 
-    /// Whether a request carries an S3 (SigV4) signature, in a header or a presigned query.
+    /// Whether a request carries an S3 signature (Version 4, or the legacy Version 2 that boto3
+    /// still presigns with by default), in a header or a presigned query.
     static func isSigned(_ head: RequestHead) -> Bool {
-        head.headers[.authorization].map { $0.hasPrefix(S3Signature.algorithm + " ") } == true
-            || head.query["X-Amz-Algorithm"] != nil || head.query["X-Amz-Credential"] != nil
+        head.headers[.authorization].map { $0.hasPrefix(S3Signature.algorithm + " ") || $0.hasPrefix("AWS ") } == true
+            || head.query["X-Amz-Algorithm"] != nil || head.query["X-Amz-Credential"] != nil || head.query["AWSAccessKeyId"] != nil
     }
 
     func respond(to request: Request, context: VisageContext,

@@ -48,9 +48,11 @@ extension S3Operation {
             Entry(.delete, .object, .abortMultipartUpload, selectors: ["uploadId"]),
             Entry(.delete, .object, .deleteObject),
         ]
-        // Credentials and signature of the presigned form, and the id boto3 adds to each try.
+        // Credentials and signature of the presigned forms (Version 4 and 2), and the id boto3
+        // adds to each try.
         let common: Set = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
-                           "X-Amz-Signature", "X-Amz-Security-Token", "x-id"]
+                           "X-Amz-Signature", "X-Amz-Security-Token", "AWSAccessKeyId", "Expires", "Signature",
+                           "x-amz-security-token", "x-id"]
         return OperationTable(common: common, entries: entries)
     }()
 }

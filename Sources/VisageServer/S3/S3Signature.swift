@@ -49,9 +49,12 @@ struct S3Signature: Sendable {
     /// `x-amz-date` as signed, the credential scope and the request's signature: what each
     /// chunk's signature chains from.
     let date: String
-    let scope: CredentialScope
+    /// Nil for Signature Version 2, which has no scope.
+    let scope: CredentialScope?
     let signature: String
-    private let stringToSign: String
+    let stringToSign: String
+    /// Signature Version 2 (HMAC-SHA1, base64) rather than 4.
+    var isVersion2 = false
     /// The signing key, kept once `matches` has accepted a secret, for the chunk signatures.
     private let key = SigningKeyCell()
 
@@ -70,12 +73,14 @@ struct S3Signature: Sendable {
     static func read(_ input: Input) throws -> S3Signature? {
         let query = Dictionary(input.query, uniquingKeysWith: { first, _ in first })
         if let authorization = input.headers[.authorization] {
+            if authorization.hasPrefix("AWS ") { return try version2Header(input, authorization: authorization) }
             guard let fields = AuthorizationParameters.parse(authorization, scheme: algorithm) else {
                 throw S3Error.accessDenied("The Authorization header uses an unsupported signature scheme; sign with AWS4-HMAC-SHA256.")
             }
             return try header(input, fields: fields)
         }
         if query["X-Amz-Algorithm"] != nil || query["X-Amz-Credential"] != nil { return try presigned(input, query: query) }
+        if query["AWSAccessKeyId"] != nil { return try version2Query(input, query: query) }
         return nil
     }
 
@@ -166,6 +171,9 @@ struct S3Signature: Sendable {
 
     /// Whether `secret` signed the request; keeps its signing key for the chunk signatures.
     func matches(_ secret: String) -> Bool {
+        guard let scope, !isVersion2 else {
+            return SigningText.constantTimeEqual(SigningText.hmacSHA1Base64(secret, stringToSign), signature)
+        }
         let signingKey = scope.signingKey(secret: secret, prefix: "AWS4")
         let good = SigningText.constantTimeEqual(SigningText.hex(SigningText.hmacSHA256(signingKey, stringToSign)), signature)
         if good { key.set(signingKey) }
@@ -174,7 +182,8 @@ struct S3Signature: Sendable {
 
     /// The chain that verifies an aws-chunked body; nil before the signature has been matched.
     var chunkChain: ChunkSignatureChain? {
-        key.get().map { ChunkSignatureChain(key: $0, date: date, scope: scope.scope, previous: signature) }
+        guard let scope, let signingKey = key.get() else { return nil }
+        return ChunkSignatureChain(key: signingKey, date: date, scope: scope.scope, previous: signature)
     }
 
     /// `YYYYMMDDTHHMMSSZ`.
