@@ -49,6 +49,15 @@ def signed(server, method, path, credentials, query=None, headers=None, body=b""
     return method, url, dict(request.headers.items()), body, (auth, request)
 
 
+def signed_v2(server, method, path, credentials, headers=None, body=b""):
+    """A request signed by botocore's Signature Version 2 signer (HMAC-SHA1), as (method, url, headers, body, auth)."""
+    url = server.url + quote(path, safe="/~")
+    request = AWSRequest(method=method, url=url, headers=dict(headers or {}), data=body)
+    auth = botocore.auth.HmacV1Auth(credentials)
+    auth.add_auth(request)
+    return method, url, dict(request.headers.items()), body, (auth, request)
+
+
 def send(prepared):
     method, url, headers, body, _ = prepared
     return requests.request(method, url, headers=headers, data=body, timeout=30)

@@ -2,6 +2,7 @@
 query, a signed header, the body, the session token, the Authorization header, an aws-chunked chunk
 or its signature): none is accepted, and nothing is stored."""
 import calendar
+import email.utils
 import os
 import random
 import time
@@ -51,6 +52,8 @@ def originals(world):
         ("token", s3.signed(server, "PUT", f"/{BUCKET}/new/token", session, body=body)),
         ("stream", s3.streaming_put(server, f"/{BUCKET}/new/stream", root, os.urandom(150_000))),
         ("unsigned", s3.signed(server, "PUT", f"/{BUCKET}/new/unsigned", root, body=body, payload="UNSIGNED-PAYLOAD")),
+        ("v2", s3.signed_v2(server, "PUT", f"/{BUCKET}/new/v2", session, body=body,
+                            headers={"Content-Type": "image/jpeg", "x-amz-meta-note": "two"})),
     ]
 
 
@@ -67,6 +70,9 @@ def mutate(kind, prepared, rng):
     headers = dict(headers)
     parts = urlsplit(url)
     choices = ["method", "path", "query", "header", "authorization", "date"]
+    if kind == "v2":
+        # Version 2 signs the method, path, sub-resources, Content-Type, Date and x-amz- headers, not the body.
+        choices = ["method", "path", "subresource", "v2header", "v2signature", "v2date", "token"]
     if kind in ("put", "token", "stream") and body:
         choices.append("body")
     if kind == "token":
@@ -133,10 +139,26 @@ def mutate(kind, prepared, rng):
             # A byte of chunk data, not of the framing.
             index = body.index(b"\r\n") + 2 + rng.randrange(1000)
         body = body[:index] + bytes([body[index] ^ 0x01]) + body[index + 1:]
+    elif choice == "subresource":
+        url += rng.choice(["?acl", "?uploads", "?tagging", "?versionId=1"])
+    elif choice == "v2header":
+        name = rng.choice(["Content-Type", "x-amz-meta-note"])
+        headers[name] = headers[name] + "x"
+    elif choice == "v2signature":
+        key, signature = headers["Authorization"][len("AWS "):].rsplit(":", 1)
+        if rng.random() < 0.5:
+            signature = ("A" if signature[0] != "A" else "B") + signature[1:]
+        else:
+            key = key[:-1] + ("Q" if key[-1] != "Q" else "R")
+        headers["Authorization"] = f"AWS {key}:{signature}"
+    elif choice == "v2date":
+        stamp = email.utils.parsedate_to_datetime(headers["Date"]).timestamp() + rng.choice([-61, -1, 1, 60])
+        headers["Date"] = email.utils.formatdate(stamp, usegmt=True)
     elif choice == "token":
-        token = headers["X-Amz-Security-Token"]
+        name = next(k for k in headers if k.lower() == "x-amz-security-token")
+        token = headers[name]
         index = rng.randrange(len(token))
-        headers["X-Amz-Security-Token"] = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
+        headers[name] = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
     elif choice == "chunk":
         starts = [i for i in range(len(body)) if body.startswith(b"chunk-signature=", i)]
         index = rng.choice(starts) + len("chunk-signature=") + rng.randrange(64)
@@ -155,7 +177,7 @@ def test_a_thousand_mutated_requests_are_all_refused(world):
         response = s3.send(prepared)
         assert response.status_code == 200, (kind, response.status_code, response.text)
     world["client"].delete_objects(Bucket=BUCKET, Delete={"Objects": [
-        {"Key": key} for key in ("new/put", "new/token", "new/stream", "new/unsigned")]})
+        {"Key": key} for key in ("new/put", "new/token", "new/stream", "new/unsigned", "new/v2")]})
     rng = random.Random(18)
     session = requests.Session()
     accepted = []
@@ -172,7 +194,8 @@ def test_a_thousand_mutated_requests_are_all_refused(world):
             count += 1
     assert accepted == [], accepted[:5]
     for kind, choice in [("put", "body"), ("token", "token"), ("stream", "chunk"), ("stream", "cut"), ("stream", "body"),
-                         ("get", "method"), ("list", "query"), ("put", "header"), ("unsigned", "authorization"), ("put", "date")]:
+                         ("get", "method"), ("list", "query"), ("put", "header"), ("unsigned", "authorization"), ("put", "date"), ("v2", "v2signature"),
+                         ("v2", "subresource"), ("v2", "token")]:
         assert f"{kind}:{choice}" in seen
     listing = world["client"].list_objects_v2(Bucket=BUCKET)
     assert [o["Key"] for o in listing.get("Contents", [])] == ["base/existing"]
