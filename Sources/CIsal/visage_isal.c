@@ -1,11 +1,28 @@
 #include "visage_isal.h"
 
+#include <isa-l/crc.h>
 #include <isa-l/crc64.h>
 #include <isa-l/igzip_lib.h>
 #include <stdlib.h>
 
 uint64_t visage_crc64(uint64_t crc, const uint8_t *bytes, size_t length) {
     return crc64_ecma_refl(crc, bytes, length);
+}
+
+uint32_t visage_crc32(uint32_t crc, const uint8_t *bytes, size_t length) {
+    return crc32_gzip_refl(crc, bytes, length);
+}
+
+uint32_t visage_crc32c(uint32_t crc, const uint8_t *bytes, size_t length) {
+    // ISA-L's iSCSI routine neither inverts its input register nor its result.
+    uint32_t result = ~crc;
+    while (length > 0) {
+        int piece = length > (1u << 30) ? (1 << 30) : (int)length;
+        result = crc32_iscsi((unsigned char *)bytes, piece, result);
+        bytes += piece;
+        length -= (size_t)piece;
+    }
+    return ~result;
 }
 
 struct visage_gzip {

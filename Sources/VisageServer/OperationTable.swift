@@ -67,3 +67,22 @@ extension OperationTable.Entry {
         self.init(method: method, level: level, selectors: selectors, header: header, parameters: parameters, operation: operation)
     }
 }
+
+extension OperationTable {
+    /// The operation a request names, or the dialect's refusal: an anonymous caller may perform
+    /// only the reads `publicRead` accepts and learns nothing else about the API (`denied`); then
+    /// a parameter the dialect lacks (`notImplemented`), or a method nothing answers.
+    func operation(method: HTTPRequest.Method, level: ResourceLevel, query: Set<String>, headers: HTTPFields, anonymous: Bool,
+                   publicRead: (Operation) -> Bool, denied: @autoclosure () -> any Error,
+                   notImplemented: (String) -> any Error, methodNotAllowed: @autoclosure () -> any Error) throws -> Operation {
+        let found = match(method: method, level: level, query: query, headers: headers)
+        if anonymous {
+            guard case let .operation(operation) = found, publicRead(operation) else { throw denied() }
+        }
+        switch found {
+        case let .operation(operation): return operation
+        case let .notImplemented(parameter): throw notImplemented(parameter)
+        case .methodNotAllowed: throw methodNotAllowed()
+        }
+    }
+}

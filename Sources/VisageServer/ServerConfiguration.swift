@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     public var upload = UploadSettings()
     /// The region this server stands for in resource names (`acs:imm:REGION:…`).
     public var region = "cn-hangzhou"
+    /// The base domain of virtual-host-style S3 requests (`bucket.BASE/key`); nil answers
+    /// path-style requests only.
+    public var s3BaseDomain: String?
     /// Where and how task notifications are delivered.
     public var notifications = NotificationSettings()
     /// Indexing tasks run at once (each analyses its files one after another).

@@ -78,8 +78,10 @@ public enum VisageServer {
         return router
     }
 
-    /// Every dialect the port serves, each registered in one line. Precedence among requests at
-    /// `/`: RPC's markers, then OSS signatures, then a browser's GET, then RPC for the rest.
+    /// Every dialect the port serves, each registered in one line. Precedence: Rekognition's
+    /// marking header, then S3's claim (SigV4-signed requests on any path), then paths; among
+    /// requests at `/`: RPC's markers, then OSS signatures, then a browser's GET, then RPC for the
+    /// rest. Anonymous requests to buckets are OSS's.
     public static func dialects(_ components: ServerComponents, extra: [any Dialect] = []) -> DialectRegistry {
         var rpc = RPCRouter(maxBodyBytes: components.configuration.maxRequestBodyBytes, access: components.access)
         STSOperations(access: components.access).register(in: &rpc)
@@ -90,14 +92,15 @@ public enum VisageServer {
                       comparison: components.comparisons.comparison, indexing: components.indexing,
                       bindings: components.bindings, clustering: components.clustering, outbox: components.outbox,
                       region: components.configuration.region).register(in: &rpc)
-        let oss = OSSDialect(router: OSSRouter(
-            operations: OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes),
-            access: components.access))
+        let objectOperations = OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes)
+        let oss = OSSDialect(router: OSSRouter(operations: objectOperations, access: components.access))
         let green = GreenImageOperations(comparisons: components.comparisons, outbox: components.outbox) { url, call in
             try await oss.readableObject(url, reachedAt: call.authority, sourceIP: call.sourceIP, requestID: call.requestID)
         }
         return DialectRegistry([
             AlibabaRPCDialect(rpc: rpc),
+            S3Dialect(router: S3Router(operations: S3Operations(oss: objectOperations), access: components.access,
+                                       baseDomain: components.configuration.s3BaseDomain)),
             oss,
             ServerPages(),
             GreenDialect(operations: green, access: components.access, maxBodyBytes: components.configuration.maxRequestBodyBytes,
@@ -116,7 +119,8 @@ public enum VisageServer {
         let idle = configuration.idleTimeout.components
         return Application(
             router: makeRouter(components, extra: extra),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()],
+                                                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Visage",
                                  availableConnectionsDelegate: ConnectionCap(limit: configuration.effectiveMaxConnections, logger: logger)),
             services: services,

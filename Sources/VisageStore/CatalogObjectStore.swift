@@ -153,6 +153,7 @@ public struct CatalogObjectStore: ObjectStore {
             info.crc64 = crc64
             info.acl = attributes.acl
             info.tags = attributes.tags
+            info.checksum = attributes.checksum
             let row = info
             let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)
             let tagsJSON = try Self.tagsText(info.tags)
@@ -168,14 +169,15 @@ public struct CatalogObjectStore: ObjectStore {
                     """).first()?.decode(column: "blob_id", as: String.self)
                 try await db.raw("""
                     INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified,
-                                         crc64, acl, tags)
+                                         crc64, acl, tags, checksum)
                     VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: size), \(bind: row.etag),
                             \(bind: row.contentType), \(bind: metadataJSON), \(bind: modified), \(bind: crcBits), \(bind: acl),
-                            \(bind: tagsJSON))
+                            \(bind: tagsJSON), \(bind: row.checksum))
                     ON CONFLICT (bucket, object_key) DO UPDATE SET
                         blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
                         content_type = excluded.content_type, user_metadata = excluded.user_metadata,
-                        last_modified = excluded.last_modified, crc64 = excluded.crc64, acl = excluded.acl, tags = excluded.tags
+                        last_modified = excluded.last_modified, crc64 = excluded.crc64, acl = excluded.acl, tags = excluded.tags,
+                        checksum = excluded.checksum
                     """).run()
                 try await ObjectChangeFeed.record(bucket: bucket, key: key, .put, at: modified, db: db)
                 return old
@@ -271,7 +273,7 @@ public struct CatalogObjectStore: ObjectStore {
             try await store.withConnection { db in
                 let comparison: SQLQueryString = inclusive ? ">=" : ">"
                 return try await db.raw("""
-                    SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id, crc64, acl, tags
+                    SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id, crc64, acl, tags, checksum
                     FROM objects WHERE bucket = \(bind: bucket.value) AND object_key \(comparison) \(bind: cursor)
                     ORDER BY object_key LIMIT \(bind: limit)
                     """).all()
@@ -284,7 +286,7 @@ public struct CatalogObjectStore: ObjectStore {
     private func catalogRow(bucket: BucketName, key: ObjectKey) async throws -> (info: ObjectInfo, blobID: String) {
         let row = try await store.withConnection { db in
             try await db.raw("""
-                SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id, crc64, acl, tags
+                SELECT bucket, object_key, size, etag, content_type, user_metadata, last_modified, blob_id, crc64, acl, tags, checksum
                 FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
                 """).first()
         }
@@ -316,6 +318,7 @@ public struct CatalogObjectStore: ObjectStore {
         info.crc64 = try row.decode(column: "crc64", as: Int64?.self).map { UInt64(bitPattern: $0) }
         info.acl = try row.decode(column: "acl", as: String?.self).flatMap(CannedACL.init(rawValue:))
         info.tags = tags(try row.decode(column: "tags", as: String?.self))
+        info.checksum = try row.decode(column: "checksum", as: String?.self)
         return (info, try row.decode(column: "blob_id", as: String.self))
     }
 }

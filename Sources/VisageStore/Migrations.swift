@@ -379,6 +379,10 @@ let schemaMigrations: [Migration] = [
         "CREATE INDEX face_comparisons_account ON face_comparisons (account_id, created_at)",
         "CREATE INDEX face_comparisons_created ON face_comparisons (created_at)",
     ]),
+    Migration(version: 13, name: "additional object checksums", statements: [
+        // The checksum a writer sent and its dialect verified (`algorithm:digest`); NULL when none.
+        "ALTER TABLE objects ADD COLUMN checksum TEXT",
+    ]),
 ]
 
 extension MetadataStore {

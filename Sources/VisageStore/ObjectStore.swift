@@ -57,6 +57,9 @@ public struct ObjectInfo: Sendable, Equatable {
     public let lastModified: Date
     /// CRC-64/ECMA-182 of the bytes; nil for objects stored before checksums were kept.
     public var crc64: UInt64?
+    /// The additional checksum the writer sent with the bytes and its dialect verified
+    /// (`algorithm:digest`, kept as given); nil when none was sent.
+    public var checksum: String?
     /// The object's own access rule; nil follows the bucket's.
     public var acl: CannedACL?
     public var tags: [ObjectTag] = []
@@ -76,16 +79,20 @@ public struct ObjectAttributes: Sendable, Equatable {
     public var expectedMD5: [UInt8]?
     public var acl: CannedACL?
     public var tags: [ObjectTag]
+    /// An additional checksum to keep with the object (`algorithm:digest`); the dialect that
+    /// takes it verifies it against the bytes before their write completes.
+    public var checksum: String?
 
     public init(contentType: String = "application/octet-stream", userMetadata: [String: String] = [:],
                 maxBytes: Int64 = 5 * 1024 * 1024 * 1024, expectedMD5: [UInt8]? = nil, acl: CannedACL? = nil,
-                tags: [ObjectTag] = []) {
+                tags: [ObjectTag] = [], checksum: String? = nil) {
         self.contentType = contentType
         self.userMetadata = userMetadata
         self.maxBytes = maxBytes
         self.expectedMD5 = expectedMD5
         self.acl = acl
         self.tags = tags
+        self.checksum = checksum
     }
 }
 
@@ -203,7 +210,7 @@ extension ObjectStore {
                            attributes: ObjectAttributes?, maxBytes: Int64) async throws -> ObjectInfo {
         let read = try await getObject(bucket: sourceBucket, key: sourceKey, range: nil)
         let kept = ObjectAttributes(contentType: read.info.contentType, userMetadata: read.info.userMetadata, maxBytes: maxBytes,
-                                    acl: read.info.acl, tags: read.info.tags)
+                                    acl: read.info.acl, tags: read.info.tags, checksum: read.info.checksum)
         return try await putObject(bucket: bucket, key: key, attributes: attributes ?? kept, body: read.body)
     }
 

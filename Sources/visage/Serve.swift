@@ -27,6 +27,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "all: answer requests and do the work; api: answer requests and queue work; worker: do queued work (env VISAGE_ROLE, default all).")
     var role: String?
 
+    @Option(name: .customLong("s3-domain"),
+            help: "Base domain of virtual-host-style S3 requests, bucket.DOMAIN/key (env VISAGE_S3_DOMAIN; default: path-style only).")
+    var s3Domain: String?
+
     func run() async throws {
         let logger = try data.makeLogger(label: "visage")
         let envPort = try Environment.value("VISAGE_PORT").map { text -> Int in
@@ -42,6 +46,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port ?? envPort ?? configuration.port
         configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes
         configuration.region = region ?? Environment.value("VISAGE_REGION") ?? configuration.region
+        configuration.s3BaseDomain = (s3Domain ?? Environment.value("VISAGE_S3_DOMAIN"))?.lowercased()
         // The upload page's application server, configured by environment only (it holds a secret).
         var upload = configuration.upload
         upload.userName = Environment.value("VISAGE_UPLOAD_USER")

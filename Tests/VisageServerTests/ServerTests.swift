@@ -187,6 +187,29 @@ struct DialectRoutingTests {
         #expect(classify("/api/x") == "visage")
     }
 
+    @Test("S3 is told from OSS by its signature, on any path and at /; anonymous requests stay with OSS")
+    func s3ClaimsSignedRequests() {
+        let sigV4: HTTPFields = [.authorization: "AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00"]
+        #expect(classify("/", headers: sigV4) == "s3")
+        #expect(classify(.put, "/photos/a.jpg", headers: sigV4) == "s3")
+        #expect(classify(.head, "/photos", headers: sigV4) == "s3")
+        #expect(classify("/photos/a.jpg", query: ["X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Credential": "AK/20260101/us-east-1/s3/aws4_request"]) == "s3")
+        #expect(classify(.put, "/photos/a.jpg", query: ["X-Amz-Credential": "AK/20260101/us-east-1/s3/aws4_request"]) == "s3")
+        #expect(classify("/photos/a.jpg", query: ["AWSAccessKeyId": "AK", "Expires": "1", "Signature": "x"]) == "s3")
+        #expect(classify(.put, "/photos/a.jpg", headers: [.authorization: "AWS AK:c2lnbmF0dXJl"]) == "s3")
+        // The claim comes before paths: a signed request for a reserved name is S3's (and no bucket).
+        #expect(classify("/healthz", headers: sigV4) == "s3")
+        // Anonymous, and OSS-signed, requests to buckets are OSS's; a browser's GET / is the web UI.
+        #expect(classify(.put, "/photos/a.jpg") == "oss")
+        #expect(classify("/photos/a.jpg", headers: [.authorization: "OSS4-HMAC-SHA256 Credential=LTAI/20260101/cn-hangzhou/oss/aliyun_v4_request"]) == "oss")
+        #expect(classify("/photos/a.jpg", query: ["x-oss-credential": "LTAI"]) == "oss")
+        #expect(classify("/") == "visage")
+        // Rekognition's marking header wins over the signature it also carries.
+        var rekognition = sigV4
+        rekognition[HTTPField.Name("X-Amz-Target")!] = "RekognitionService.DetectFaces"
+        #expect(classify(.post, "/", headers: rekognition) == "rekognition")
+    }
+
     @Test func routeNamesCanNeverBeBuckets() {
         for name in ["green", "face", "healthz", "metrics", "visage", "static"] {
             #expect(throws: VisageError.self) { try BucketName(name) }

@@ -74,6 +74,23 @@ struct ObjectStoreTests {
         }
     }
 
+    @Test("an additional checksum is kept with its object, follows a copy, and goes with an overwrite", arguments: TestEngine.available)
+    func additionalChecksum(engine: TestEngine) async throws {
+        try await withObjects(engine) { objects, _ in
+            let key = try ObjectKey("sums/a"), copy = try ObjectKey("sums/b")
+            let written = try await objects.putObject(bucket: bucket, key: key, attributes: ObjectAttributes(checksum: "crc32:NhCmhg=="),
+                                                      bytes: Array("abc".utf8))
+            #expect(written.checksum == "crc32:NhCmhg==")
+            #expect(try await objects.headObject(bucket: bucket, key: key).checksum == "crc32:NhCmhg==")
+            _ = try await objects.copyObject(from: bucket, key, to: bucket, copy, attributes: nil, maxBytes: 1024)
+            #expect(try await objects.headObject(bucket: bucket, key: copy).checksum == "crc32:NhCmhg==")
+            _ = try await objects.putObject(bucket: bucket, key: key, bytes: Array("abd".utf8))
+            #expect(try await objects.headObject(bucket: bucket, key: key).checksum == nil)
+            #expect(try await objects.listObjects(bucket: bucket, ObjectListRequest(prefix: "sums/")).objects.map(\.checksum)
+                == [nil, "crc32:NhCmhg=="])
+        }
+    }
+
     @Test("byte ranges: first-last, open-ended, suffix, unsatisfiable", arguments: TestEngine.available)
     func ranges(engine: TestEngine) async throws {
         try await withObjects(engine) { objects, _ in

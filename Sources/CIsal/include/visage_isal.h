@@ -1,5 +1,6 @@
-// A C surface over the two ISA-L routines Visage uses: CRC-64/ECMA-182 (the checksum OSS reports
-// in x-oss-hash-crc64ecma) and streaming gzip, both with ISA-L's vectorised code paths.
+// A C surface over the ISA-L routines Visage uses: CRC-64/ECMA-182 (the checksum OSS reports
+// in x-oss-hash-crc64ecma), CRC-32 and CRC-32C (checksums S3 clients send), and streaming gzip,
+// all with ISA-L's vectorised code paths.
 #ifndef VISAGE_ISAL_H
 #define VISAGE_ISAL_H
 
@@ -13,6 +14,12 @@ extern "C" {
 /// Continues a reflected CRC-64/ECMA-182 (the XZ variant: register and output inverted) over
 /// `length` bytes; start with 0.
 uint64_t visage_crc64(uint64_t crc, const uint8_t *bytes, size_t length);
+
+/// Continues a CRC-32 (the gzip/zlib polynomial, reflected, inverted) over `length` bytes; start with 0.
+uint32_t visage_crc32(uint32_t crc, const uint8_t *bytes, size_t length);
+
+/// Continues a CRC-32C (Castagnoli, as iSCSI uses it) over `length` bytes; start with 0.
+uint32_t visage_crc32c(uint32_t crc, const uint8_t *bytes, size_t length);
 
 typedef struct visage_gzip visage_gzip;
 

@@ -31,12 +31,15 @@ public struct RequestHead: Sendable {
 }
 
 /// How a dialect's requests are recognised. The registry checks, in this order: a marking header,
-/// then the first path segment; for requests at `/`, each dialect's root test in registration
-/// order and then the one dialect that takes the rest of `/`; for any other first segment, the
-/// one dialect that takes every other path.
+/// then each dialect's claim test in registration order, then the first path segment; for
+/// requests at `/`, each dialect's root test in registration order and then the one dialect that
+/// takes the rest of `/`; for any other first segment, the one dialect that takes every other path.
 public struct Recognition: Sendable {
     /// A header that alone marks the dialect's requests, wherever they go (`X-Amz-Target`).
     public var header: HTTPField.Name?
+    /// Which requests are the dialect's on any path, before paths are looked at: for a dialect
+    /// told apart by how its requests are signed rather than where they go (S3 beside OSS).
+    public var claims: (@Sendable (RequestHead) -> Bool)?
     /// First path segments the dialect owns; they can never be bucket names.
     public var pathPrefixes: Set<String>
     /// Which requests at `/` are the dialect's.
@@ -46,9 +49,10 @@ public struct Recognition: Sendable {
     /// Takes every first segment no other dialect owns (the object API's bucket names).
     public var otherPaths: Bool
 
-    public init(header: HTTPField.Name? = nil, pathPrefixes: Set<String> = [], root: (@Sendable (RequestHead) -> Bool)? = nil,
-                restOfRoot: Bool = false, otherPaths: Bool = false) {
+    public init(header: HTTPField.Name? = nil, claims: (@Sendable (RequestHead) -> Bool)? = nil, pathPrefixes: Set<String> = [],
+                root: (@Sendable (RequestHead) -> Bool)? = nil, restOfRoot: Bool = false, otherPaths: Bool = false) {
         self.header = header
+        self.claims = claims
         self.pathPrefixes = pathPrefixes
         self.root = root
         self.restOfRoot = restOfRoot

@@ -25,6 +25,7 @@ public struct DialectRegistry: Sendable {
         if let marked = dialects.first(where: { $0.recognition.header.map { head.headers[$0] != nil } == true }) {
             return marked
         }
+        if let claimant = dialects.first(where: { $0.recognition.claims?(head) == true }) { return claimant }
         let first = head.firstSegment
         if first.isEmpty {
             return dialects.first { $0.recognition.root?(head) == true } ?? dialects.first(where: \.recognition.restOfRoot) ?? fallback

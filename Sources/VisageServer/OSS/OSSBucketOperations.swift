@@ -9,7 +9,7 @@ extension OSSOperations {
     /// The region every bucket reports: there is one location, this server.
     static let location = "oss-local"
 
-    func listBuckets(_ call: OSSCall) async throws -> Response {
+    func listBuckets(_ call: ObjectCall) async throws -> Response {
         let caller = try call.signer
         try call.authorize("oss:ListBuckets", bucket: nil, bucketName: "*")
         let prefix = call.query["prefix"] ?? "", marker = call.query["marker"] ?? ""
@@ -34,7 +34,7 @@ extension OSSOperations {
         return OSSXML.response(call, body + owner + "<Buckets>\(entries)</Buckets></ListAllMyBucketsResult>")
     }
 
-    func putBucket(_ call: OSSCall) async throws -> Response {
+    func putBucket(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         let caller = try call.signer
         try call.authorize("oss:PutBucket", bucket: nil, bucketName: name.value)
@@ -44,7 +44,7 @@ extension OSSOperations {
         return OSSXML.empty(call, status: .ok, headers: [.location: "/\(name.value)"])
     }
 
-    func deleteBucket(_ call: OSSCall) async throws -> Response {
+    func deleteBucket(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         let bucket = try await objects.bucket(name)
         try call.authorize("oss:DeleteBucket", bucket: bucket, bucketName: name.value)
@@ -52,7 +52,7 @@ extension OSSOperations {
         return OSSXML.empty(call, status: .noContent)
     }
 
-    func getBucketInfo(_ call: OSSCall) async throws -> Response {
+    func getBucketInfo(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         let bucket = try await objects.bucket(name)
         try call.authorize("oss:GetBucketInfo", bucket: bucket, bucketName: name.value)
@@ -66,20 +66,20 @@ extension OSSOperations {
         return OSSXML.response(call, body)
     }
 
-    func getBucketLocation(_ call: OSSCall) async throws -> Response {
+    func getBucketLocation(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         try call.authorize("oss:GetBucketLocation", bucket: try await objects.bucket(name), bucketName: name.value)
         return OSSXML.response(call, OSSXML.element("LocationConstraint", Self.location))
     }
 
-    func getBucketACL(_ call: OSSCall) async throws -> Response {
+    func getBucketACL(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         let bucket = try await objects.bucket(name)
         try call.authorize("oss:GetBucketAcl", bucket: bucket, bucketName: name.value)
         return OSSXML.response(call, OSSACL.body(owner: bucket.ownerAccount, grant: bucket.acl.rawValue))
     }
 
-    func putBucketACL(_ call: OSSCall) async throws -> Response {
+    func putBucketACL(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         try call.authorize("oss:PutBucketAcl", bucket: try await objects.bucket(name), bucketName: name.value)
         guard let text = call.request.headers[HTTPField.Name("x-oss-acl")!] else {
@@ -90,7 +90,7 @@ extension OSSOperations {
     }
 
     /// ListObjects (v1) and ListObjectsV2 (`list-type=2`).
-    func listObjects(_ call: OSSCall) async throws -> Response {
+    func listObjects(_ call: ObjectCall) async throws -> Response {
         let (name, bucket, prefix, delimiter) = try await listing(call, action: "oss:ListObjects")
         let version2 = call.query["list-type"] == "2"
         let maxKeys = try OSSXML.integer(call.query["max-keys"], name: "max-keys", default: 100, range: 0...1000)
@@ -131,7 +131,7 @@ extension OSSOperations {
     }
 
     /// The bucket, prefix and delimiter of a listing, once the caller may list them.
-    func listing(_ call: OSSCall, action: String) async throws
+    func listing(_ call: ObjectCall, action: String) async throws
         -> (name: BucketName, bucket: BucketInfo, prefix: String, delimiter: String)
     {
         let name = try call.bucketName
@@ -142,7 +142,7 @@ extension OSSOperations {
     }
 
     /// ListMultipartUploads: `GET /bucket?uploads`, the unfinished uploads in key order.
-    func listMultipartUploads(_ call: OSSCall) async throws -> Response {
+    func listMultipartUploads(_ call: ObjectCall) async throws -> Response {
         let (name, _, prefix, delimiter) = try await listing(call, action: "oss:ListMultipartUploads")
         let maxUploads = try OSSXML.integer(call.query["max-uploads"], name: "max-uploads", default: 1000, range: 1...1000)
         let request = UploadListRequest(prefix: prefix, delimiter: delimiter, keyMarker: call.query["key-marker"] ?? "",
@@ -166,17 +166,12 @@ extension OSSOperations {
 
     /// DeleteMultipleObjects: `POST /bucket/?delete` with the keys in XML; each key is authorized
     /// before any is deleted.
-    func deleteMultipleObjects(_ call: OSSCall) async throws -> Response {
+    func deleteMultipleObjects(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         let bucket = try await objects.bucket(name)
         let document = try await xmlBody(call, root: "Delete")
-        let keys = document.children("Object").compactMap { $0.child("Key")?.text }
-        guard !keys.isEmpty, keys.count <= 1000 else {
-            throw WireError(status: .badRequest, code: "MalformedXML", message: "Name 1 to 1000 objects to delete.")
-        }
-        let objectKeys = try keys.map { try ObjectKey($0) }
-        for key in keys { try call.authorize("oss:DeleteObject", bucket: bucket, bucketName: name.value, key: key) }
-        let quiet = document.child("Quiet")?.trimmed.lowercased() == "true"
+        let (objectKeys, quiet) = try ObjectBodies.deletion(document)
+        for key in objectKeys { try call.authorize("oss:DeleteObject", bucket: bucket, bucketName: name.value, key: key.value) }
         let text = OSSXML.keyText(call)
         var body = "<DeleteResult>"
         body += OSSXML.encodingType(call)
@@ -189,41 +184,25 @@ extension OSSOperations {
 
     // MARK: Cross-origin rules
 
-    func putBucketCORS(_ call: OSSCall) async throws -> Response {
+    func putBucketCORS(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         try call.authorize("oss:PutBucketCors", bucket: try await objects.bucket(name), bucketName: name.value)
         let document = try await xmlBody(call, root: "CORSConfiguration", limit: 64 * 1024)
-        let rules = document.children("CORSRule").map { rule in
-            CORSRule(allowedOrigins: rule.children("AllowedOrigin").map(\.trimmed),
-                     allowedMethods: rule.children("AllowedMethod").map(\.trimmed),
-                     allowedHeaders: rule.children("AllowedHeader").map(\.trimmed),
-                     exposeHeaders: rule.children("ExposeHeader").map(\.trimmed),
-                     maxAgeSeconds: rule.child("MaxAgeSeconds").flatMap { Int($0.trimmed) })
-        }
-        let vary = document.child("ResponseVary")?.trimmed.lowercased() == "true"
-        try await objects.setCORSConfiguration(name, CORSConfiguration(rules: rules, responseVary: vary))
+        try await objects.setCORSConfiguration(name, ObjectBodies.corsConfiguration(document))
         return OSSXML.empty(call, status: .ok)
     }
 
-    func getBucketCORS(_ call: OSSCall) async throws -> Response {
+    func getBucketCORS(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         try call.authorize("oss:GetBucketCors", bucket: try await objects.bucket(name), bucketName: name.value)
         guard let configuration = try await objects.corsConfiguration(name) else {
             throw WireError(status: .notFound, code: "NoSuchCORSConfiguration", message: "The CORS configuration does not exist.")
         }
-        var body = ""
-        for rule in configuration.rules {
-            let elements: [(String, [String])] = [("AllowedOrigin", rule.allowedOrigins), ("AllowedMethod", rule.allowedMethods),
-                                                  ("AllowedHeader", rule.allowedHeaders), ("ExposeHeader", rule.exposeHeaders)]
-            body += "<CORSRule>"
-            for (name, values) in elements { body += values.map { OSSXML.element(name, $0) }.joined() }
-            if let age = rule.maxAgeSeconds { body += "<MaxAgeSeconds>\(age)</MaxAgeSeconds>" }
-            body += "</CORSRule>"
-        }
+        let body = ObjectBodies.corsRules(configuration.rules)
         return OSSXML.response(call, "<CORSConfiguration>\(body)<ResponseVary>\(configuration.responseVary)</ResponseVary></CORSConfiguration>")
     }
 
-    func deleteBucketCORS(_ call: OSSCall) async throws -> Response {
+    func deleteBucketCORS(_ call: ObjectCall) async throws -> Response {
         let name = try call.bucketName
         try call.authorize("oss:DeleteBucketCors", bucket: try await objects.bucket(name), bucketName: name.value)
         try await objects.setCORSConfiguration(name, nil)

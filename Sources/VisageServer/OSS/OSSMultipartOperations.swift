@@ -7,7 +7,7 @@ import VisageStore
 
 /// Multipart uploads, authorized as PutObject (as OSS does) except listing and aborting.
 extension OSSOperations {
-    func initiateMultipartUpload(_ call: OSSCall) async throws -> Response {
+    func initiateMultipartUpload(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let upload = try await objects.initiateMultipartUpload(bucket: name, key: key, attributes: try attributes(from: call.request.headers))
@@ -18,7 +18,7 @@ extension OSSOperations {
         return OSSXML.response(call, body + "</InitiateMultipartUploadResult>")
     }
 
-    func uploadPart(_ call: OSSCall) async throws -> Response {
+    func uploadPart(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let part = try await objects.uploadPart(call.query["uploadId"] ?? "", bucket: name, key: key, number: try partNumber(call),
@@ -29,7 +29,7 @@ extension OSSOperations {
 
     /// UploadPartCopy: a part whose bytes are another object's (or a range of them, from
     /// `x-oss-copy-source-range: bytes=first-last`).
-    func uploadPartCopy(_ call: OSSCall) async throws -> Response {
+    func uploadPartCopy(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let (sourceBucket, sourceKey) = try copySource(call)
         _ = try await readable(call, bucket: sourceBucket, key: sourceKey)
@@ -49,7 +49,7 @@ extension OSSOperations {
         return OSSObjectHeaders.adding(Self.partHeaders(part), to: response)
     }
 
-    func partNumber(_ call: OSSCall) throws -> Int {
+    func partNumber(_ call: ObjectCall) throws -> Int {
         guard let number = Int(call.query["partNumber"] ?? "") else {
             throw WireError(status: .badRequest, code: "InvalidArgument", message: "partNumber must be an integer from 1 to 10000.")
         }
@@ -63,7 +63,7 @@ extension OSSOperations {
         return headers
     }
 
-    func listParts(_ call: OSSCall) async throws -> Response {
+    func listParts(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:ListParts", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let uploadID = call.query["uploadId"] ?? ""
@@ -85,16 +85,11 @@ extension OSSOperations {
         return OSSXML.response(call, body + "</ListPartsResult>")
     }
 
-    func completeMultipartUpload(_ call: OSSCall) async throws -> Response {
+    func completeMultipartUpload(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let document = try await xmlBody(call, root: "CompleteMultipartUpload")
-        let parts = try document.children("Part").map { part -> (number: Int, etag: String) in
-            guard let number = part.child("PartNumber").flatMap({ Int($0.trimmed) }), let etag = part.child("ETag")?.trimmed else {
-                throw WireError(status: .badRequest, code: "MalformedXML", message: "Each Part needs a PartNumber and an ETag.")
-            }
-            return (number, etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
-        }
+        let parts = try ObjectBodies.completedParts(document)
         let info = try await objects.completeMultipartUpload(call.query["uploadId"] ?? "", bucket: name, key: key, parts: parts,
                                                              maxBytes: maxObjectBytes)
         let text = OSSXML.keyText(call)
@@ -105,7 +100,7 @@ extension OSSOperations {
         return OSSObjectHeaders.adding(OSSObjectHeaders.written(info), to: OSSXML.response(call, body))
     }
 
-    func abortMultipartUpload(_ call: OSSCall) async throws -> Response {
+    func abortMultipartUpload(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:AbortMultipartUpload", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         try await objects.abortMultipartUpload(call.query["uploadId"] ?? "", bucket: name, key: key)

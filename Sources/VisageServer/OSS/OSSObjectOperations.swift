@@ -8,7 +8,7 @@ import VisageStore
 /// Objects: write, copy, read (with conditions, ranges, header overrides and gzip), describe,
 /// delete, and their access rules and tags.
 extension OSSOperations {
-    func putObject(_ call: OSSCall) async throws -> Response {
+    func putObject(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let info = try await objects.putObject(bucket: name, key: key, attributes: try attributes(from: call.request.headers),
@@ -18,7 +18,7 @@ extension OSSOperations {
 
     /// CopyObject: `PUT` with `x-oss-copy-source: /bucket/key`; metadata copied unless
     /// `x-oss-metadata-directive: REPLACE`.
-    func copyObject(_ call: OSSCall) async throws -> Response {
+    func copyObject(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let headers = call.request.headers
         let (sourceBucket, sourceKey) = try copySource(call)
@@ -31,20 +31,25 @@ extension OSSOperations {
         return OSSObjectHeaders.adding(OSSObjectHeaders.written(info), to: response)
     }
 
-    /// The object named by `x-oss-copy-source` (`/bucket/key`, percent-encoded), which the caller
-    /// must be allowed to read.
-    func copySource(_ call: OSSCall) throws -> (BucketName, ObjectKey) {
-        let source = (call.request.headers[HTTPField.Name("x-oss-copy-source")!] ?? "").removingPercentEncoding ?? ""
+    /// The object named by `x-oss-copy-source`, which the caller must be allowed to read.
+    func copySource(_ call: ObjectCall) throws -> (BucketName, ObjectKey) {
+        try Self.copySource(call.request.headers[HTTPField.Name("x-oss-copy-source")!] ?? "", header: "x-oss-copy-source")
+    }
+
+    /// The object a copy source header names (`/bucket/key`, percent-encoded; S3's
+    /// `x-amz-copy-source` is written alike).
+    static func copySource(_ text: String, header: String) throws -> (BucketName, ObjectKey) {
+        let source = text.removingPercentEncoding ?? ""
         let parts = source.drop(while: { $0 == "/" }).split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else {
-            throw WireError(status: .badRequest, code: "InvalidArgument", message: "x-oss-copy-source must be /bucket/key.")
+            throw WireError(status: .badRequest, code: "InvalidArgument", message: "\(header) must be /bucket/key.")
         }
         return (try BucketName(parts[0]), try ObjectKey(parts[1]))
     }
 
     /// The object a read names, once the caller may read it: by policy, or by a public access
     /// rule of the object (or, for objects that follow it, of the bucket).
-    func readable(_ call: OSSCall, action: String = "oss:GetObject", bucket name: BucketName, key: ObjectKey) async throws -> ObjectInfo {
+    func readable(_ call: ObjectCall, action: String = "oss:GetObject", bucket name: BucketName, key: ObjectKey) async throws -> ObjectInfo {
         let bucket: BucketInfo
         do {
             bucket = try await objects.bucket(name)
@@ -63,7 +68,7 @@ extension OSSOperations {
         }
     }
 
-    func getObject(_ call: OSSCall, head: Bool) async throws -> Response {
+    func getObject(_ call: ObjectCall, head: Bool) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let info = try await readable(call, bucket: name, key: key)
         // Conditions first (a 412 wins over a 416), then again on the version actually opened,
@@ -92,7 +97,7 @@ extension OSSOperations {
     }
 
     /// The 304 that answers a conditional read instead of the object, if any; 412 is thrown.
-    private func notModifiedOrFailed(_ call: OSSCall, info: ObjectInfo) throws -> Response? {
+    private func notModifiedOrFailed(_ call: ObjectCall, info: ObjectInfo) throws -> Response? {
         guard let status = try OSSConditions.check(call.request.headers, info: info) else { return nil }
         var headers = HTTPFields()
         headers[.eTag] = OSSXML.etag(info.etag)
@@ -101,7 +106,7 @@ extension OSSOperations {
     }
 
     /// GetObjectMeta: `HEAD ?objectMeta`, the object's ETag, size, time and checksum only.
-    func getObjectMeta(_ call: OSSCall) async throws -> Response {
+    func getObjectMeta(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let info = try await readable(call, bucket: name, key: key)
         var headers = OSSObjectHeaders.written(info)
@@ -111,7 +116,7 @@ extension OSSOperations {
         return Response(status: .ok, headers: headers)
     }
 
-    func deleteObject(_ call: OSSCall) async throws -> Response {
+    func deleteObject(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:DeleteObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         try await objects.deleteObject(bucket: name, key: key)
@@ -120,7 +125,7 @@ extension OSSOperations {
 
     // MARK: Access rules and tags (metadata only: the bytes and ETag stay as they are)
 
-    func getObjectACL(_ call: OSSCall) async throws -> Response {
+    func getObjectACL(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let bucket = try await objects.bucket(name)
         try call.authorize("oss:GetObjectAcl", bucket: bucket, bucketName: name.value, key: key.value)
@@ -128,7 +133,7 @@ extension OSSOperations {
         return OSSXML.response(call, OSSACL.body(owner: bucket.ownerAccount, grant: info.acl?.rawValue ?? "default"))
     }
 
-    func putObjectACL(_ call: OSSCall) async throws -> Response {
+    func putObjectACL(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObjectAcl", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         guard let text = call.request.headers[HTTPField.Name("x-oss-object-acl")!] else {
@@ -138,7 +143,7 @@ extension OSSOperations {
         return OSSXML.empty(call, status: .ok)
     }
 
-    func getObjectTagging(_ call: OSSCall) async throws -> Response {
+    func getObjectTagging(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:GetObjectTagging", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let info = try await objects.headObject(bucket: name, key: key)
@@ -146,7 +151,7 @@ extension OSSOperations {
         return OSSXML.response(call, "<Tagging><TagSet>\(tags.joined())</TagSet></Tagging>")
     }
 
-    func putObjectTagging(_ call: OSSCall) async throws -> Response {
+    func putObjectTagging(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObjectTagging", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let document = try await xmlBody(call, root: "Tagging", limit: 64 * 1024)
@@ -157,7 +162,7 @@ extension OSSOperations {
         return OSSXML.empty(call, status: .ok)
     }
 
-    func deleteObjectTagging(_ call: OSSCall) async throws -> Response {
+    func deleteObjectTagging(_ call: ObjectCall) async throws -> Response {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:DeleteObjectTagging", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         try await objects.setObjectTags(bucket: name, key: key, [])

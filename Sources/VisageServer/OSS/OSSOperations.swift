@@ -12,7 +12,7 @@ struct OSSOperations: Sendable {
     let maxObjectBytes: Int64
 
     /// Runs the operation the router matched.
-    func perform(_ operation: OSSOperation, _ call: OSSCall) async throws -> Response {
+    func perform(_ operation: OSSOperation, _ call: ObjectCall) async throws -> Response {
         switch operation {
         case .listBuckets: return try await listBuckets(call)
         case .putBucket: return try await putBucket(call)
@@ -50,27 +50,12 @@ struct OSSOperations: Sendable {
     /// Content type, `x-oss-meta-*`, `Content-MD5`, `x-oss-object-acl` and `x-oss-tagging` of a
     /// new object or part.
     func attributes(from headers: HTTPFields) throws -> ObjectAttributes {
-        var metadata: [String: String] = [:]
-        for field in headers where field.name.canonicalName.hasPrefix("x-oss-meta-") {
-            metadata[String(field.name.canonicalName.dropFirst("x-oss-meta-".count))] = field.value
-        }
-        var attributes = ObjectAttributes(contentType: headers[.contentType] ?? "application/octet-stream", userMetadata: metadata,
-                                          maxBytes: maxObjectBytes)
-        if let md5 = headers[HTTPField.Name("Content-MD5")!] {
-            guard let digest = Data(base64Encoded: md5), digest.count == 16 else {
-                throw WireError(status: .badRequest, code: "InvalidDigest", message: "The Content-MD5 you specified was invalid.")
-            }
-            attributes.expectedMD5 = Array(digest)
-        }
-        if let acl = headers[HTTPField.Name("x-oss-object-acl")!] { attributes.acl = try OSSACL.objectACL(acl) }
-        if let tagging = headers[HTTPField.Name("x-oss-tagging")!] {
-            attributes.tags = FormEncoding.decode(tagging).map { ObjectTag(key: $0.0, value: $0.1) }
-        }
-        return attributes
+        try ObjectBodies.attributes(headers, metaPrefix: "x-oss-meta-", acl: "x-oss-object-acl", tagging: "x-oss-tagging",
+                                    defaultType: "application/octet-stream", maxBytes: maxObjectBytes, readACL: OSSACL.objectACL)
     }
 
     /// Reads a small XML request body with the root element `root`, or fails with MalformedXML.
-    func xmlBody(_ call: OSSCall, root: String, limit: Int = 2 * 1024 * 1024) async throws -> OSSXMLReader.Element {
+    func xmlBody(_ call: ObjectCall, root: String, limit: Int = 2 * 1024 * 1024) async throws -> OSSXMLReader.Element {
         var buffer = try await call.request.body.collect(upTo: limit)
         guard let document = OSSXMLReader.parse(buffer.readBytes(length: buffer.readableBytes) ?? []), document.name == root else {
             throw WireError(status: .badRequest, code: "MalformedXML", message: "The XML you provided was not well-formed.")

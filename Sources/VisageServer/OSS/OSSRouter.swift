@@ -118,8 +118,9 @@ struct CrossOrigin: Sendable {
         rule = CORSRule.firstMatch(configuration.rules, origin: origin, method: method, headers: requestedHeaders)
     }
 
-    /// The answer to an `OPTIONS` preflight: 200 with the rule's grants, or 403.
-    func preflight(requestID: String) throws -> Response {
+    /// The answer to an `OPTIONS` preflight: 200 with the rule's grants, or 403; the request id
+    /// goes in the dialect's own header.
+    func preflight(requestID: String, requestIDHeader: HTTPField.Name = .ossRequestID) throws -> Response {
         guard let rule, let origin else {
             throw WireError(status: .forbidden, code: "AccessForbidden", message: "CORSResponse: This CORS request is not allowed.")
         }
@@ -129,7 +130,7 @@ struct CrossOrigin: Sendable {
         if !requestedHeaders.isEmpty { headers[HTTPField.Name("Access-Control-Allow-Headers")!] = requestedHeaders.joined(separator: ", ") }
         if !rule.exposeHeaders.isEmpty { headers[HTTPField.Name("Access-Control-Expose-Headers")!] = rule.exposeHeaders.joined(separator: ", ") }
         if let age = rule.maxAgeSeconds { headers[HTTPField.Name("Access-Control-Max-Age")!] = String(age) }
-        headers[HTTPField.Name("x-oss-request-id")!] = requestID
+        headers[requestIDHeader] = requestID
         headers[.vary] = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
         return Response(status: .ok, headers: headers)
     }
@@ -147,23 +148,8 @@ struct CrossOrigin: Sendable {
     }
 }
 
-/// One object API request, with its decoded names and who signed it (nil: anonymous, allowed
-/// only to read objects their access rule makes public).
-struct OSSCall: Sendable {
-    let request: Request
-    let bucket: String?
-    let key: String?
-    let query: [String: String]
-    let caller: Caller?
-    let sourceIP: String?
-    let requestID: String
-
-    func has(_ subresource: String) -> Bool { query[subresource] != nil }
-
-    var bucketName: BucketName {
-        get throws { try BucketName(bucket ?? "") }
-    }
-
+extension ObjectCall {
+    /// The key, with OSS's own rule on top of the store's.
     var objectKey: ObjectKey {
         get throws {
             // OSS refuses names that start with a backslash; the store itself takes any name.
@@ -171,39 +157,6 @@ struct OSSCall: Sendable {
                 throw WireError(status: .badRequest, code: "InvalidObjectName", message: "The object name must not start with a backslash.")
             }
             return try ObjectKey(key ?? "")
-        }
-    }
-
-    /// The account that signed; refuses an anonymous request.
-    var signer: Caller {
-        get throws {
-            guard let caller else { throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.") }
-            return caller
-        }
-    }
-
-    /// Refuses the request unless the caller's policies allow `action` on the bucket (or an
-    /// object of it). Buckets belong to one account; other accounts are never let in, except to
-    /// read what a public access rule (`readACL`, passed by reads only) opens to everyone.
-    func authorize(_ action: String, bucket: BucketInfo?, bucketName: String, key: String? = nil,
-                   context extra: [String: String] = [:], readACL: CannedACL? = nil) throws {
-        let isPublic = readACL?.opensReads == true
-        guard let caller else {
-            if isPublic { return }
-            throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
-        }
-        if let bucket, bucket.ownerAccount != caller.accountID {
-            if isPublic { return }
-            throw OSSError.accessDenied("The bucket \(bucketName) belongs to another account.")
-        }
-        var resource = "acs:oss:*:\(caller.accountID):\(bucketName)"
-        if let key { resource += "/\(key)" }
-        let context = AccessRequest.standardContext(now: Date(), sourceIP: sourceIP).merging(extra) { _, new in new }
-        switch caller.decide(AccessRequest(action: action, resource: resource, context: context)) {
-        case .allow: return
-        case .implicitDeny where isPublic: return
-        case .implicitDeny, .explicitDeny:
-            throw OSSError.accessDenied("You have no right to access this object because of bucket acl or RAM policy (\(action) on \(resource)).")
         }
     }
 }
@@ -241,7 +194,7 @@ struct OSSRouter: Sendable {
     /// The request's operation and who signed it, once the signature holds; an operation Visage
     /// does not implement is refused here, before anything is read or written.
     private func authenticated(_ request: Request, bucket: String?, rawKey: String?, sourceIP: String?, requestID: String,
-                               dialect: OSSDialect) async throws -> (OSSCall, OSSOperation) {
+                               dialect: OSSDialect) async throws -> (ObjectCall, OSSOperation) {
         // Keys arrive percent-encoded (oss2 even encodes `/`); `+` in a path is a plus.
         var key: String?
         if let rawKey {
@@ -261,20 +214,11 @@ struct OSSRouter: Sendable {
                                                     signedAt: signature.signedAt, nonce: nil, matches: signature.matches)
         }
         let level: ResourceLevel = bucket == nil ? .service : key == nil ? .bucket : .object
-        let match = OSSOperation.table.match(method: request.method, level: level, query: Set(pairs.map(\.0)), headers: request.headers)
-        if caller == nil {
-            // Anonymous callers may only read, and learn nothing else about the API.
-            guard case let .operation(found) = match, found.isPublicRead else {
-                throw OSSError.accessDenied("Anonymous access is not allowed: sign the request.")
-            }
-        }
-        let operation: OSSOperation
-        switch match {
-        case let .operation(found): operation = found
-        case let .notImplemented(parameter): throw OSSError.notImplemented(parameter)
-        case .methodNotAllowed: throw methodNotAllowed()
-        }
-        let call = OSSCall(request: request, bucket: bucket, key: key, query: Dictionary(pairs, uniquingKeysWith: { a, _ in a }),
+        let operation = try OSSOperation.table.operation(
+            method: request.method, level: level, query: Set(pairs.map(\.0)), headers: request.headers, anonymous: caller == nil,
+            publicRead: \.isPublicRead, denied: OSSError.accessDenied("Anonymous access is not allowed: sign the request."),
+            notImplemented: OSSError.notImplemented, methodNotAllowed: methodNotAllowed())
+        let call = ObjectCall(request: request, bucket: bucket, key: key, query: Dictionary(pairs, uniquingKeysWith: { a, _ in a }),
                            caller: caller, sourceIP: sourceIP, requestID: requestID)
         return (call, operation)
     }

@@ -26,7 +26,7 @@ enum OSSXML {
 
     /// How keys and prefixes are written in a response: percent-encoded when the request asked
     /// for `encoding-type=url` (the only way control characters can travel in XML), else as is.
-    static func keyText(_ call: OSSCall) -> @Sendable (String) -> String {
+    static func keyText(_ call: ObjectCall) -> @Sendable (String) -> String {
         let encode = call.query["encoding-type"] == "url"
         return { text in encode ? SigningText.percentEncode(text, keepSlash: true) : text }
     }
@@ -48,7 +48,7 @@ enum OSSXML {
     }
 
     /// `<EncodingType>url</EncodingType>` when keys in the response are percent-encoded.
-    static func encodingType(_ call: OSSCall) -> String {
+    static func encodingType(_ call: ObjectCall) -> String {
         call.query["encoding-type"] == "url" ? "<EncodingType>url</EncodingType>" : ""
     }
 
@@ -56,7 +56,7 @@ enum OSSXML {
         prefixes.map { "<CommonPrefixes>" + element("Prefix", text($0)) + "</CommonPrefixes>" }.joined()
     }
 
-    static func response(_ call: OSSCall, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func response(_ call: ObjectCall, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
         headers[HTTPField.Name("x-oss-request-id")!] = call.requestID
@@ -64,7 +64,7 @@ enum OSSXML {
                         body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body)))
     }
 
-    static func empty(_ call: OSSCall, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
+    static func empty(_ call: ObjectCall, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
         var headers = extra
         headers[HTTPField.Name("x-oss-request-id")!] = call.requestID
         headers[.contentLength] = "0"
