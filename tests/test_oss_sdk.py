@@ -149,6 +149,11 @@ def test_seed_policy_allows_uploads_only(world, auth_version):
         bucket.get_object(f"uploads/photo-{auth_version}.jpg")
     assert root_bucket(world).get_object(f"uploads/photo-{auth_version}.jpg").read() == b"jpeg bytes"
     assert not root_bucket(world).object_exists("elsewhere/photo.jpg")
+    # Copying reads the source: a role that may only write cannot copy what it cannot read.
+    root_bucket(world).put_object(f"private/secret-{auth_version}.txt", b"not for the upload role")
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        bucket.copy_object(BUCKET, f"private/secret-{auth_version}.txt", f"uploads/stolen-{auth_version}.txt")
+    assert not root_bucket(world).object_exists(f"uploads/stolen-{auth_version}.txt")
 
 
 def test_presigned_urls(world):

@@ -22,6 +22,8 @@ extension OSSOperations {
         let (name, key) = (try call.bucketName, try call.objectKey)
         let headers = call.request.headers
         let (sourceBucket, sourceKey) = try copySource(call)
+        // A copy reads the source: the caller must be allowed to read it, as for UploadPartCopy.
+        _ = try await readable(call, bucket: sourceBucket, key: sourceKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let replace = headers[HTTPField.Name("x-oss-metadata-directive")!]?.uppercased() == "REPLACE"
         let info = try await objects.copyObject(from: sourceBucket, sourceKey, to: name, key,
