@@ -398,3 +398,34 @@ def test_object_meta(world):
     meta = bucket.get_object_meta("crc/new.bin")
     assert meta.etag == hashlib.md5(b"fresh").hexdigest().upper() and meta.content_length == 5
     assert int(meta.headers["x-oss-hash-crc64ecma"]) == crc64(b"fresh")
+
+
+def test_a_put_declaring_more_than_an_object_may_hold_is_refused_before_its_body(tmp_path):
+    import base64
+    import hmac
+    import http.client
+
+    server = Server(tmp_path / "data")
+    try:
+        root = json.loads((server.data / "root-credentials.json").read_text())
+        bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "big")
+        bucket.create_bucket()
+        # A signed PUT (OSS V1) that declares 6 GiB and sends nothing: answered at once, not waited on.
+        date = oss2.utils.http_date()
+        string_to_sign = f"PUT\n\napplication/octet-stream\n{date}\n/big/huge.bin"
+        signature = base64.b64encode(hmac.new(root["AccessKeySecret"].encode(), string_to_sign.encode(), hashlib.sha1).digest())
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        began = time.monotonic()
+        connection.putrequest("PUT", "/big/huge.bin")
+        for name, value in {"Date": date, "Content-Length": str(6 * 1024 ** 3), "Content-Type": "application/octet-stream",
+                            "Authorization": f"OSS {root['AccessKeyId']}:{signature.decode()}"}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        body = response.read().decode()
+        assert time.monotonic() - began < 5
+        assert response.status == 400 and "<Code>EntityTooLarge</Code>" in body, body
+        assert not bucket.object_exists("huge.bin")
+    finally:
+        server.stop()

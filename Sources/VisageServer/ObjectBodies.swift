@@ -11,6 +11,13 @@ enum ObjectBodies {
     /// `Content-MD5`, a canned access rule (read by the dialect's `readACL`) and tags (`k=v&…`).
     static func attributes(_ headers: HTTPFields, metaPrefix: String, acl: String, tagging: String, defaultType: String,
                            maxBytes: Int64, readACL: (String) throws -> CannedACL?) throws -> ObjectAttributes {
+        // A body declared larger than an object may be is refused before a byte of it is read
+        // (for S3's aws-chunked uploads the declared object size is the decoded length).
+        for name in ["x-amz-decoded-content-length", "Content-Length"] {
+            if let text = headers[HTTPField.Name(name)!], let declared = Int64(text), declared > maxBytes {
+                throw VisageError.tooLarge(field: "body", limit: Int(clamping: maxBytes))
+            }
+        }
         var metadata: [String: String] = [:]
         for field in headers where field.name.canonicalName.hasPrefix(metaPrefix) {
             metadata[String(field.name.canonicalName.dropFirst(metaPrefix.count))] = field.value
