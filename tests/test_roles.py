@@ -39,6 +39,8 @@ def test_api_queues_and_the_worker_indexes(tmp_path, postgres_database):
         # The API process queues the work and does none of it.
         time.sleep(3)
         assert task_status(imm, task_id).status == "Running"
+        # The queue's depth shows in the metrics of either process (one database).
+        assert 'visage_queue_tasks{queue="media.index",status="queued"} 1' in api.get("/metrics").text
 
         worker = Server(tmp_path / "data", env=clean_env(VISAGE_ROLE="worker", **settings))
         health = worker.get("/healthz").json()
@@ -53,6 +55,7 @@ def test_api_queues_and_the_worker_indexes(tmp_path, postgres_database):
         assert done.status == "Succeeded", (done.code, done.message)
         found = imm.simple_query(imm_models.SimpleQueryRequest(project_name="roles", dataset_name="album")).body.files
         assert sorted(f.uri for f in found) == sorted(f"oss://photos/{p.name}" for p in PHOTOS)
+        assert 'visage_queue_tasks{queue="media.index"' not in worker.get("/metrics").text
     finally:
         if worker:
             worker.stop()

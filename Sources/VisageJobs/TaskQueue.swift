@@ -87,6 +87,20 @@ public struct TaskQueue: Sendable {
         return id
     }
 
+    /// How many tasks each queue holds in each status that is still to be done (queued or
+    /// running), for the metrics.
+    public func depths() async throws -> [(queue: String, status: TaskStatus, count: Int)] {
+        try await store.withConnection { db in
+            try await db.raw("""
+                SELECT queue, status, COUNT(*) AS n FROM tasks WHERE status IN ('Queued', 'Running') GROUP BY queue, status
+                ORDER BY queue, status
+                """).all()
+        }.compactMap { row in
+            guard let status = TaskStatus(rawValue: try row.decode(column: "status", as: String.self)) else { return nil }
+            return (try row.decode(column: "queue", as: String.self), status, try row.decode(column: "n", as: Int.self))
+        }
+    }
+
     /// The newest tasks of a queue, newest first.
     public func tasks(queue: String, limit: Int = 50) async throws -> [QueuedTask] {
         try await store.withConnection { db in

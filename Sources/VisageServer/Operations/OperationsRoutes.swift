@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import VisageJobs
 import VisageStore
 
 /// `GET /healthz` (is the metadata store answering?) and `GET /metrics` (Prometheus text).
@@ -29,8 +30,17 @@ struct OperationsRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.get("metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+            var text = metrics.exposition()
+            // Work waiting in the durable queue (shared by every process on one database).
+            if let depths = try? await TaskQueue(store: store).depths() {
+                text += "# HELP visage_queue_tasks Tasks of the durable queue still to be done, by queue and status\n"
+                text += "# TYPE visage_queue_tasks gauge\n"
+                for (queue, status, count) in depths {
+                    text += "visage_queue_tasks{queue=\"\(queue)\",status=\"\(status.rawValue.lowercased())\"} \(count)\n"
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }
 }
