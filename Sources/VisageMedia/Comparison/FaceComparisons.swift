@@ -161,13 +161,12 @@ public struct FaceComparisons: Sendable {
         }) else { return "gone" }
         let pending = try record(row, now: now())
         guard pending.state == .pending else { return "done before" }
-        var outcome = await comparison.compare(pending.first, pending.second)
+        let outcome = await comparison.compare(pending.first, pending.second)
         if case let .failed(.internalError(message)) = outcome, !task.isLastAttempt {
             // Worth another attempt (the store or the models hiccuped); a domain failure is not.
             throw ComparisonFailure.internalError(message)
         }
         if Task.isCancelled { throw CancellationError() }
-        if case .failed(.timedOut) = outcome { outcome = .failed(.internalError("timed out")) }
         try await finish(pending, outcome: outcome, callbackURL: try row.decode(column: "callback_url", as: String?.self),
                          callbackData: try row.decode(column: "callback_data", as: String.self))
         return outcome.summary

@@ -56,8 +56,7 @@ struct OSSOperations: Sendable {
 
     /// Reads a small XML request body with the root element `root`, or fails with MalformedXML.
     func xmlBody(_ call: ObjectCall, root: String, limit: Int = 2 * 1024 * 1024) async throws -> OSSXMLReader.Element {
-        var buffer = try await call.request.body.collect(upTo: limit)
-        guard let document = OSSXMLReader.parse(buffer.readBytes(length: buffer.readableBytes) ?? []), document.name == root else {
+        guard let document = OSSXMLReader.parse(try await call.request.collectBody(upTo: limit)), document.name == root else {
             throw WireError(status: .badRequest, code: "MalformedXML", message: "The XML you provided was not well-formed.")
         }
         return document

@@ -322,8 +322,8 @@ struct PeopleRoutes {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
             throw WireError(status: .unsupportedMediaType, code: "UnsupportedMediaType", message: "Send the body as application/json.")
         }
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
-        guard let object = JSONValue(parsing: String(buffer: buffer))?.objectValue else {
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        guard let object = JSONValue(parsing: String(decoding: body, as: UTF8.self))?.objectValue else {
             throw badRequest("The body must be a JSON object.")
         }
         return object
