@@ -95,8 +95,11 @@ def test_people_routes_answer_and_refuse(env):
     server, clusters = env["server"], env["clusters"]
     scope = {"account": env["account"], "project": P, "dataset": D}
     some = next(iter(clusters))
-    assert server.get("/visage/v1/people/datasets").json()["Datasets"] == [
-        {"AccountId": env["account"], "ProjectName": P, "DatasetName": D}]
+    faces_total = sum(c.face_count for c in clusters.values())
+    (listed,) = server.get("/visage/v1/people/datasets").json()["Datasets"]
+    assert listed["AccountId"] == env["account"] and (listed["ProjectName"], listed["DatasetName"]) == (P, D)
+    assert listed["Files"] == sum(len(p) for p in PHOTOS.values()) and listed["People"] == len(clusters)
+    assert listed["Faces"] == faces_total + listed["UnsortedFaces"]
     faces = server.get(f"/visage/v1/people/{some}/faces", params=scope).json()["Faces"]
     assert len(faces) == clusters[some].face_count
     assert all(f["URI"].startswith("oss://photos/") and f["Boundary"]["Width"] > 0 and f["ImageWidth"] > 0 for f in faces)
@@ -159,7 +162,7 @@ def test_people_page_shows_and_corrects_people(env, browser):  # noqa: F811
     wait.until(lambda d: idle(d) and "confirmed" in d.find_element(
         By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"]').get_attribute("class").split())
     confirm = browser.find_element(By.CSS_SELECTOR, f'.face-tile[data-figure="{figure}"] .face-confirm')
-    assert confirm.text == "Confirmed" and not confirm.is_enabled()
+    assert confirm.text == "Kept" and not confirm.is_enabled()
     listed = server.get(f"/visage/v1/people/{target}/faces", params=scope).json()["Faces"]
     assert [f["FigureId"] for f in listed if f["Confirmed"]] == [figure]
 
@@ -169,9 +172,11 @@ def test_people_page_shows_and_corrects_people(env, browser):  # noqa: F811
     wait.until(lambda d: idle(d) and len(d.find_elements(By.CSS_SELECTOR, "#person-faces .face-tile")) == before - 1)
     assert person(imm, target).face_count == before - 1
 
-    # Merge the second person into the open one.
+    # Merge the second person into the open one, after the confirmation.
     Select(browser.find_element(By.ID, "person-merge-select")).select_by_value(source)
     browser.find_element(By.ID, "person-merge").click()
+    wait.until(lambda d: d.find_element(By.ID, "merge-dialog").is_displayed())
+    browser.find_element(By.ID, "merge-confirm").click()
     wait.until(lambda d: idle(d) and not d.find_elements(By.CSS_SELECTOR, f'.person-card[data-person="{source}"]'))
     with pytest.raises(TeaException) as gone:
         person(imm, source)
@@ -219,11 +224,11 @@ def test_people_page_split_history_undo_and_recluster(env, browser):  # noqa: F8
     assert after[new[0]]["ImageCount"] == 2 and after[target]["ImageCount"] == people[target]["ImageCount"] - 2
     wait.until(lambda d: card_count(d, new[0]) == "2 photos"
                and card_count(d, target) == f'{after[target]["ImageCount"]} photos')
-    assert new[0] in browser.find_element(By.ID, "people-status").text
+    assert "Split 2 faces into a new person" in browser.find_element(By.ID, "people-status").text
 
     # The split is the newest edit in the history; "Undo last edit" takes it back.
     first = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#people-history li"))
-    assert first.get_attribute("data-kind") == "split" and target in first.text and new[0] in first.text
+    assert first.get_attribute("data-kind") == "split" and "\u201cAna Mar\u00eda\u201d" in first.text and "unnamed person" in first.text
     browser.find_element(By.ID, "people-undo").click()
     wait.until(lambda d: idle(d) and "undone" in d.find_element(By.CSS_SELECTOR, "#people-history li").get_attribute("class"))
     assert new[0] not in listing() and listing()[target]["FaceCount"] == faces
@@ -307,6 +312,8 @@ def test_people_page_undoes_edits_from_their_history_lines(env, browser):  # noq
     wait.until(lambda d: len(tiles(d)) == faces - 1)
     Select(browser.find_element(By.ID, "person-merge-select")).select_by_value(new)
     browser.find_element(By.ID, "person-merge").click()
+    wait.until(lambda d: d.find_element(By.ID, "merge-dialog").is_displayed())
+    browser.find_element(By.ID, "merge-confirm").click()
     wait.until(lambda d: idle(d) and card_count(d, new) is None and len(tiles(d)) == faces)
     merge = newest()
     assert merge["Kind"] == "merge" and merge["Person"] == target and merge["Others"] == [new]
@@ -315,9 +322,11 @@ def test_people_page_undoes_edits_from_their_history_lines(env, browser):  # noq
     lines = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#people-history li"))
     assert [li.get_attribute("data-sequence") for li in lines[:3]] == [str(e["Sequence"]) for e in (merge, rename, split)]
     texts = [li.find_element(By.CSS_SELECTOR, ".history-text").text for li in lines[:3]]
-    assert texts[0].startswith(f"Merged person {new} into ") and target in texts[0]
-    assert texts[1] == f"Renamed {new} (was \u201cunnamed\u201d)"
-    assert texts[2].startswith("Split faces off ") and target in texts[2] and texts[2].endswith(f" into {new}")
+    # People are named, never shown by id; one merged away keeps the name it had.
+    assert texts[0] == f"Merged \u201cNadia\u201d into \u201c{name}\u201d"
+    assert texts[1] == "Renamed \u201cNadia\u201d (was \u201cunnamed\u201d)"
+    assert texts[2] == f"Split faces off \u201c{name}\u201d into \u201cNadia\u201d"
+    assert not any(new in t or target in t for t in texts)
     assert all(li.find_elements(By.CSS_SELECTOR, ".history-undo") for li in lines[:3])
 
     # The rename cannot be undone while its person is merged away: the server's message shows.
@@ -337,7 +346,7 @@ def test_people_page_undoes_edits_from_their_history_lines(env, browser):  # noq
     line = history_line(browser, merge["Sequence"])
     assert "undone" in line.get_attribute("class") and "(undone)" in line.text
     assert not line.find_elements(By.CSS_SELECTOR, ".history-undo")
-    assert status.get_attribute("data-state") == "ok" and status.text.startswith("Undone: Merged person")
+    assert status.get_attribute("data-state") == "ok" and status.text.startswith("Undone: Merged \u201cNadia\u201d")
 
     # Now the rename can be undone: the person is unnamed again.
     history_line(browser, rename["Sequence"]).find_element(By.CSS_SELECTOR, ".history-undo").click()

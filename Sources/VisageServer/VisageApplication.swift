@@ -73,6 +73,7 @@ public enum VisageServer {
         WebUIRoutes(assets: components.assets).add(to: router)
         TaskRoutes(tasks: MediaTaskStore(store: components.store), comparisons: components.comparisons).add(to: router)
         PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)
+        OverviewRoutes(store: components.store, objects: components.objects).add(to: router)
         UploadTokenRoutes(settings: components.configuration.upload, access: components.access,
                           region: components.configuration.region).add(to: router)
         return router

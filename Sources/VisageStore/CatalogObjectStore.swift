@@ -65,6 +65,14 @@ public struct CatalogObjectStore: ObjectStore {
         }.map(Self.bucketInfo)
     }
 
+    public func usage() async throws -> StorageUsage {
+        let row = try await store.withConnection { db in
+            try await db.raw("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM objects").first()
+        }
+        return StorageUsage(objects: try row?.decode(column: "n", as: Int.self) ?? 0,
+                            bytes: try row?.decode(column: "bytes", as: Int64.self) ?? 0)
+    }
+
     public func deleteBucket(_ name: BucketName) async throws {
         enum Outcome: Sendable { case deleted, missing, notEmpty }
         let outcome = try await store.withTransaction { db -> Outcome in

@@ -152,6 +152,17 @@ public struct ObjectListPage: Sendable, Equatable {
     public var nextMarker: String?
 }
 
+/// Objects stored and their bytes, across buckets.
+public struct StorageUsage: Sendable, Equatable {
+    public let objects: Int
+    public let bytes: Int64
+
+    public init(objects: Int, bytes: Int64) {
+        self.objects = objects
+        self.bytes = bytes
+    }
+}
+
 /// Bucket and object storage. The local-disk store is the embedded default; an S3-compatible
 /// backend fits the same protocol for scale-out. Every put and delete is recorded in the change
 /// feed (`ObjectChangeFeed`) in the same metadata-store transaction as the catalog row.
@@ -163,6 +174,8 @@ public protocol ObjectStore: Sendable {
     func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo
     func bucket(_ name: BucketName) async throws -> BucketInfo
     func listBuckets() async throws -> [BucketInfo]
+    /// How many objects every bucket holds together, and their bytes.
+    func usage() async throws -> StorageUsage
     /// Fails with `inUse` while the bucket holds objects or unfinished multipart uploads.
     func deleteBucket(_ name: BucketName) async throws
     func setBucketACL(_ name: BucketName, _ acl: CannedACL) async throws

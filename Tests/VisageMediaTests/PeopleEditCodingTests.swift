@@ -58,13 +58,20 @@ struct PeopleEditCodingTests {
                    "differences":[["Cluster-2","Cluster-5"]],"faceWasPinned":false,"moves":{},"renamed":[]}
                    """#,
                edit: .merge(person: "Cluster-1", sources: [bob], personFaces: ["f1", "f2"], personExcluded: ["f8"],
-                            differences: [["Cluster-2", "Cluster-5"]])),
+                            differences: [["Cluster-2", "Cluster-5"]], renamed: nil)),
+        Stored(name: "merge that gave the person a source's name",
+               json: #"""
+                   {"kind":"merge","person":"Cluster-1","before":\#(bobJSON),"parts":[\#(bobJSON)],"personFaces":["f1"],\#
+                   "personExcluded":[],"faceWasPinned":false,"moves":{},"renamed":[]}
+                   """#,
+               edit: .merge(person: "Cluster-1", sources: [bob], personFaces: ["f1"], personExcluded: [], differences: nil,
+                            renamed: bob)),
         Stored(name: "merge recorded before its differences were kept",
                json: #"""
                    {"kind":"merge","person":"Cluster-1","parts":[\#(bobJSON)],"personFaces":["f1"],"personExcluded":[],\#
                    "faceWasPinned":false,"moves":{},"renamed":[]}
                    """#,
-               edit: .merge(person: "Cluster-1", sources: [bob], personFaces: ["f1"], personExcluded: [], differences: nil)),
+               edit: .merge(person: "Cluster-1", sources: [bob], personFaces: ["f1"], personExcluded: [], differences: nil, renamed: nil)),
         Stored(name: "split", json: #"{"kind":"split","person":"Cluster-1","parts":[\#(bobJSON)],\#(empty)}"#,
                edit: .split(person: "Cluster-1", made: bob)),
         Stored(name: "move",

@@ -72,4 +72,30 @@ struct PeopleUndoTests {
             }
         }
     }
+
+    @Test("a merge keeps the name of a named person merged into an unnamed one; undo takes it back", arguments: TestEngine.available)
+    func mergeKeepsName(engine: TestEngine) async throws {
+        try await ReclusterTests.withDataset(engine, settings: ReclusterTests.strict) { store, clustering in
+            let dataset = ReclusterTests.dataset
+            let people = FigureClusterStore(store: store)
+            try await ReclusterTests.insertGroups(store)
+            _ = try await clustering.cluster(dataset: dataset)
+            let groups = try await ReclusterTests.people(store)
+            let id = { (group: String) in try #require(groups.first { $0.value == [group] }?.key) }
+            let (a, b, c) = (try id("a"), try id("b"), try id("c"))
+            try await people.update(dataset: dataset, id: a, ClusterChanges(name: "Ann"))
+            try await people.update(dataset: dataset, id: c, ClusterChanges(name: "Cy"))
+            let before = try await Self.state(store)
+
+            _ = try await people.merge(dataset: dataset, into: b, from: [a])
+            #expect(try await people.cluster(dataset: dataset, id: b).name == "Ann")
+            #expect(try await people.undo(dataset: dataset).edit.kind == .merge)
+            #expect(try await Self.state(store) == before)
+            #expect(try await people.cluster(dataset: dataset, id: b).name == "")
+
+            // A named person keeps its own name when another named one joins it.
+            _ = try await people.merge(dataset: dataset, into: c, from: [a])
+            #expect(try await people.cluster(dataset: dataset, id: c).name == "Cy")
+        }
+    }
 }

@@ -122,6 +122,13 @@ public struct MediaTaskStore: Sendable {
         public let filesTotal: Int
     }
 
+    /// How many tasks of every project are running.
+    public func runningCount() async throws -> Int {
+        try await store.withConnection { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM media_tasks WHERE status = \(bind: MediaTask.Status.running.rawValue)").first()
+        }?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     /// The newest tasks of every project, newest first, with their file counts.
     public func recent(limit: Int = 50) async throws -> [Summary] {
         try await store.withConnection { db in

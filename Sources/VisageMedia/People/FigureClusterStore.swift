@@ -65,8 +65,17 @@ public struct FigureClusterStore: Sendable {
             let statements = try await differences(dataset: dataset, about: [target] + sources, db: db)
             var parts: [PeopleEdit.Part] = []
             for source in sources { parts.append(try await part(dataset: dataset, id: source, db: db)) }
+            // Merging a named person into an unnamed one keeps the name: the user said they are
+            // one person, not that the name was wrong.
+            var renamed: PeopleEdit.Part?
+            if held.name.isEmpty, let name = parts.first(where: { !$0.name.isEmpty })?.name {
+                var cluster = try await existing(dataset: dataset, id: target, db: db)
+                renamed = PeopleEdit.Part.row(of: cluster)
+                cluster.name = name
+                try await save(cluster, dataset: dataset, db: db)
+            }
             try await record(.merge(person: target, sources: parts, personFaces: held.faces, personExcluded: held.excluded,
-                                    differences: statements),
+                                    differences: statements, renamed: renamed),
                              dataset: dataset, db: db)
             return try await join(dataset: dataset, into: target, from: sources, db: db)
         }

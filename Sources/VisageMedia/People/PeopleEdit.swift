@@ -6,8 +6,10 @@ public enum PeopleEdit: Sendable, Equatable {
     case rename(person: String, before: Part)
     /// People merged into `person`: the sources as they were, the faces `person` held before and
     /// those kept out of it, and the "these two are different" statements about the people merged
-    /// (nil in edits recorded before they were kept).
-    case merge(person: String, sources: [Part], personFaces: [String], personExcluded: [String], differences: [[String]]?)
+    /// (nil in edits recorded before they were kept), and `person`'s row as it was when the merge
+    /// gave it a source's name (nil when its name stayed).
+    case merge(person: String, sources: [Part], personFaces: [String], personExcluded: [String], differences: [[String]]?,
+               renamed: Part?)
     /// Faces of `person` split off into a new person, `made`.
     case split(person: String, made: Part)
     /// A face moved by hand from `person` (or from no person) to `faceTo`.
@@ -100,7 +102,7 @@ public enum PeopleEdit: Sendable, Equatable {
     /// (`ReservedCluster.independent`) for a re-clustering, or a face that was in no person.
     public var person: String {
         switch self {
-        case let .rename(person, _), let .merge(person, _, _, _, _), let .split(person, _), let .move(person, _, _, _),
+        case let .rename(person, _), let .merge(person, _, _, _, _, _), let .split(person, _), let .move(person, _, _, _),
              let .exclude(person, _, _, _), let .apartFaces(person, _, _), let .differentPeople(person, _):
             person
         case .recluster:
@@ -112,7 +114,7 @@ public enum PeopleEdit: Sendable, Equatable {
     /// re-clustering took away.
     public var parts: [Part] {
         switch self {
-        case let .merge(_, sources, _, _, _): sources
+        case let .merge(_, sources, _, _, _, _): sources
         case let .split(_, made): [made]
         case let .recluster(removed, _, _): removed
         case .rename, .move, .exclude, .apartFaces, .differentPeople: []
@@ -143,9 +145,13 @@ public enum PeopleEdit: Sendable, Equatable {
         }
     }
 
-    /// A renamed person's name before.
+    /// The person's name before a rename, or before a merge that brought a source's name.
     public var nameBefore: String? {
-        if case let .rename(_, before) = self { before.name } else { nil }
+        switch self {
+        case let .rename(_, before): before.name
+        case let .merge(_, _, _, _, _, renamed): renamed?.name
+        case .split, .move, .exclude, .apartFaces, .differentPeople, .recluster: nil
+        }
     }
 }
 
@@ -173,7 +179,8 @@ extension PeopleEdit: Codable {
         case .merge:
             self = .merge(person: try required(.person), sources: try required(.parts), personFaces: try required(.personFaces),
                           personExcluded: try required(.personExcluded),
-                          differences: try fields.decodeIfPresent([[String]].self, forKey: .differences))
+                          differences: try fields.decodeIfPresent([[String]].self, forKey: .differences),
+                          renamed: try fields.decodeIfPresent(Part.self, forKey: .before))
         case .split:
             let parts: [Part] = try required(.parts)
             guard parts.count == 1, let made = parts.first else {
@@ -205,8 +212,8 @@ extension PeopleEdit: Codable {
         switch self {
         case let .rename(_, recorded):
             before = recorded
-        case let .merge(_, _, faces, excluded, statements):
-            (personFaces, personExcluded, differences) = (faces, excluded, statements)
+        case let .merge(_, _, faces, excluded, statements, row):
+            (personFaces, personExcluded, differences, before) = (faces, excluded, statements, row)
         case let .move(_, _, pinned, _), let .exclude(_, _, pinned, _):
             faceWasPinned = pinned
         case let .recluster(_, names, moved):

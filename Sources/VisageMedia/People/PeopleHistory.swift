@@ -70,9 +70,9 @@ extension FigureClusterStore {
             switch entry.edit {
             case let .rename(person, before):
                 touched = try await undoRename(person, before: before, dataset: dataset, db: db)
-            case let .merge(person, sources, personFaces, personExcluded, differences):
+            case let .merge(person, sources, personFaces, personExcluded, differences, renamed):
                 touched = try await undoMerge(into: person, sources: sources, held: personFaces, excluded: personExcluded,
-                                              differences: differences, dataset: dataset, db: db)
+                                              differences: differences, renamed: renamed, dataset: dataset, db: db)
             case let .split(person, made):
                 touched = try await undoSplit(person, made: made, dataset: dataset, db: db)
             case let .move(person, face, faceWasPinned, _):
@@ -110,8 +110,14 @@ extension FigureClusterStore {
     /// A merge undone: the sources come back with their faces and exclusions, the person merged
     /// into keeps only what it held, and the statements about them hold as before.
     private func undoMerge(into person: String, sources: [PeopleEdit.Part], held: [String], excluded: [String],
-                           differences: [[String]]?, dataset: DatasetKey, db: any SQLDatabase) async throws -> Touched {
-        _ = try await surviving(dataset: dataset, id: person, db: db)
+                           differences: [[String]]?, renamed: PeopleEdit.Part?, dataset: DatasetKey,
+                           db: any SQLDatabase) async throws -> Touched {
+        var survivor = try await surviving(dataset: dataset, id: person, db: db)
+        // The name the merge brought along goes back with its source, unless renamed since.
+        if let renamed, survivor.name == sources.first(where: { !$0.name.isEmpty })?.name {
+            survivor.name = renamed.name
+            try await save(survivor, dataset: dataset, db: db)
+        }
         let now = WallClock.nowMillis()
         for part in sources {
             try await restore(part, dataset: dataset, from: person, db: db, now: now)

@@ -137,4 +137,17 @@ extension FigureClusterStore {
         }
         return PersonSplit.propose(embeddings: embeddings, dimension: dimension)?.faces.map { ids[$0] } ?? []
     }
+
+    /// The URI of the file holding each of `figureIDs` that still exists.
+    public func files(dataset: DatasetKey, figureIDs: [String]) async throws -> [String: String] {
+        guard !figureIDs.isEmpty else { return [:] }
+        let rows = try await store.withConnection { db in
+            try await db.raw("""
+                SELECT c.figure_id, f.uri FROM media_faces c JOIN media_files f ON f.id = c.file_id
+                WHERE c.dataset_key = \(bind: dataset.description) AND c.figure_id IN (\(binds: figureIDs))
+                """).all()
+        }
+        let pairs = try rows.map { (try $0.decode(column: "figure_id", as: String.self), try $0.decode(column: "uri", as: String.self)) }
+        return Dictionary(pairs) { first, _ in first }
+    }
 }

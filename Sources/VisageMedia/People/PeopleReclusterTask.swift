@@ -25,11 +25,24 @@ extension FigureClustering {
             notification: nil, userData: "", tags: "", requestID: "", requestDefinition: definition))
     }
 
-    /// The re-clustering task `id` of a dataset, with its preview once it succeeded.
-    public func reclusterTask(dataset: DatasetKey, id: String) async throws -> ReclusterTask {
-        guard let task = try await tasks.task(id: id), task.type == Kind.reclustering.rawValue, task.accountID == dataset.accountID,
+    /// Queues a clustering of the dataset's waiting faces, as IMM's CreateFigureClusteringTask does.
+    public func submitClustering(dataset: DatasetKey) async throws -> MediaTask {
+        try await submit(Submission(
+            account: dataset.accountID, project: dataset.project, dataset: dataset.dataset, kind: .clustering,
+            idPrefix: Kind.clustering.rawValue, notification: nil, userData: "", tags: "", requestID: "", requestDefinition: "{}"))
+    }
+
+    /// The task `id` of kind `kind` of a dataset; not found when it is another dataset's or kind's.
+    public func task(dataset: DatasetKey, id: String, kind: Kind) async throws -> MediaTask {
+        guard let task = try await tasks.task(id: id), task.type == kind.rawValue, task.accountID == dataset.accountID,
               task.project == dataset.project, task.dataset == dataset.dataset
         else { throw VisageError.notFound(kind: .task, name: id) }
+        return task
+    }
+
+    /// The re-clustering task `id` of a dataset, with its preview once it succeeded.
+    public func reclusterTask(dataset: DatasetKey, id: String) async throws -> ReclusterTask {
+        let task = try await task(dataset: dataset, id: id, kind: .reclustering)
         guard task.status == .succeeded else { return ReclusterTask(task: task, preview: nil) }
         return ReclusterTask(task: task, preview: try JSONDecoder().decode(ReclusterPreview.self, from: Data(task.result.utf8)))
     }

@@ -33,16 +33,18 @@ struct PeopleRoutes {
         people.post("recluster") { request, _ -> Response in try await recluster(request) }
         people.get("recluster/:taskId") { request, context -> Response in try await reclusterTask(request, context) }
         people.post("faces/:figureId/remove") { request, context -> Response in try await removeFace(request, context) }
+        people.post("faces/:figureId/move") { request, context -> Response in try await moveFace(request, context) }
+        people.get("unsorted") { request, _ -> Response in try await unsorted(request) }
+        people.post("cluster") { request, _ -> Response in try await clusterNow(request) }
+        people.get("cluster/:taskId") { request, context -> Response in try await clusteringTask(request, context) }
+        people.get("photo/faces") { request, _ -> Response in try await photoFaces(request) }
     }
 
     // MARK: People and their faces
 
-    /// Every dataset, for the page's dataset picker.
+    /// Every dataset with its counts, for the page's dataset picker (which opens on one with faces).
     func datasets() async throws -> Response {
-        let keys = try await DatasetCatalog(store: store).allDatasets()
-        return UploadTokenRoutes.json(["Datasets": keys.map {
-            ["AccountId": $0.accountID, "ProjectName": $0.project, "DatasetName": $0.dataset]
-        }])
+        UploadTokenRoutes.json(["Datasets": try await DatasetCatalog(store: store).summaries().map(OverviewRoutes.dataset)])
     }
 
     /// The dataset's people, most photographed first, with their covers.
@@ -169,7 +171,13 @@ struct PeopleRoutes {
     func history(_ request: Request) async throws -> Response {
         let key = try await dataset(Self.query(request))
         let entries = try await FigureClusterStore(store: store).history(dataset: key)
-        return UploadTokenRoutes.json(["Edits": entries.map(Self.edit)])
+        // The people and faces the edits name, so the page shows names and faces, not ids.
+        let people = Set(entries.flatMap { [$0.edit.person, $0.edit.faceTo, $0.edit.other].compactMap { $0 } + $0.edit.parts.map(\.id) })
+        let faces = entries.flatMap { entry in
+            [entry.edit.face, entry.edit.kind == .apartFaces ? entry.edit.other : nil].compactMap { $0 }
+        }
+        return UploadTokenRoutes.json(["Edits": entries.map(Self.edit), "People": try await namesAndCovers(key, people),
+                                       "Faces": try await faceCrops(key, faces)])
     }
 
     /// Undoes the newest edit, or the one numbered `Sequence`.
@@ -205,7 +213,11 @@ struct PeopleRoutes {
                                                        id: try context.parameters.require("taskId"))
         var body = Self.progress(found.task)
         if found.task.status == .failed { body["Code"] = found.task.code; body["Message"] = found.task.message }
-        if let preview = found.preview { body.merge(Self.preview(preview)) { _, new in new } }
+        if let preview = found.preview {
+            body.merge(Self.preview(preview)) { _, new in new }
+            let mentioned = Set(preview.changes.flatMap { [$0.person] + $0.into })
+            body["People"] = try await namesAndCovers(try await dataset(Self.query(request)), mentioned)
+        }
         return UploadTokenRoutes.json(body)
     }
 
@@ -242,7 +254,8 @@ struct PeopleRoutes {
     /// An edit of the history as the page shows it.
     static func edit(_ entry: PeopleHistoryEntry) -> [String: any Sendable] {
         var body: [String: any Sendable] = ["Sequence": entry.sequence, "Kind": entry.edit.kind.rawValue, "Person": entry.edit.person,
-                                            "Others": entry.edit.parts.map(\.id), "Created": entry.created, "Undone": entry.undone]
+                                            "Others": entry.edit.parts.map(\.id), "OtherNames": entry.edit.parts.map(\.name),
+                                            "Created": entry.created, "Undone": entry.undone]
         if let face = entry.edit.face { body["FigureId"] = face }
         if let to = entry.edit.faceTo { body["To"] = to }
         if let other = entry.edit.other { body["Other"] = other }

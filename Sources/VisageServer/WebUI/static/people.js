@@ -1,8 +1,10 @@
 "use strict";
 
 // The People page: a dataset's people as cards cut from their cover photos, one person's faces,
-// the corrections the server keeps (rename, merge, "not this person", "this is them", split,
-// "these two are different"), the history of edits with undo, and a re-clustering preview.
+// the corrections the server keeps (rename, merge after a confirmation, "not this person",
+// "this is them", split, "these two are different"), the faces in no person with suggestions,
+// a photo viewer naming every face, "Cluster now", the history of edits with undo, and a
+// re-clustering preview.
 (function () {
   const CROP = 112; // px: the size of .face-crop in app.css
   let datasets = [];
@@ -10,6 +12,9 @@
   let open = null; // the id of the person whose faces are shown
   const selected = new Set(); // figure ids picked on the open person's faces
   let previewed = null; // the settings of the re-clustering last previewed
+  let named = {}; // people the history and the preview mention: id -> {Name, Cover}
+  let faceCrops = {}; // faces the history mentions: figure id -> crop
+  let statusTimer = null;
 
   const $ = (id) => document.getElementById(id);
   const label = (person) => person.Name || "Unnamed";
@@ -38,29 +43,43 @@
     return answer;
   }
 
-  // A person as the history names them: by name where they still have one, always by id.
-  function who(id) {
-    const person = people.find((p) => p.ObjectId === id);
-    return person && person.Name ? "\u201c" + person.Name + "\u201d (" + id + ")" : id;
+  // A person as the page names them: by name, or as an unnamed person with their number.
+  function who(id, fallbackName) {
+    const person = people.find((p) => p.ObjectId === id) || named[id];
+    const name = (person && person.Name) || fallbackName;
+    if (name) return "\u201c" + name + "\u201d";
+    if (id === "figure-cluster-id-independent" || !id) return "no person";
+    if (id.startsWith("new-")) return "a new person";
+    return "an unnamed person (" + id.replace(/^Cluster-/, "#") + ")";
   }
 
+  // Feedback shows in a toast at the bottom of the window, wherever the user acted.
   function say(text, state) {
     const status = $("people-status");
     status.textContent = text;
     status.dataset.state = state || "";
+    status.hidden = !text;
+    clearTimeout(statusTimer);
+    // An error stays longer, to be read; either goes when the next message comes.
+    if (text) statusTimer = setTimeout(() => { status.hidden = true; }, state === "bad" ? 20000 : 8000);
   }
 
   // Cuts a face out of its photo with CSS alone: the photo is scaled so that a square half again
-  // as wide as the face box fills the tile, and shifted so that square is what shows.
-  function crop(face) {
+  // as wide as the face box fills the tile (`size` px, or the default), and shifted so that
+  // square is what shows.
+  function crop(face, size) {
     const div = document.createElement("div");
     div.className = "face-crop";
+    const tile = size || CROP;
+    if (size) { div.style.width = size + "px"; div.style.height = size + "px"; }
     const box = face && face.Boundary;
     if (!box || !face.ImageWidth || !face.ImageHeight) return div;
-    const side = Math.max(box.Width, box.Height) * 1.5;
-    const scale = CROP / side;
-    const left = box.Left + box.Width / 2 - side / 2;
-    const top = box.Top + box.Height / 2 - side / 2;
+    // The square stays inside the photo, so a face near an edge shows no empty band.
+    const side = Math.min(Math.max(box.Width, box.Height) * 1.5, face.ImageWidth, face.ImageHeight);
+    const scale = tile / side;
+    const clamp = (value, limit) => Math.max(0, Math.min(value, limit - side));
+    const left = clamp(box.Left + box.Width / 2 - side / 2, face.ImageWidth);
+    const top = clamp(box.Top + box.Height / 2 - side / 2, face.ImageHeight);
     div.style.backgroundImage = 'url("/visage/v1/people/photo?' + query({ uri: face.URI }) + '")';
     div.style.backgroundSize = face.ImageWidth * scale + "px " + face.ImageHeight * scale + "px";
     div.style.backgroundPosition = -left * scale + "px " + -top * scale + "px";
@@ -109,16 +128,70 @@
       element.addEventListener("click", () => act(element, path + action, {}, done));
       return element;
     };
-    const confirm = button("face-confirm", face.Confirmed ? "Confirmed" : "This is them", "/confirm", "The face stays with this person.");
+    const confirm = button("face-confirm", face.Confirmed ? "Kept" : "Keep", "/confirm", "The face stays with this person.");
     confirm.title = face.Confirmed ? "Placed by you: no run moves this face" : "Keep this face in this person through every run";
     confirm.disabled = Boolean(face.Confirmed);
-    const remove = button("face-remove", "Not this person", "/remove", "Not this person: the face was taken out of them.");
+    const remove = button("face-remove", "Not them", "/remove",
+      "Not this person: the face was taken out of them. It waits under \u201cFaces in no person\u201d.");
     remove.title = "Not this person: take this face out of them, and keep it out in later runs";
     const actions = document.createElement("div");
     actions.className = "face-actions";
-    actions.append(pick, confirm, remove);
-    figure.append(crop(face), actions);
+    actions.append(confirm, remove);
+    const picture = viewable(crop(face), face);
+    const top = document.createElement("label");
+    top.className = "face-pick";
+    top.append(pick, document.createTextNode(" Select"));
+    figure.append(picture, top, actions);
     return figure;
+  }
+
+  // A face crop that opens its photo when clicked.
+  function viewable(element, face) {
+    if (!face || !face.URI) return element;
+    element.classList.add("viewable");
+    element.tabIndex = 0;
+    element.setAttribute("role", "button");
+    element.setAttribute("aria-label", "Show the photo");
+    element.title = "Show the photo with every face named";
+    const open = () => showPhoto(face.URI);
+    element.addEventListener("click", open);
+    element.addEventListener("keydown", (event) => { if (event.key === "Enter") open(); });
+    return element;
+  }
+
+  async function showPhoto(uri) {
+    let answer;
+    try {
+      answer = await call("/visage/v1/people/photo/faces?" + query({ uri: uri }));
+    } catch (error) {
+      say(error.message, "bad");
+      return;
+    }
+    $("photo-dialog-title").textContent = uri.split("/").pop();
+    const image = $("photo-image");
+    image.src = "/visage/v1/people/photo?" + query({ uri: uri });
+    const boxes = $("photo-boxes");
+    const list = $("photo-faces-list");
+    const items = [];
+    boxes.replaceChildren(...answer.Faces.map((face, i) => {
+      const box = document.createElement("div");
+      box.className = "face-box";
+      const b = face.Boundary || {};
+      box.style.left = (100 * b.Left / answer.ImageWidth) + "%";
+      box.style.top = (100 * b.Top / answer.ImageHeight) + "%";
+      box.style.width = (100 * b.Width / answer.ImageWidth) + "%";
+      box.style.height = (100 * b.Height / answer.ImageHeight) + "%";
+      const tag = document.createElement("span");
+      tag.textContent = String(i + 1);
+      box.append(tag);
+      const item = document.createElement("li");
+      item.dataset.figure = face.FigureId;
+      item.textContent = face.ObjectId ? who(face.ObjectId, face.Name) : "In no person";
+      items.push(item);
+      return box;
+    }));
+    list.replaceChildren(...items);
+    $("photo-dialog").showModal();
   }
 
   // The selection's buttons follow how many faces are picked.
@@ -138,12 +211,16 @@
     // The account is named only when more than one has datasets.
     const accounts = new Set(datasets.map((d) => d.AccountId)).size;
     select.replaceChildren(...datasets.map((d, i) => {
-      const option = new Option((accounts > 1 ? d.AccountId + ": " : "") + d.ProjectName + " / " + d.DatasetName, String(i));
+      const option = new Option((accounts > 1 ? d.AccountId + ": " : "") + d.ProjectName + " / " + d.DatasetName +
+        " (" + plural(d.People, "person").replace("persons", "people") + ", " + plural(d.Faces, "face") + ")", String(i));
       option.dataset.dataset = datasetKey(d);
       return option;
     }));
     const kept = datasets.findIndex((d) => datasetKey(d) === previous);
+    // First visit: open on a dataset with people, else one with faces, not merely the first by name.
+    const first = [(d) => d.People > 0, (d) => d.Faces > 0].map((test) => datasets.findIndex(test)).find((i) => i >= 0);
     if (kept >= 0) select.value = String(kept);
+    else if (first !== undefined) select.value = String(first);
   }
 
   async function loadPeople() {
@@ -151,9 +228,91 @@
     people = scope() ? (await call("/visage/v1/people?" + query())).People : [];
     $("people-grid").replaceChildren(...people.map(card));
     empty.hidden = people.length > 0;
-    empty.textContent = scope() ? "No people found yet: index photos, then run a figure clustering task." : "No datasets yet.";
+    const d = datasets[Number($("people-dataset").value)];
+    if (!d) {
+      empty.replaceChildren("No datasets yet: index a folder with ", code("visage index DIR --project P --dataset D"), ".");
+    } else if (!d.Faces) {
+      empty.replaceChildren("No faces in this dataset yet: index photos into it, e.g. ",
+        code("visage index DIR --project " + d.ProjectName + " --dataset " + d.DatasetName), ".");
+    } else {
+      empty.replaceChildren("No people yet: " + plural(d.Faces, "face") + " wait. Press \u201cCluster now\u201d, or run ",
+        code("visage cluster --project " + d.ProjectName + " --dataset " + d.DatasetName), ".");
+    }
+    $("people-cluster").disabled = !d || !d.Faces;
     if (open && !people.some((p) => p.ObjectId === open)) close();
     else if (open) describe();
+  }
+
+  function code(text) {
+    const element = document.createElement("code");
+    element.textContent = text;
+    return element;
+  }
+
+  // The faces in no person, each with the people it looks like and a way to place it.
+  async function loadUnsorted() {
+    const answer = scope() ? await call("/visage/v1/people/unsorted?" + query()) : { Faces: [], Total: 0 };
+    $("unsorted").hidden = answer.Total === 0;
+    $("unsorted-count").textContent = plural(answer.Total, "face") + " belong to no person" +
+      (answer.Total > answer.Faces.length ? " (the best " + answer.Faces.length + " shown)" : "") +
+      ". Say who they are, or leave them: a face seen in one photo only is often a passer-by.";
+    $("unsorted-faces").replaceChildren(...answer.Faces.map(unsortedTile));
+  }
+
+  function unsortedTile(face) {
+    const figure = document.createElement("figure");
+    figure.className = "unsorted-tile";
+    figure.dataset.figure = face.FigureId;
+    figure.tabIndex = 0;
+    const path = "/visage/v1/people/faces/" + encodeURIComponent(face.FigureId) + "/move";
+    const place = (person, element) => act(element, path, { To: person.ObjectId },
+      "Added the face to " + who(person.ObjectId, person.Name) + ".", figure);
+    const info = document.createElement("figcaption");
+    if (face.NotPeople.length) {
+      const note = document.createElement("p");
+      note.className = "muted not-people";
+      note.textContent = "Not " + face.NotPeople.map((p) => who(p.ObjectId, p.Name)).join(", ");
+      info.append(note);
+    }
+    const likely = face.Suggestions.filter((p) => p.Likely);
+    const offered = likely.length ? likely : face.Suggestions.slice(0, 1);
+    offered.forEach((person, i) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "suggestion" + (person.Likely ? "" : " unlikely");
+      button.dataset.person = person.ObjectId;
+      button.append(crop(person.Cover, 28), document.createTextNode((i === 0 ? "Is this " : "or ") + who(person.ObjectId, person.Name) + "?"));
+      button.title = "Add this face to " + who(person.ObjectId, person.Name) + " (key " + (i + 1) + (i === 0 ? " or Y" : "") + ")";
+      button.addEventListener("click", () => place(person, button));
+      info.append(button);
+    });
+    const choose = document.createElement("select");
+    choose.className = "unsorted-add";
+    choose.setAttribute("aria-label", "Add this face to a person");
+    choose.append(new Option("Add to\u2026", ""), ...people.map((p) => new Option(label(p) + " (" + plural(p.ImageCount, "photo") + ")", p.ObjectId)));
+    choose.addEventListener("change", () => {
+      const person = people.find((p) => p.ObjectId === choose.value);
+      if (person) place(person, choose);
+    });
+    info.append(choose);
+    figure.addEventListener("keydown", (event) => {
+      if (event.target !== figure) return;
+      const tiles = [...document.querySelectorAll("#unsorted-faces .unsorted-tile")];
+      const at = tiles.indexOf(figure);
+      const pick = event.key === "y" || event.key === "Y" ? 0 : ["1", "2", "3"].indexOf(event.key);
+      if (pick >= 0 && offered[pick]) {
+        event.preventDefault();
+        place(offered[pick], figure);
+      } else if (event.key === "ArrowRight" && tiles[at + 1]) {
+        event.preventDefault();
+        tiles[at + 1].focus();
+      } else if (event.key === "ArrowLeft" && at > 0) {
+        event.preventDefault();
+        tiles[at - 1].focus();
+      }
+    });
+    figure.append(viewable(crop(face), face), info);
+    return figure;
   }
 
   async function loadFaces() {
@@ -164,20 +323,30 @@
     selection();
   }
 
+  const others = (e) => e.Others.map((id, i) => who(id, (e.OtherNames || [])[i])).join(", ");
   const describeEdit = {
     rename: (e) => "Renamed " + who(e.Person) + (e.NameBefore !== undefined ? " (was \u201c" + (e.NameBefore || "unnamed") + "\u201d)" : ""),
-    merge: (e) => "Merged person " + e.Others.map(who).join(", ") + " into " + who(e.Person),
-    split: (e) => "Split faces off " + who(e.Person) + " into " + e.Others.map(who).join(", "),
-    move: (e) => "Moved face " + e.FigureId + " from " + who(e.Person) + " to " + who(e.To),
-    exclude: (e) => "Face " + e.FigureId + ": not this person (" + who(e.Person) + ")",
-    "apart-faces": (e) => "Faces " + e.FigureId + " and " + e.Other + " are different people",
+    merge: (e) => "Merged " + others(e) + " into " + who(e.Person, e.NameBefore),
+    split: (e) => "Split faces off " + who(e.Person) + " into " + others(e),
+    move: (e) => e.Person === "figure-cluster-id-independent" ? "Added a face to " + who(e.To)
+      : e.To === "figure-cluster-id-independent" ? "Took a face out of " + who(e.Person)
+        : e.Person === e.To ? "Kept a face in " + who(e.To) : "Moved a face from " + who(e.Person) + " to " + who(e.To),
+    exclude: (e) => "A face is not " + who(e.Person),
+    "apart-faces": () => "Two faces are different people",
     "different-people": (e) => who(e.Person) + " and " + who(e.Other) + " are different people",
     recluster: () => "Re-clustered",
   };
   const summary = (edit) => (describeEdit[edit.Kind] || (() => edit.Kind))(edit);
 
   async function loadHistory() {
-    const edits = scope() ? (await call("/visage/v1/people/history?" + query())).Edits : [];
+    const answer = scope() ? await call("/visage/v1/people/history?" + query()) : { Edits: [], People: {}, Faces: {} };
+    const edits = answer.Edits;
+    // People merged or split away live on in the history under the names they had.
+    for (const edit of edits) {
+      edit.Others.forEach((id, i) => { if (!named[id] && edit.OtherNames[i]) named[id] = { Name: edit.OtherNames[i] }; });
+    }
+    Object.assign(named, answer.People);
+    faceCrops = answer.Faces;
     $("people-history").replaceChildren(...edits.map((edit) => {
       const item = document.createElement("li");
       item.dataset.sequence = String(edit.Sequence);
@@ -191,6 +360,10 @@
       time.className = "history-time";
       time.dateTime = new Date(edit.Created).toISOString();
       time.textContent = " \u00b7 " + new Date(edit.Created).toLocaleString();
+      // The faces an edit is about, shown small beside it.
+      for (const figure of [edit.FigureId, edit.Kind === "apart-faces" ? edit.Other : undefined]) {
+        if (figure && faceCrops[figure]) item.append(viewable(crop(faceCrops[figure], 32), faceCrops[figure]));
+      }
       item.append(text, time);
       if (!edit.Undone) {
         const undo = document.createElement("button");
@@ -209,26 +382,16 @@
   // Runs a re-clustering as the server's task, showing its progress; resolves with the task's
   // last answer, which holds the preview.
   async function recluster(settings) {
-    const bar = $("recluster-progress");
-    bar.value = 0;
-    bar.hidden = false;
     $("recluster-preview").disabled = true;
     try {
-      let answer = await call("/visage/v1/people/recluster", settings);
-      while (answer.Status === "Running") {
-        bar.value = answer.Progress;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        answer = await call("/visage/v1/people/recluster/" + encodeURIComponent(answer.TaskId) + "?" + query());
-      }
-      if (answer.Status !== "Succeeded") throw new Error(answer.Message || "The re-clustering failed.");
-      return answer;
+      return await followTask("/visage/v1/people/recluster/", await call("/visage/v1/people/recluster", settings), $("recluster-progress"));
     } finally {
-      bar.hidden = true;
       $("recluster-preview").disabled = false;
     }
   }
 
   function showPreview(answer) {
+    Object.assign(named, answer.People || {});
     const summary = answer.Summary;
     const parts = ["Created", "Merged", "Split", "Dissolved", "Kept"].filter((k) => summary[k]).map((k) => summary[k] + " " + k.toLowerCase());
     $("recluster-summary").textContent = (answer.Applied ? "Applied: " : "Would change: ") +
@@ -238,12 +401,17 @@
       const row = document.createElement("tr");
       row.dataset.change = change.Change;
       row.dataset.person = change.ObjectId;
-      for (const text of [change.Change, change.ObjectId, change.Name || "", change.FacesBefore + " \u2192 " + change.FacesAfter,
-        change.Into.join(", ")]) {
+      const person = document.createElement("td");
+      const cover = named[change.ObjectId] && named[change.ObjectId].Cover;
+      if (cover) person.append(crop(cover, 32));
+      person.append(document.createTextNode(who(change.ObjectId, change.Name)));
+      const cells = [change.Change, person, change.FacesBefore + " \u2192 " + change.FacesAfter, change.Into.map((id) => who(id)).join(", ")];
+      row.append(...cells.map((content) => {
+        if (typeof content !== "string") return content;
         const cell = document.createElement("td");
-        cell.textContent = text;
-        row.append(cell);
-      }
+        cell.textContent = content;
+        return cell;
+      }));
       return row;
     }));
     $("recluster-changes").hidden = answer.Changes.length === 0;
@@ -256,10 +424,11 @@
     const others = people.filter((p) => p.ObjectId !== open);
     const select = $("person-merge-select");
     const chosen = select.value; // a redraw keeps the user's choice
-    select.replaceChildren(...others.map((p) =>
-      new Option(label(p) + " (" + p.ObjectId + ", " + plural(p.ImageCount, "photo") + ")", p.ObjectId)));
+    // No person is chosen until the user picks one: a default would make merging one click from a mistake.
+    select.replaceChildren(new Option("Choose a person\u2026", ""), ...others.map((p) =>
+      new Option(label(p) + " (" + plural(p.ImageCount, "photo") + ")", p.ObjectId)));
     if (others.some((p) => p.ObjectId === chosen)) select.value = chosen;
-    $("person-merge").disabled = others.length === 0;
+    $("person-merge").disabled = !select.value;
   }
 
   async function show(id) {
@@ -286,6 +455,7 @@
   async function refresh() {
     try {
       await loadPeople();
+      await loadUnsorted();
       await loadHistory();
       if (open) await loadFaces();
     } catch (error) {
@@ -297,9 +467,11 @@
 
   // Sends one correction, then redraws from what the server now holds. `done` is the message
   // shown, or makes it from the server's answer.
-  async function act(button, path, body, done) {
+  // `tile`, an unsorted face acted on, hands the keyboard focus on to the face that takes its place.
+  async function act(button, path, body, done, tile) {
     button.disabled = true;
     $("people").setAttribute("aria-busy", "true");
+    const position = tile ? [...document.querySelectorAll("#unsorted-faces .unsorted-tile")].indexOf(tile) : -1;
     try {
       const answer = await call(path, body);
       say(typeof done === "function" ? done(answer) : done, "ok");
@@ -309,7 +481,56 @@
     await refresh();
     button.disabled = false;
     if (open) describe(); // the merge button stays off while there is no one to merge
+    if (position >= 0) {
+      const tiles = document.querySelectorAll("#unsorted-faces .unsorted-tile");
+      if (tiles.length) tiles[Math.min(position, tiles.length - 1)].focus();
+    }
     $("people").removeAttribute("aria-busy");
+  }
+
+  // Follows a task of the clustering worker until it ends, showing its progress in `bar`.
+  async function followTask(path, first, bar) {
+    bar.value = 0;
+    bar.hidden = false;
+    try {
+      let answer = first;
+      while (answer.Status === "Running") {
+        bar.value = answer.Progress;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        answer = await call(path + encodeURIComponent(answer.TaskId) + "?" + query());
+      }
+      if (answer.Status !== "Succeeded") throw new Error(answer.Message || "The task failed.");
+      return answer;
+    } finally {
+      bar.hidden = true;
+    }
+  }
+
+  // A person's faces for the merge confirmation, at most eight.
+  async function sample(id, into) {
+    const faces = (await call("/visage/v1/people/" + encodeURIComponent(id) + "/faces?" + query())).Faces.slice(0, 8);
+    into.replaceChildren(...faces.map((f) => crop(f, 64)));
+  }
+
+  async function confirmMerge(source) {
+    const target = people.find((p) => p.ObjectId === open);
+    const from = people.find((p) => p.ObjectId === source);
+    if (!target || !from) return;
+    $("merge-from-name").textContent = label(from) + " \u00b7 " + plural(from.ImageCount, "photo");
+    $("merge-into-name").textContent = label(target) + " \u00b7 " + plural(target.ImageCount, "photo");
+    const kept = target.Name || from.Name;
+    $("merge-outcome").textContent = "Their faces become one person" + (kept ? " named \u201c" + kept + "\u201d" : "") +
+      (target.Name && from.Name && target.Name !== from.Name ? " (\u201c" + from.Name + "\u201d is dropped)" : "") +
+      ". Undo brings both back.";
+    $("merge-from-faces").replaceChildren();
+    $("merge-into-faces").replaceChildren();
+    $("merge-dialog").showModal();
+    $("merge-cancel").focus();
+    try {
+      await Promise.all([sample(source, $("merge-from-faces")), sample(open, $("merge-into-faces"))]);
+    } catch (error) {
+      say(error.message, "bad");
+    }
   }
 
   async function follow() {
@@ -342,16 +563,38 @@
     $("person-merge-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const source = $("person-merge-select").value;
-      if (!source) return;
+      if (source) confirmMerge(source);
+    });
+    $("person-merge-select").addEventListener("change", () => { $("person-merge").disabled = !$("person-merge-select").value; });
+    $("merge-cancel").addEventListener("click", () => $("merge-dialog").close());
+    $("merge-confirm").addEventListener("click", () => {
+      const source = $("person-merge-select").value;
+      const from = who(source);
+      $("merge-dialog").close();
       act($("person-merge"), "/visage/v1/people/" + encodeURIComponent(open) + "/merge", { From: source },
-        "Merged " + source + " into " + open + ".");
+        () => "Merged " + from + " into " + who(open) + ".");
+    });
+    $("photo-close").addEventListener("click", () => $("photo-dialog").close());
+    $("people-cluster").addEventListener("click", async () => {
+      const button = $("people-cluster");
+      button.disabled = true;
+      say("Clustering\u2026", "ok");
+      try {
+        await followTask("/visage/v1/people/cluster/", await call("/visage/v1/people/cluster", {}), $("people-cluster-progress"));
+        await loadDatasets();
+        await refresh();
+        say("Clustered: " + plural(people.length, "person").replace("persons", "people") + " in this dataset.", "ok");
+      } catch (error) {
+        say(error.message, "bad");
+      }
+      button.disabled = false;
     });
     const person = () => "/visage/v1/people/" + encodeURIComponent(open);
     $("person-split").addEventListener("click", () => {
       const faces = [...selected];
       selected.clear();
       act($("person-split"), person() + "/split", { Faces: faces },
-        (answer) => "Split " + plural(answer.MovedFaces, "face") + " into a new person, " + answer.ObjectId + ".")
+        (answer) => "Split " + plural(answer.MovedFaces, "face") + " into a new person.")
         .then(selection);
     });
     $("person-different").addEventListener("click", () => {
