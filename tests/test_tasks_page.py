@@ -1,5 +1,10 @@
-"""The Tasks page shows an indexing batch's progress live, in a real browser."""
+"""The Tasks page shows an indexing batch's progress live, names the files that failed, and lists
+the work command-line runs did, in a real browser."""
 import json
+import shutil
+import signal
+import subprocess
+import time
 
 import oss2
 from alibabacloud_imm20200930 import models as imm_models
@@ -8,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from alibaba import config
-from conftest import ROOT
+from conftest import BINARY, ROOT, Server, clean_env, run_cli
 from test_web_ui import browser, severe  # noqa: F401  (the browser fixture)
 
 PHOTOS = sorted((ROOT.parent / "shared" / "testdata" / "faces").glob("img*.jpg"))[:20]
@@ -52,8 +57,10 @@ def test_tasks_page_follows_an_indexing_batch(server, browser):  # noqa: F811
     row = WebDriverWait(browser, 120, poll_frequency=0.2).until(progressed)
     assert seen[-1] == 100 and any(0 < value < 100 for value in seen), seen  # moved while the page watched
     cells = row["cells"]
-    assert cells[1] == "family / album" and cells[2] == "Succeeded"
-    assert cells[4] == f"{len(PHOTOS)} of {len(PHOTOS) + 1}, 1 failed"
+    assert cells[0].startswith("Indexing files\n") and cells[1] == "family / album" and cells[2] == "Succeeded"
+    files, failure = cells[4].split("\n", 1)
+    assert files == f"{len(PHOTOS)} of {len(PHOTOS) + 1}, 1 failed"
+    assert failure.startswith("broken.jpg: ")  # the failed file by name, with its cause
     assert "1 of 21 files failed" in cells[6]
     assert severe(browser) == []
 
@@ -91,3 +98,56 @@ def test_tasks_page_lists_face_comparisons(server, browser):  # noqa: F811
     row = finished(failed)
     assert row["status"] == "Failed" and "image 2: no face was found" in row["cells"][4]
     assert severe(browser) == []
+
+
+def read_rows(driver):
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll("#tasks-rows tr")).map((row) => ({
+            id: row.dataset.task, status: row.dataset.status, origin: row.dataset.origin,
+            cells: Array.from(row.querySelectorAll("td")).map((td) => td.innerText)}));""")
+
+
+def test_tasks_page_lists_command_line_runs(tmp_path, browser):  # noqa: F811
+    """`visage index` and `visage cluster` show as tasks, with the file that failed named; a run
+    killed midway is ended as failed by the next run instead of staying "Running"."""
+    data, folder = tmp_path / "data", tmp_path / "photos"
+    folder.mkdir()
+    for photo in PHOTOS[:3]:
+        shutil.copy(photo, folder / photo.name)
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    indexed = run_cli("index", str(folder), "--project", "family", "--dataset", "album", "--no-progress", data=data, check=False)
+    assert indexed.returncode == 1 and b"broken.jpg" in indexed.stderr
+    run_cli("cluster", "--project", "family", "--dataset", "album", "--no-progress", data=data)
+
+    # A run killed midway: its task is there, running, until the next run looks.
+    many = tmp_path / "many"
+    many.mkdir()
+    for photo in PHOTOS:
+        shutil.copy(photo, many / photo.name)
+    killed = subprocess.Popen([str(BINARY), "index", str(many), "--project", "family", "--dataset", "other", "--no-progress",
+                               "--verbose", "--data", str(data)], env=clean_env(), stdout=subprocess.PIPE)
+    assert killed.stdout.readline().startswith(b"indexed ")  # it is working
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=30)
+    run_cli("cluster", "--project", "family", "--dataset", "album", "--no-progress", data=data)
+
+    server = Server(data)
+    try:
+        browser.get(server.url + "/ui/#tasks")
+        rows = WebDriverWait(browser, 20).until(lambda d: len(read_rows(d)) == 4 and read_rows(d))
+        assert all(r["origin"] == "command" for r in rows)
+        by_kind = {}
+        for r in rows:
+            by_kind.setdefault((r["cells"][1], r["cells"][0].split("\n")[0]), []).append(r)
+        (index_run,) = by_kind[("family / album", "Indexing files (command line)")]
+        assert index_run["status"] == "Failed" and "1 of 4 files failed" in index_run["cells"][6]
+        files, failure = index_run["cells"][4].split("\n", 1)
+        assert files == "3 of 4, 1 failed" and failure.startswith("broken.jpg: ")
+        clusterings = by_kind[("family / album", "Clustering faces into people (command line)")]
+        assert [r["status"] for r in clusterings] == ["Succeeded", "Succeeded"]
+        assert all(r["cells"][4] == "\u2013" for r in clusterings)  # no file count for people's work
+        (abandoned,) = by_kind[("family / other", "Indexing files (command line)")]
+        assert abandoned["status"] == "Failed" and "the command stopped before it finished" in abandoned["cells"][6]
+        assert severe(browser) == []
+    finally:
+        server.stop()

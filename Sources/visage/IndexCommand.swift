@@ -56,11 +56,15 @@ struct Index: AsyncParsableCommand {
                                       access: ServiceRoleAccess(identities: identities, objects: opened.objects))
             let index = FileIndex(store: opened.store)
             let progress = ProgressBar(total: Int64(files.count), enabled: !noProgress, unit: "files")
+            let uris = try files.map { file in "oss://\(bucket)/\(try ObjectKey(keyPrefix + String(file.path.dropFirst(root.path.count + 1))).value)" }
+            // Recorded as a task, so the Tasks page shows this run and names the files that failed.
+            let run = try await CommandRun.start(store: opened.store, dataset: mediaDataset.key, type: "BatchIndexFileMeta",
+                                                 files: uris.map { InputFile(uri: $0) })
             var indexed = 0, skipped = 0, failed = 0
-            for file in files {
+            for (seq, file) in files.enumerated() {
                 let relative = String(file.path.dropFirst(root.path.count + 1))
                 let key = try ObjectKey(keyPrefix + relative)
-                let uri = "oss://\(bucket)/\(key.value)"
+                let uri = uris[seq]
                 do {
                     let bytes = [UInt8](try Data(contentsOf: file))
                     let etag = Insecure.MD5.hash(data: bytes).hexString
@@ -82,13 +86,17 @@ struct Index: AsyncParsableCommand {
                         // Unbuffered, so a reader of a pipe sees each file as it is done.
                         if verbose { FileHandle.standardOutput.write(Data("indexed \(uri)\n".utf8)) }
                     }
+                    try await run.file(seq, uri: uri)
                 } catch {
                     failed += 1
                     FileHandle.standardError.write(Data("\n\(relative): \(error)\n".utf8))
+                    try await run.file(seq, uri: uri, error: "\(error)")
                 }
                 progress.advance(by: 1)
+                try await run.progress(Double(seq + 1) / Double(files.count))
             }
             progress.finish()
+            try await run.end(failure: failed > 0 ? "\(failed) of \(files.count) files failed" : nil)
             print("indexed \(indexed), already indexed \(skipped), failed \(failed) of \(files.count) files into \(project)/\(dataset)")
             if failed > 0 { throw ExitCode(1) }
         }

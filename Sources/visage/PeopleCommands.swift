@@ -59,7 +59,18 @@ struct Cluster: AsyncParsableCommand {
                 Self.show(preview)
                 return
             }
-            let outcome = try await clustering.cluster(dataset: dataset.key, progress: advance)
+            let run = try await CommandRun.start(store: opened.store, dataset: dataset.key, type: FigureClustering.Kind.clustering.rawValue)
+            let outcome: ClusteringOutcome
+            do {
+                outcome = try await clustering.cluster(dataset: dataset.key) { fraction in
+                    await advance(fraction)
+                    try? await run.progress(fraction)
+                }
+            } catch {
+                try? await run.end(failure: "\(error)")
+                throw error
+            }
+            try await run.end()
             bar.finish()
             print("\(outcome.newClusterIDs.count) new people, \(outcome.updatedClusterIDs.count) people grew, "
                   + "\(outcome.updatedFigureCount) faces placed, \(outcome.waitingFigureCount) faces wait for a person")

@@ -17,9 +17,22 @@ struct TaskRoutes {
             }
             let summaries = try await tasks.recent(limit: 50)
             let compared = try await comparisons.recent(limit: 50)
-            return UploadTokenRoutes.json(["Tasks": summaries.map(Self.summary), "Comparisons": compared.map(Self.comparison)])
+            var listed: [[String: any Sendable]] = []
+            for summary in summaries {
+                var body = Self.summary(summary)
+                // The files that failed, by name and cause, so nobody has to dig for them.
+                if summary.filesFailed > 0 {
+                    let failed = try await tasks.files(of: summary.task.id).filter { $0.status == .failed }.prefix(Self.failuresShown)
+                    body["FailedFiles"] = failed.map { ["URI": $0.uri, "Error": $0.error] }
+                }
+                listed.append(body)
+            }
+            return UploadTokenRoutes.json(["Tasks": listed, "Comparisons": compared.map(Self.comparison)])
         }
     }
+
+    /// How many failed files a task lists.
+    static let failuresShown = 10
 
     static func summary(_ summary: MediaTaskStore.Summary) -> [String: any Sendable] {
         let task = summary.task
@@ -27,7 +40,7 @@ struct TaskRoutes {
             "TaskId": task.id, "TaskType": task.type, "ProjectName": task.project, "DatasetName": task.dataset,
             "Status": task.status.rawValue, "Progress": task.progress, "Message": task.message,
             "StartTime": MediaTime.text(task.started), "FilesDone": summary.filesDone, "FilesFailed": summary.filesFailed,
-            "FilesTotal": summary.filesTotal,
+            "FilesTotal": summary.filesTotal, "Origin": task.requestID == CommandRun.requestID ? "command" : "api",
         ]
         if let ended = task.ended { body["EndTime"] = MediaTime.text(ended) }
         return body

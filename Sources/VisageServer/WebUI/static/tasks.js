@@ -10,11 +10,19 @@
     return td;
   }
 
+  // What each kind of task does, in words.
+  const KINDS = {
+    BatchIndexFileMeta: "Indexing files", IndexFileMeta: "Indexing a file", BindingScan: "Indexing a bound bucket",
+    BindingIndex: "Indexing a bucket change", FaceClustering: "Clustering faces into people",
+    FigureClustersMerging: "Merging people", FigureReclustering: "Re-clustering people",
+  };
+
   function row(task) {
     const tr = document.createElement("tr");
     tr.dataset.task = task.TaskId;
     tr.dataset.status = task.Status;
-    const name = cell(task.TaskType);
+    tr.dataset.origin = task.Origin;
+    const name = cell((KINDS[task.TaskType] || task.TaskType) + (task.Origin === "command" ? " (command line)" : ""));
     const id = document.createElement("div");
     id.className = "task-id";
     id.textContent = task.TaskId;
@@ -32,9 +40,22 @@
     percent.textContent = " " + task.Progress + "%";
     progress.appendChild(percent);
     tr.appendChild(progress);
-    let files = task.FilesDone + " of " + task.FilesTotal;
+    // Tasks that work on people rather than files have no file count to show.
+    let files = task.FilesTotal > 0 ? task.FilesDone + " of " + task.FilesTotal : "\u2013";
     if (task.FilesFailed > 0) files += ", " + task.FilesFailed + " failed";
-    tr.appendChild(cell(files));
+    const filesCell = cell(files);
+    if (task.FailedFiles && task.FailedFiles.length) {
+      const list = document.createElement("ul");
+      list.className = "failed-files";
+      list.replaceChildren(...task.FailedFiles.map((f) => {
+        const item = document.createElement("li");
+        item.textContent = f.URI.split("/").pop() + ": " + f.Error;
+        item.title = f.URI;
+        return item;
+      }));
+      filesCell.appendChild(list);
+    }
+    tr.appendChild(filesCell);
     tr.appendChild(cell(new Date(task.StartTime).toLocaleString()));
     tr.appendChild(cell(task.Message || ""));
     return tr;
