@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from alibaba import app_user, config, root_ram, seed_role
-from conftest import ROOT, Server, clean_env
+from conftest import ROOT, Server, clean_env, run_cli
 from test_web_ui import browser, severe  # noqa: F401 (the fixture)
 
 BUCKET = "web-direct-upload"
@@ -85,3 +85,47 @@ def test_token_endpoint_protection(tmp_path):
         assert response.status_code == 503 and response.json()["error"]["code"] == "NotConfigured"
     finally:
         unconfigured.stop()
+
+
+def test_one_command_sets_the_page_up(tmp_path, browser):  # noqa: F811
+    """`visage upload-setup` (run twice: the second run changes nothing) is all the page needs;
+    the role it makes may put photos under uploads/ only; after a failed upload no boxes of the
+    previous photo stay on screen."""
+    data = tmp_path / "data"
+    first = run_cli("upload-setup", data=data).stdout.decode()
+    assert first.startswith("Upload page ready: user visage-upload assumes role visage-upload")
+    assert run_cli("upload-setup", data=data).stdout.decode() == first
+    server = Server(data)  # no VISAGE_UPLOAD_* variables
+    try:
+        assert server.get("/visage/v1/upload/config").json()["Configured"] is True
+        # The credentials handed out are narrow: nothing outside uploads/, no reading back.
+        token = server.get("/visage/v1/upload/sts-token").json()
+        narrow = oss2.Bucket(oss2.StsAuth(token["AccessKeyId"], token["AccessKeySecret"], token["SecurityToken"]),
+                             server.url, BUCKET)
+        narrow.put_object("uploads/ok.txt", b"fine")
+        with pytest.raises(oss2.exceptions.AccessDenied):
+            narrow.put_object("elsewhere.txt", b"no")
+        with pytest.raises(oss2.exceptions.AccessDenied):
+            narrow.get_object("uploads/ok.txt")
+
+        browser.get(server.url + "/ui/#upload")
+        status = browser.find_element(By.ID, "upload-status")
+        WebDriverWait(browser, 10).until(lambda d: "oss://web-direct-upload/uploads/" in d.find_element(By.ID, "upload-target").text)
+        browser.find_element(By.ID, "upload-file").send_keys(str(PHOTOS / "couple.jpg"))
+        browser.find_element(By.ID, "upload-button").click()
+        WebDriverWait(browser, 60).until(lambda d: status.text.endswith("found.") or status.get_attribute("data-state") == "bad")
+        assert status.text == "2 faces found."
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#upload-boxes .face-box")) == 2
+        # A file that is no image: the upload fails, and the last photo's boxes are gone.
+        broken = tmp_path / "broken.jpg"
+        broken.write_bytes(b"this is not a photo")
+        browser.find_element(By.ID, "upload-file").send_keys(str(broken))
+        browser.find_element(By.ID, "upload-button").click()
+        WebDriverWait(browser, 60).until(lambda d: status.get_attribute("data-state") == "bad")
+        assert status.text.startswith("Failed: ")
+        assert not browser.find_elements(By.CSS_SELECTOR, "#upload-boxes .face-box")
+        assert not browser.find_element(By.ID, "upload-result").is_displayed()
+        # The one error the browser logged is the refused DetectImageFaces call.
+        assert all("400" in e["message"] for e in severe(browser))
+    finally:
+        server.stop()

@@ -100,6 +100,41 @@ public struct UploadSettings: Sendable {
     public init() {}
 
     public var isConfigured: Bool { userName != nil && roleName != nil }
+
+    /// What `visage upload-setup` saved in the data directory (no secret: the user's key stays sealed).
+    public struct Saved: Codable, Sendable, Equatable {
+        public var user: String
+        public var role: String
+        public var bucket: String
+        public var project: String
+
+        public init(user: String, role: String, bucket: String, project: String) {
+            self.user = user
+            self.role = role
+            self.bucket = bucket
+            self.project = project
+        }
+
+        /// The saved settings of a data directory, nil when there are none.
+        public static func read(from layout: DataLayout) throws -> Saved? {
+            guard let data = try? Data(contentsOf: layout.uploadSettingsFile) else { return nil }
+            return try JSONDecoder().decode(Saved.self, from: data)
+        }
+
+        public func write(to layout: DataLayout) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(self).write(to: layout.uploadSettingsFile, options: .atomic)
+        }
+    }
+
+    /// Takes the user, role, bucket and project from saved settings.
+    public mutating func apply(_ saved: Saved) {
+        userName = saved.user
+        roleName = saved.role
+        bucket = saved.bucket
+        project = saved.project
+    }
 }
 
 /// Where things live inside the data directory.
@@ -111,6 +146,8 @@ public struct DataLayout: Sendable {
     public var objectsDirectory: URL { root.appendingPathComponent("objects", isDirectory: true) }
     public var secretKeyFile: URL { root.appendingPathComponent("secret.key") }
     public var rootCredentialsFile: URL { root.appendingPathComponent("root-credentials.json") }
+    /// The Upload page's settings written by `visage upload-setup`.
+    public var uploadSettingsFile: URL { root.appendingPathComponent("upload-page.json") }
     /// Nearest-neighbour indexes of face embeddings, one per dataset (rebuilt when missing).
     public var vectorsDirectory: URL { root.appendingPathComponent("vectors", isDirectory: true) }
 

@@ -47,10 +47,15 @@ struct Serve: AsyncParsableCommand {
         configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes
         configuration.region = region ?? Environment.value("VISAGE_REGION") ?? configuration.region
         configuration.s3BaseDomain = (s3Domain ?? Environment.value("VISAGE_S3_DOMAIN"))?.lowercased()
-        // The upload page's application server, configured by environment only (it holds a secret).
+        // The upload page's application server: `visage upload-setup`'s saved settings, unless the
+        // environment names a user and role of its own.
         var upload = configuration.upload
-        upload.userName = Environment.value("VISAGE_UPLOAD_USER")
-        upload.roleName = Environment.value("VISAGE_UPLOAD_ROLE")
+        if Environment.value("VISAGE_UPLOAD_USER") == nil, Environment.value("VISAGE_UPLOAD_ROLE") == nil,
+           let saved = try UploadSettings.Saved.read(from: configuration.layout) {
+            upload.apply(saved)
+        }
+        upload.userName = Environment.value("VISAGE_UPLOAD_USER") ?? upload.userName
+        upload.roleName = Environment.value("VISAGE_UPLOAD_ROLE") ?? upload.roleName
         upload.sessionPolicy = Environment.value("VISAGE_UPLOAD_SESSION_POLICY")
         upload.bucket = Environment.value("VISAGE_UPLOAD_BUCKET") ?? upload.bucket
         upload.project = Environment.value("VISAGE_UPLOAD_PROJECT") ?? upload.project

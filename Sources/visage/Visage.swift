@@ -10,7 +10,7 @@ struct Visage: AsyncParsableCommand {
         commandName: "visage",
         abstract: "Self-hosted face and media intelligence server.",
         subcommands: [Serve.self, Detect.self, Compare.self, CompareAsync.self, Models.self, Bench.self, Buckets.self, Objects.self, Users.self, Roles.self,
-                      Policies.self, Events.self, Index.self, Cluster.self, People.self])
+                      Policies.self, Events.self, Index.self, Cluster.self, People.self, UploadSetup.self])
 }
 
 /// Options every command that opens the data directory shares.

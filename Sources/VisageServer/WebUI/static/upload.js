@@ -130,6 +130,10 @@ async function uploadAndDetect(event) {
   if (!file) return;
   button.disabled = true;
   status.dataset.state = "";
+  // The last photo's boxes must not stay beside a new attempt, least of all a failed one.
+  document.getElementById("upload-result").hidden = true;
+  document.getElementById("upload-boxes").replaceChildren();
+  document.getElementById("upload-faces").replaceChildren();
   try {
     status.textContent = "Getting temporary credentials…";
     const creds = await credentials();
@@ -170,7 +174,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     document.getElementById("upload-secret-label").hidden = false;
   }
   if (!uploadConfig.Configured) {
-    target.textContent = "Uploads are not set up: start the server with VISAGE_UPLOAD_USER and VISAGE_UPLOAD_ROLE.";
+    target.replaceChildren("Uploads are not set up yet: run ", Object.assign(document.createElement("code"),
+      { textContent: "visage upload-setup" }), " once, then restart the server (or set VISAGE_UPLOAD_USER and VISAGE_UPLOAD_ROLE).");
     document.getElementById("upload-button").disabled = true;
   }
 });
