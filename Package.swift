@@ -127,6 +127,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Fuzz targets for the request parsers (Benchmarks/fuzz): a mutation driver in every build,
+        // libFuzzer's entry point when built with -sanitize=fuzzer -DFUZZING.
+        .executableTarget(
+            name: "visage-fuzz",
+            dependencies: ["VisageCore", "VisageStore", "VisageAccess", "VisageServer", "VisageVision", "VisageMedia"],
+            swiftSettings: strict
+        ),
         .target(
             name: "VisageTestSupport",
             dependencies: ["VisageStore", .product(name: "PostgresNIO", package: "postgres-nio")],
