@@ -1,5 +1,6 @@
 """Helpers shared by the tests that drive Visage with the official Alibaba Cloud SDKs."""
 import json
+import time
 
 from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
@@ -54,3 +55,13 @@ def seed_role(ram, account, name="imm-web-upload", policies=None):
         ram.create_policy(ram_models.CreatePolicyRequest(policy_name=policy, policy_document=json.dumps(document)))
         ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(policy_type="Custom", policy_name=policy, role_name=name))
     return role
+
+
+def until_idle(imm, project, timeout=300):
+    """Waits until no task of the IMM project is running."""
+    from alibabacloud_imm20200930 import models as imm_models
+    deadline = time.monotonic() + timeout
+    while any(t.status == "Running" for t in imm.list_tasks(
+            imm_models.ListTasksRequest(project_name=project, max_results=100)).body.tasks):
+        assert time.monotonic() < deadline, "tasks did not finish"
+        time.sleep(0.5)

@@ -5,7 +5,6 @@ put where it belongs, a merge confirmed after seeing both people and then undone
 viewer, and the Overview's counts. Every action's feedback must show inside the window, and the
 browser must log no errors. Screenshots are kept in .test-artifacts/people-first-run/."""
 import json
-import time
 
 import oss2
 import pytest
@@ -16,7 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from alibaba import config
+from alibaba import config, until_idle
 from conftest import ROOT, Server
 from test_web_ui import browser, severe  # noqa: F401  (the browser fixture)
 
@@ -38,18 +37,10 @@ IN_VIEW = """
 """
 
 
-def until_idle(imm, timeout=300):
-    deadline = time.monotonic() + timeout
-    while any(t.status == "Running" for t in imm.list_tasks(
-            imm_models.ListTasksRequest(project_name=P, max_results=100)).body.tasks):
-        assert time.monotonic() < deadline, "tasks did not finish"
-        time.sleep(0.5)
-
-
 def index(imm, names):
     imm.batch_index_file_meta(imm_models.BatchIndexFileMetaRequest(
         project_name=P, dataset_name=D, files=[imm_models.InputFile(uri=f"oss://photos/{n}") for n in names]))
-    until_idle(imm)
+    until_idle(imm, P)
 
 
 def idle(driver):

@@ -2,7 +2,6 @@
 made in the page (rename, "Not this person", merge, split, "these two are different", undo, a
 re-clustering previewed then applied and undone) as the IMM SDK then sees them."""
 import json
-import time
 
 import oss2
 import pytest
@@ -13,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from Tea.exceptions import TeaException
 
-from alibaba import config
+from alibaba import config, until_idle
 from conftest import ROOT, Server
 from test_web_ui import browser, severe  # noqa: F401  (the browser fixture)
 
@@ -26,14 +25,6 @@ PHOTOS = {
     "matt_damon": ["img29.jpg", "img30.jpg", "img32.jpg", "img33.jpg"],
 }
 P, D = "family", "album"
-
-
-def until_idle(imm, timeout=300):
-    deadline = time.monotonic() + timeout
-    while any(t.status == "Running" for t in imm.list_tasks(
-            imm_models.ListTasksRequest(project_name=P, max_results=100)).body.tasks):
-        assert time.monotonic() < deadline, "tasks did not finish"
-        time.sleep(0.5)
 
 
 def idle(driver):
@@ -82,9 +73,9 @@ def env(tmp_path_factory):
     imm.create_dataset(imm_models.CreateDatasetRequest(project_name=P, dataset_name=D))
     imm.batch_index_file_meta(imm_models.BatchIndexFileMetaRequest(
         project_name=P, dataset_name=D, files=[imm_models.InputFile(uri=f"oss://photos/{n}") for n in names]))
-    until_idle(imm)
+    until_idle(imm, P)
     imm.create_figure_clustering_task(imm_models.CreateFigureClusteringTaskRequest(project_name=P, dataset_name=D))
-    until_idle(imm)
+    until_idle(imm, P)
     found = imm.query_figure_clusters(imm_models.QueryFigureClustersRequest(project_name=P, dataset_name=D)).body
     assert len(found.figure_clusters) >= 2, "the photos should form at least two people"
     yield dict(server=server, imm=imm, account=root["AccountId"], clusters={c.object_id: c for c in found.figure_clusters})

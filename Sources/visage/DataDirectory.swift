@@ -1,5 +1,7 @@
 import Foundation
 import VisageAccess
+import VisageCore
+import VisageMedia
 import VisageServer
 import VisageStore
 
@@ -37,6 +39,18 @@ extension DataOptions {
                     "Created the root account; its key pair is in \(configuration.layout.rootCredentialsFile.path)\n".utf8))
             }
             return try await body(opened)
+        }
+    }
+}
+
+extension OpenedDataDirectory {
+    /// Creates the root account's bucket and media project where they are missing.
+    func ensure(bucket: BucketName, project: String, description: String? = nil) async throws {
+        let account = root.credentials.AccountId
+        if (try? await objects.bucket(bucket)) == nil { _ = try await objects.createBucket(bucket, ownerAccount: account) }
+        let projects = ProjectCatalog(store: store)
+        if (try? await projects.project(account: account, name: project)) == nil {
+            _ = try await projects.create(account: account, name: project, description: description, serviceRole: nil, templateID: nil)
         }
     }
 }

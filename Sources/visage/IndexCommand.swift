@@ -36,13 +36,8 @@ struct Index: AsyncParsableCommand {
         try await data.withDataDirectory(creating: true) { opened in
             let account = opened.root.credentials.AccountId
             let bucketName = try BucketName(bucket)
-            if (try? await opened.objects.bucket(bucketName)) == nil {
-                _ = try await opened.objects.createBucket(bucketName, ownerAccount: account)
-            }
+            try await opened.ensure(bucket: bucketName, project: project)
             let projects = ProjectCatalog(store: opened.store)
-            if (try? await projects.project(account: account, name: project)) == nil {
-                _ = try await projects.create(account: account, name: project, description: nil, serviceRole: nil, templateID: nil)
-            }
             let datasets = DatasetCatalog(store: opened.store)
             if (try? await datasets.dataset(account: account, project: project, name: dataset)) == nil {
                 _ = try await datasets.create(account: account, project: project, name: dataset,

@@ -26,15 +26,7 @@ struct UploadSetup: AsyncParsableCommand {
         let layout = data.configuration.layout
         let saved = try await data.withDataDirectory(creating: true) { opened -> UploadSettings.Saved in
             let account = opened.root.credentials.AccountId
-            let bucketName = try BucketName(bucket)
-            if (try? await opened.objects.bucket(bucketName)) == nil {
-                _ = try await opened.objects.createBucket(bucketName, ownerAccount: account)
-            }
-            let projects = ProjectCatalog(store: opened.store)
-            if (try? await projects.project(account: account, name: project)) == nil {
-                _ = try await projects.create(account: account, name: project, description: "Photos from the Upload page",
-                                              serviceRole: nil, templateID: nil)
-            }
+            try await opened.ensure(bucket: try BucketName(bucket), project: project, description: "Photos from the Upload page")
             let identities = IdentityDirectory(store: opened.store, keys: AccessKeyDirectory(store: opened.store, box: opened.box))
             if (try? await identities.user(account: account, name: user)) == nil {
                 _ = try await identities.createUser(account: account, name: user, displayName: "Upload page", comments: nil)

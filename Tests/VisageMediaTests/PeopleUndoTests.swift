@@ -30,16 +30,23 @@ struct PeopleUndoTests {
         }
     }
 
-    @Test("undoing each kind of edit brings back the people as they were", arguments: TestEngine.available)
-    func everyKindUndone(engine: TestEngine) async throws {
+    /// A dataset clustered into the three people `a`, `b` and `c`, handed to `body` with their ids.
+    static func withThreePeople(_ engine: TestEngine,
+                                _ body: (MetadataStore, FigureClustering, FigureClusterStore, _ a: String, _ b: String, _ c: String)
+                                    async throws -> Void) async throws {
         try await ReclusterTests.withDataset(engine, settings: ReclusterTests.strict) { store, clustering in
-            let dataset = ReclusterTests.dataset
-            let people = FigureClusterStore(store: store)
             try await ReclusterTests.insertGroups(store)
-            _ = try await clustering.cluster(dataset: dataset)
+            _ = try await clustering.cluster(dataset: ReclusterTests.dataset)
             let groups = try await ReclusterTests.people(store)
             let id = { (group: String) in try #require(groups.first { $0.value == [group] }?.key) }
-            let (a, b, c) = (try id("a"), try id("b"), try id("c"))
+            try await body(store, clustering, FigureClusterStore(store: store), try id("a"), try id("b"), try id("c"))
+        }
+    }
+
+    @Test("undoing each kind of edit brings back the people as they were", arguments: TestEngine.available)
+    func everyKindUndone(engine: TestEngine) async throws {
+        try await Self.withThreePeople(engine) { store, clustering, people, a, b, c in
+            let dataset = ReclusterTests.dataset
             try await people.exclude(dataset: dataset, figureID: "c4")
             let before = try await Self.state(store)
 
@@ -75,14 +82,8 @@ struct PeopleUndoTests {
 
     @Test("a merge keeps the name of a named person merged into an unnamed one; undo takes it back", arguments: TestEngine.available)
     func mergeKeepsName(engine: TestEngine) async throws {
-        try await ReclusterTests.withDataset(engine, settings: ReclusterTests.strict) { store, clustering in
+        try await Self.withThreePeople(engine) { store, clustering, people, a, b, c in
             let dataset = ReclusterTests.dataset
-            let people = FigureClusterStore(store: store)
-            try await ReclusterTests.insertGroups(store)
-            _ = try await clustering.cluster(dataset: dataset)
-            let groups = try await ReclusterTests.people(store)
-            let id = { (group: String) in try #require(groups.first { $0.value == [group] }?.key) }
-            let (a, b, c) = (try id("a"), try id("b"), try id("c"))
             try await people.update(dataset: dataset, id: a, ClusterChanges(name: "Ann"))
             try await people.update(dataset: dataset, id: c, ClusterChanges(name: "Cy"))
             let before = try await Self.state(store)

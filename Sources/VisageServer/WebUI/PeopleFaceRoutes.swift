@@ -66,12 +66,7 @@ extension PeopleRoutes {
 
     /// A photo of the dataset with each face's box and the person it belongs to.
     func photoFaces(_ request: Request) async throws -> Response {
-        let parameters = Self.query(request)
-        let key = try await dataset(parameters)
-        guard let uri = parameters["uri"], !uri.isEmpty else { throw Self.badRequest("uri is required.") }
-        guard let document = try await FileIndex(store: store).document(dataset: key, uri: uri) else {
-            throw VisageError.notFound(kind: .file, name: uri)
-        }
+        let (key, _, document) = try await indexedPhoto(request)
         let figures = (document["Figures"]?.arrayValue ?? []).compactMap(\.objectValue)
         let ids = figures.compactMap { $0["FigureClusterId"]?.stringValue }.filter { $0 != ReservedCluster.independent }
         let names = Dictionary(uniqueKeysWithValues: try await FigureClusterStore(store: store)

@@ -224,12 +224,7 @@ struct PeopleRoutes {
     /// The bytes of a photo indexed in the dataset; other objects are not served, so the page
     /// cannot be used to read arbitrary objects.
     func photo(_ request: Request) async throws -> Response {
-        let parameters = Self.query(request)
-        let key = try await dataset(parameters)
-        guard let uri = parameters["uri"], !uri.isEmpty else { throw Self.badRequest("uri is required.") }
-        guard let document = try await FileIndex(store: store).document(dataset: key, uri: uri) else {
-            throw VisageError.notFound(kind: .file, name: uri)
-        }
+        let (_, uri, document) = try await indexedPhoto(request)
         let (bucket, objectKey) = try ServiceRoleAccess.ossURI(uri, field: "uri")
         let read = try await objects.getObject(bucket: bucket, key: objectKey, range: nil)
         // Only an image type is passed on: an uploader-chosen text/html served from the UI's
@@ -240,6 +235,18 @@ struct PeopleRoutes {
                         headers: [.contentType: type, .contentLength: String(read.contentLength), .cacheControl: "private, max-age=300",
                                   HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
                         body: ResponseBody(asyncSequence: read.body.map { ByteBuffer(bytes: $0) }))
+    }
+
+    /// The dataset and the indexed file named by the request's `uri`: 400 without one, 404 when
+    /// the dataset holds no such file.
+    func indexedPhoto(_ request: Request) async throws -> (DatasetKey, String, [String: JSONValue]) {
+        let parameters = Self.query(request)
+        let key = try await dataset(parameters)
+        guard let uri = parameters["uri"], !uri.isEmpty else { throw Self.badRequest("uri is required.") }
+        guard let document = try await FileIndex(store: store).document(dataset: key, uri: uri) else {
+            throw VisageError.notFound(kind: .file, name: uri)
+        }
+        return (key, uri, document)
     }
 
     /// The dataset named by `account`, `project` and `dataset`: 400 when one is missing, 404 when it does not exist.
