@@ -143,3 +143,25 @@ def test_no_mutated_request_is_accepted(setup):
     stored = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, BUCKET)
     keys = sorted(o.key for o in oss2.ObjectIterator(stored))
     assert keys == sorted(f"uploads/fuzz/{n}.txt" for n in (-1, 10_100, 10_300, 10_500, 10_700, 10_900))
+
+
+@pytest.mark.parametrize("header", ["Date", "x-oss-date", "x-amz-date", "x-acs-date"])
+def test_a_non_ascii_date_is_refused_not_fatal(server, header):
+    """A date that Foundation's formatter would stop the process on (found by Benchmarks/fuzz):
+    each signature form refuses it, and the server lives on."""
+    date = "Sat, 05 \u0598De= 2026 10:10:10 GMT".encode()
+    attempts = [
+        ("PUT", "/bucket/key", {"Authorization": "OSS LTAI:c2lnbmF0dXJl"}),
+        ("PUT", "/bucket/key", {"Authorization": "OSS4-HMAC-SHA256 Credential=LTAI/20261205/cn-hangzhou/oss/aliyun_v4_request,"
+                                                 "Signature=ab"}),
+        ("PUT", "/bucket/key", {"Authorization": "AWS AKID:c2lnbmF0dXJl"}),
+        ("PUT", "/bucket/key", {"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261205/us-east-1/s3/aws4_request, "
+                                                 "SignedHeaders=host;x-amz-date, Signature=00"}),
+        ("POST", "/", {"Authorization": "ACS3-HMAC-SHA256 Credential=LTAI,SignedHeaders=host;x-acs-date,Signature=ab",
+                       "x-acs-action": "GetCallerIdentity", "x-acs-version": "2015-04-01"}),
+    ]
+    for method, path, headers in attempts:
+        response = requests.request(method, server.url + path, headers={**headers, header: date}, data=b"x", timeout=10)
+        assert 400 <= response.status_code < 500, (headers, response.status_code, response.text[:200])
+    assert server.get("/healthz").status_code == 200
+    assert server.process.poll() is None

@@ -111,6 +111,7 @@ public enum Wildcard {
 /// Times in conditions and in `acs:CurrentTime`: ISO 8601 with or without fractional seconds.
 enum PolicyDates {
     static func parse(_ text: String) -> Date? {
+        guard DateText.parseable(text) else { return nil }
         let plain = ISO8601DateFormatter()
         if let date = plain.date(from: text) { return date }
         let fractional = ISO8601DateFormatter()

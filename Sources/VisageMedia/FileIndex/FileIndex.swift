@@ -255,6 +255,7 @@ public enum MediaTime {
 
     /// An RFC 3339 time with or without fractional seconds, or nil.
     public static func parse(_ text: String) -> Date? {
+        guard DateText.parseable(text) else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return date }

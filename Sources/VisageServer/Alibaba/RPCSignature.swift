@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import VisageCore
 
 /// The credentials and signature of an Alibaba Cloud RPC call, in either form the official
 /// SDKs send: ACS3-HMAC-SHA256 in the `Authorization` header (the default), or the V1 HMAC-SHA1
@@ -104,6 +105,6 @@ struct RPCSignature: Sendable {
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, as both forms send it.
     static func parseTime(_ text: String) -> Date? {
-        ISO8601DateFormatter().date(from: text)
+        DateText.parseable(text) ? ISO8601DateFormatter().date(from: text) : nil
     }
 }

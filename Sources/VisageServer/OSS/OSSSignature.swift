@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import VisageCore
 
 /// The credentials and signature of an object API request, in the four forms the official OSS
 /// SDKs send: V1 (`Authorization: OSS AK:sig`, HMAC-SHA1) and V4 (`OSS4-HMAC-SHA256`), each in a
@@ -161,6 +162,7 @@ struct OSSSignature: Sendable {
 
     /// `YYYYMMDDTHHMMSSZ`.
     static func compactDate(_ text: String) -> Date? {
+        guard DateText.parseable(text) else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -179,7 +181,7 @@ enum HTTPDates {
         return formatter
     }
 
-    static func parse(_ text: String) -> Date? { formatter().date(from: text) }
+    static func parse(_ text: String) -> Date? { DateText.parseable(text) ? formatter().date(from: text) : nil }
 
     static func format(_ date: Date) -> String { formatter().string(from: date) }
 }
