@@ -77,6 +77,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "VisageSigning",
+            dependencies: ["VisageCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VisageS3Blobs",
+            dependencies: [
+                "VisageCore", "VisageStore", "VisageSigning",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "VisageAccess",
             dependencies: [
                 "VisageCore", "VisageStore",
@@ -106,7 +121,8 @@ let package = Package(
         .target(
             name: "VisageServer",
             dependencies: [
-                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "CIsal", "CSM3",
+                "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "VisageSigning",
+                "VisageS3Blobs", "CIsal", "CSM3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -121,6 +137,7 @@ let package = Package(
             name: "visage",
             dependencies: [
                 "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer", "VisageVision", "VisageMedia",
+                "VisageS3Blobs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -170,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "VisageServerTests",
             dependencies: [
-                "VisageServer", "VisageStore", "VisageAccess", "VisageTestSupport",
+                "VisageServer", "VisageStore", "VisageAccess", "VisageSigning", "VisageTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -89,6 +89,35 @@ def postgres_database():
     subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
 
 
+@pytest.fixture(scope="session")
+def moto_server():
+    """An S3 server (moto) on loopback for the whole test run."""
+    from s3backend import MotoServer
+    running = MotoServer()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module", params=["embedded", "postgres-s3"])
+def backend(request):
+    """The SDK suites run twice: on the embedded default (SQLite and local files), and with
+    metadata in PostgreSQL and object bytes in an S3 server, where nothing may reach the local
+    objects folder (each suite checks with `Backend.check_data_directory`)."""
+    from s3backend import Backend, create_database, drop_database, new_bucket, s3_env
+    if request.param == "embedded":
+        yield Backend("embedded")
+        return
+    admin = os.environ.get("VISAGE_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.fail("VISAGE_TEST_POSTGRES_URL is not set: run the tests with `make test`")
+    moto = request.getfixturevalue("moto_server")
+    name, url = create_database(admin, "s3")
+    bucket = new_bucket(moto, name.replace("_", "-"))
+    yield Backend("postgres-s3", env=dict(VISAGE_DATABASE_URL=url, **s3_env(moto.url, bucket)), moto=moto, bucket=bucket,
+                  prefix="blobs/")
+    drop_database(admin, name)
+
+
 def error_of(response):
     """The (code, request id) of a Visage or Alibaba-style JSON error."""
     body = response.json()

@@ -36,10 +36,10 @@ def manifest(folder):
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, backend):
     receiver = Receiver()
     data = tmp_path_factory.mktemp("imm-clusters") / "data"
-    server = Server(data, env=clean_env(
+    server = Server(data, env=clean_env(**backend.env,
         VISAGE_NOTIFY_ALLOW_NETWORKS="127.0.0.0/8", VISAGE_NOTIFY_TOPICS=f"people-topic={receiver.url}/mns"))
     root, _ = root_ram(server)
     bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "people")
@@ -62,10 +62,12 @@ def env(tmp_path_factory):
             break
         assert time.monotonic() < deadline, "indexing did not finish"
         time.sleep(1)
-    key = bytes.fromhex(__import__("conftest").run_cli("events", "--signing-key", data=data).stdout.decode().strip())
+    key = bytes.fromhex(__import__("conftest").run_cli("events", "--signing-key", data=data, env=clean_env(**backend.env))
+                        .stdout.decode().strip())
     yield dict(server=server, imm=imm, bucket=bucket, receiver=receiver, key=key, root=root)
     server.stop()
     receiver.http.shutdown()
+    backend.check_data_directory(data)
 
 
 def cluster(imm, dataset, notify=True):

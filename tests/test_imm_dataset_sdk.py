@@ -43,10 +43,10 @@ SEED_FILES = """[
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, backend):
     receiver = Receiver()
     data = tmp_path_factory.mktemp("imm-datasets") / "data"
-    server = Server(data, env=clean_env(
+    server = Server(data, env=clean_env(**backend.env,
         VISAGE_NOTIFY_ALLOW_NETWORKS="127.0.0.0/8", VISAGE_NOTIFY_RETRY_SECONDS="1", VISAGE_NOTIFY_TIMEOUT_SECONDS="2",
         VISAGE_NOTIFY_TOPICS=f"test-mns-topic={receiver.url}/mns"))
     root, ram = root_ram(server)
@@ -59,10 +59,12 @@ def env(tmp_path_factory):
     imm.create_project(imm_models.CreateProjectRequest(project_name="test-project"))
     imm.create_dataset(imm_models.CreateDatasetRequest(project_name="test-project", dataset_name="test-dataset",
                                                        template_id="Official:FaceManagement"))
-    key = bytes.fromhex(run_cli("events", "--signing-key", data=data).stdout.decode().strip())
-    yield dict(server=server, root=root, ram=ram, imm=imm, bucket=bucket, receiver=receiver, key=key, data=data)
+    key = bytes.fromhex(run_cli("events", "--signing-key", data=data, env=clean_env(**backend.env)).stdout.decode().strip())
+    yield dict(server=server, root=root, ram=ram, imm=imm, bucket=bucket, receiver=receiver, key=key, data=data,
+               cli_env=clean_env(**backend.env))
     server.stop()
     receiver.http.shutdown()
+    backend.check_data_directory(data)
 
 
 def wait_task(imm, task_type, task_id, timeout=120):
@@ -335,12 +337,12 @@ def test_webhook_failures_are_retried_without_blocking_others(env):
     assert flaky_deliveries[2]["at"] - flaky_deliveries[0]["at"] >= 2.5  # 1 s, then 2 s of backoff
     receiver.wait_for("/prompt", timeout=30)
     assert len(receiver.wait_for("/hang", count=2, timeout=60)) >= 2  # timed out (2 s), retried
-    listing = run_cli("events", data=env["data"]).stdout.decode()
+    listing = run_cli("events", data=env["data"], env=env["cli_env"]).stdout.decode()
     rows = {line.split("\t")[0]: line.split("\t") for line in listing.splitlines()[1:]}
     assert rows[flaky][3] == "Delivered" and rows[flaky][4] == "3"
     assert rows[prompt][3] == "Delivered" and rows[prompt][4] == "1"
     assert rows[hanging][3] in ("Retrying", "Running") and int(rows[hanging][4]) >= 2
-    body = json.loads(run_cli("events", "--show", prompt, data=env["data"]).stdout)
+    body = json.loads(run_cli("events", "--show", prompt, data=env["data"], env=env["cli_env"]).stdout)
     assert body["id"] == prompt and body["type"] == "imm:FileMeta:Index"
 
 

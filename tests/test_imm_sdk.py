@@ -19,8 +19,9 @@ PHOTO = ROOT.parent / "shared" / "testdata" / "faces" / "couple.jpg"
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("imm") / "data")
+def seed(tmp_path_factory, backend):
+    data = tmp_path_factory.mktemp("imm") / "data"
+    server = Server(data, env=clean_env(**backend.env))
     root, ram = root_ram(server)
     account = root["AccountId"]
     key = app_user(ram)
@@ -33,6 +34,7 @@ def seed(tmp_path_factory):
     credentials = sts.assume_role(sts_models.AssumeRoleRequest(role_arn=role.arn, role_session_name="browser")).body.credentials
     yield dict(server=server, root=root, admin=admin, credentials=credentials)
     server.stop()
+    backend.check_data_directory(data)
 
 
 def test_projects_crud(seed):

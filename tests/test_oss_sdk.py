@@ -13,15 +13,17 @@ from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
 
 from alibaba import app_user, config, root_ram, seed_policies, seed_role, trust_policy
-from conftest import Server
+from conftest import Server, clean_env
 
 BUCKET = "web-direct-upload"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """A server with the seed's identities, one role limited to uploads/ and one with full OSS access."""
-    server = Server(tmp_path_factory.mktemp("oss") / "data")
+def world(tmp_path_factory, backend):
+    """A server with the seed's identities, one role limited to uploads/ and one with full OSS access,
+    on each backend (`conftest.backend`)."""
+    data = tmp_path_factory.mktemp("oss") / "data"
+    server = Server(data, env=clean_env(**backend.env))
     root, ram = root_ram(server)
     key = app_user(ram)
     roles = {"imm-web-upload": seed_role(ram, root["AccountId"], policies={
@@ -38,6 +40,7 @@ def world(tmp_path_factory):
     oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, BUCKET).create_bucket()
     yield dict(server=server, root=root, credentials=credentials, sts=sts, roles=roles)
     server.stop()
+    backend.check_data_directory(data)
 
 
 def root_bucket(world, name=BUCKET):

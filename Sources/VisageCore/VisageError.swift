@@ -52,6 +52,9 @@ public enum VisageError: Error, Equatable, Sendable {
     case rangeNotSatisfiable(size: Int64)
     /// Something went wrong on our side; the message is safe to show.
     case internalFailure(message: String)
+    /// A service the request depends on (the object backend, the database) did not answer or
+    /// refused for now; nothing was changed and the same request may succeed later.
+    case unavailable(message: String)
 }
 
 extension VisageError: CustomStringConvertible {
@@ -69,6 +72,16 @@ extension VisageError: CustomStringConvertible {
         case let .preconditionFailed(message): return message
         case let .rangeNotSatisfiable(size): return "the requested range is not satisfiable for an object of \(size) bytes"
         case let .internalFailure(message): return message
+        case let .unavailable(message): return message
         }
+    }
+}
+
+extension VisageError {
+    /// Whether the same request may succeed later unchanged (a service was unavailable), so work
+    /// queues retry it rather than record it as the outcome.
+    public var isTransient: Bool {
+        if case .unavailable = self { return true }
+        return false
     }
 }

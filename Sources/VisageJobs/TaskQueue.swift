@@ -33,10 +33,11 @@ public struct QueuedTask: Sendable, Equatable {
     public var isLastAttempt: Bool { attempts >= maxAttempts }
 
     /// What a failed attempt means for the work: a domain error (the request cannot be done)
-    /// at once; any other error only on the last attempt, so the work ends instead of showing
-    /// Running for ever; nil lets the queue retry (and a worker being stopped is never a failure).
+    /// at once; any other error, or a service that is unavailable for now, only on the last
+    /// attempt, so the work ends instead of showing Running for ever; nil lets the queue retry
+    /// (and a worker being stopped is never a failure).
     public func failure(for error: any Error, doing work: String) -> VisageError? {
-        if let error = error as? VisageError { return error }
+        if let error = error as? VisageError, !error.isTransient { return error }
         guard isLastAttempt, !(error is CancellationError) else { return nil }
         return .internalFailure(message: "\(work) failed on every attempt (\(attempts)): \(error)")
     }

@@ -75,6 +75,7 @@ public struct WorkerPool: Service {
     private func perform(_ task: QueuedTask, owner: String) async {
         let progress = TaskProgress(queue: queue, id: task.id, owner: owner)
         let heartbeatEvery = Duration.milliseconds(queue.leaseMillis / 3)
+        let started = ContinuousClock.now
         do {
             let result = try await withThrowingTaskGroup(of: String?.self) { group in
                 group.addTask {
@@ -92,6 +93,7 @@ public struct WorkerPool: Service {
                 return nil
             }
             try await queue.complete(id: task.id, owner: owner, result: result)
+            TaskTimings.process.record(queue: queueName, outcome: "succeeded", duration: ContinuousClock.now - started)
         } catch where Task.isCancelled {
             // Shutting down: give the task back. This task is cancelled, so the release runs in
             // one that is not, or the store would refuse to start the query.
@@ -101,6 +103,7 @@ public struct WorkerPool: Service {
         } catch {
             logger.warning("task attempt failed", metadata: ["task": "\(task.id)", "error": "\(error)"])
             _ = try? await queue.fail(id: task.id, owner: owner, error: "\(error)")
+            TaskTimings.process.record(queue: queueName, outcome: "failed", duration: ContinuousClock.now - started)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import VisageAccess
+import VisageS3Blobs
 import VisageStore
 
 /// A data directory opened for use: the metadata store, the object store and the root account.
@@ -26,10 +27,23 @@ public struct OpenedDataDirectory: Sendable {
             let root = try await RootBootstrap(
                 directory: AccessKeyDirectory(store: store, box: box), credentialsFile: layout.rootCredentialsFile
             ).run(fixedKeyID: configuration.rootAccessKeyID, fixedSecret: configuration.rootAccessKeySecret)
-            let objects: any ObjectStore = CatalogObjectStore(blobs: try LocalBlobFiles(root: layout.objectsDirectory), store: store)
-            let removed = try await objects.recover()
-            if removed > 0 { logger.notice("removed files left by interrupted writes", metadata: ["count": "\(removed)"]) }
-            return try await body(OpenedDataDirectory(store: store, objects: objects, root: root, box: box))
+            return try await withBlobStore(configuration, logger: logger) { blobs in
+                let objects: any ObjectStore = CatalogObjectStore(blobs: blobs, store: store)
+                let removed = try await objects.recover()
+                if removed > 0 { logger.notice("removed files left by interrupted writes", metadata: ["count": "\(removed)"]) }
+                return try await body(OpenedDataDirectory(store: store, objects: objects, root: root, box: box))
+            }
         }
+    }
+
+    /// Opens the configured blob backend for the duration of `body`: files under the data
+    /// directory, or an S3-compatible bucket (whose connections close afterwards).
+    static func withBlobStore<T: Sendable>(_ configuration: ServerConfiguration, logger: Logger,
+                                           _ body: (any BlobStore) async throws -> T) async throws -> T {
+        guard let settings = configuration.objectBackend else {
+            return try await body(try LocalBlobFiles(root: configuration.layout.objectsDirectory))
+        }
+        logger.info("object bytes in an S3-compatible bucket", metadata: ["location": "\(settings.description)"])
+        return try await S3BlobStore.with(settings, logger: logger) { try await body($0) }
     }
 }

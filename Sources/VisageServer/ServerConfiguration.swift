@@ -1,6 +1,7 @@
 import Foundation
 import VisageJobs
 import VisageMedia
+import VisageS3Blobs
 import VisageStore
 
 /// What a server process does: answer requests and queue work (`api`), do the queued work
@@ -19,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: URL
     /// Nil means the embedded SQLite file in the data directory.
     public var databaseURL: String?
+    /// Where object bytes live: nil means files in the data directory, else an S3-compatible bucket.
+    public var objectBackend: S3Settings?
     public var rootAccessKeyID: String?
     public var rootAccessKeySecret: String?
     /// The largest request body accepted by endpoints that read the body into memory.

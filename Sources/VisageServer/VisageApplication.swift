@@ -63,13 +63,13 @@ public enum VisageServer {
         let router = Router(context: VisageContext.self)
         guard components.configuration.role.answersRequests else {
             // A worker answers its health and metrics only.
-            OperationsRoutes(store: components.store, metrics: components.metrics, role: components.configuration.role).add(to: router)
+            OperationsRoutes(components).add(to: router)
             return router
         }
         let dialects = dialects(components, extra: extra)
         router.add(middleware: RequestEnvelopeMiddleware(metrics: components.metrics, dialects: dialects))
         router.add(middleware: DialectDispatchMiddleware())
-        OperationsRoutes(store: components.store, metrics: components.metrics, role: components.configuration.role).add(to: router)
+        OperationsRoutes(components).add(to: router)
         WebUIRoutes(assets: components.assets).add(to: router)
         TaskRoutes(tasks: MediaTaskStore(store: components.store), comparisons: components.comparisons).add(to: router)
         PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)

@@ -41,6 +41,8 @@ public struct WireError: Error, Sendable, Equatable {
                 self.init(status: .rangeNotSatisfiable, code: "InvalidRange", message: core.description)
             case .internalFailure:
                 self.init(status: .internalServerError, code: "InternalError", message: core.description)
+            case .unavailable:
+                self.init(status: .serviceUnavailable, code: "ServiceUnavailable", message: core.description)
             }
         case is NIOTooManyBytesError:
             // NIO reports its buffer's size, not the endpoint's limit; `collectBody` names the limit.

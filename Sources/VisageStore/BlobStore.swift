@@ -14,6 +14,22 @@ public protocol BlobStore: Sendable {
     /// Removes what was abandoned: writes never closed by a live writer, and committed blobs
     /// for which `isReferenced` says no. Returns how many. Safe while other processes write.
     func sweep(isReferenced: @escaping @Sendable (String) async throws -> Bool) async throws -> Int
+    /// A new blob with the bytes of blob `id` (`size` bytes), made by the backend without moving
+    /// them through this process, committed but not yet closed (like a write); nil when the
+    /// backend cannot, and the caller streams the bytes instead.
+    func duplicate(_ id: String, size: Int64) async throws -> (any BlobWrite)?
+    /// Fails when the backend cannot be reached; what health checks report.
+    func checkReachable() async throws
+    /// Whether `recover` sweeps at every start. A sweep of a local folder is quick; a remote
+    /// bucket's is a listing of every blob, run on a schedule instead (`visage sweep`).
+    var sweepsAtStart: Bool { get }
+}
+
+extension BlobStore {
+    public func duplicate(_ id: String, size: Int64) async throws -> (any BlobWrite)? { nil }
+    /// A backend with nothing to reach (bytes in this process) is always reachable.
+    public func checkReachable() async throws {}
+    public var sweepsAtStart: Bool { true }
 }
 
 /// A blob being written. The catalog row that refers to it is committed before `close`, so a

@@ -21,6 +21,16 @@ public struct CatalogObjectStore: ObjectStore {
     /// processes write: blobs they still hold are left alone.
     @discardableResult
     public func recover() async throws -> Int {
+        guard blobs.sweepsAtStart else { return 0 }
+        return try await sweep()
+    }
+
+    public func checkBackend() async throws {
+        try await blobs.checkReachable()
+    }
+
+    /// Removes blobs that neither an object nor a part refers to, and writes that were abandoned.
+    public func sweep() async throws -> Int {
         try await blobs.sweep { [store] blobID in
             try await store.withConnection { db in
                 try await db.raw("""
@@ -154,46 +164,88 @@ public struct CatalogObjectStore: ObjectStore {
     ) async throws -> ObjectInfo {
         try ObjectTag.validate(attributes.tags)
         let (info, replaced) = try await withNewBlob(attributes: attributes, body: body) { blobID, size, md5, crc64 in
-            var info = ObjectInfo(
-                bucket: bucket.value, key: key.value, size: size, etag: etag ?? md5.hexString,
-                contentType: attributes.contentType, userMetadata: attributes.userMetadata,
-                lastModified: WallClock.date(millis: WallClock.nowMillis()))
-            info.crc64 = crc64
-            info.acl = attributes.acl
-            info.tags = attributes.tags
-            info.checksum = attributes.checksum
-            let row = info
-            let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)
-            let tagsJSON = try Self.tagsText(info.tags)
-            let modified = Int64((info.lastModified.timeIntervalSince1970 * 1000).rounded())
-            let crcBits = Int64(bitPattern: crc64)
-            let acl = info.acl?.rawValue
-            let replaced: String? = try await store.withTransaction { db in
-                guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: bucket.value)").first() != nil else {
-                    throw VisageError.notFound(kind: .bucket, name: bucket.value)
-                }
-                let old = try await db.raw("""
-                    SELECT blob_id FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
-                    """).first()?.decode(column: "blob_id", as: String.self)
-                try await db.raw("""
-                    INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified,
-                                         crc64, acl, tags, checksum)
-                    VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: size), \(bind: row.etag),
-                            \(bind: row.contentType), \(bind: metadataJSON), \(bind: modified), \(bind: crcBits), \(bind: acl),
-                            \(bind: tagsJSON), \(bind: row.checksum))
-                    ON CONFLICT (bucket, object_key) DO UPDATE SET
-                        blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
-                        content_type = excluded.content_type, user_metadata = excluded.user_metadata,
-                        last_modified = excluded.last_modified, crc64 = excluded.crc64, acl = excluded.acl, tags = excluded.tags,
-                        checksum = excluded.checksum
-                    """).run()
-                try await ObjectChangeFeed.record(bucket: bucket, key: key, .put, at: modified, db: db)
-                return old
-            }
-            return (info, replaced)
+            try await record(bucket: bucket, key: key, attributes: attributes, blobID: blobID, size: size,
+                             etag: etag ?? md5.hexString, crc64: crc64)
         }
         if let replaced { await blobs.remove(replaced) }
         return info
+    }
+
+    /// Copies within the backend when it can (the bytes never pass through this process), else
+    /// streams them. Only an object whose ETag is its MD5 is copied that way, so the copy's ETag
+    /// is the MD5 of its bytes whichever way it was made.
+    public func copyObject(from sourceBucket: BucketName, _ sourceKey: ObjectKey, to bucket: BucketName, _ key: ObjectKey,
+                           attributes: ObjectAttributes?, maxBytes: Int64) async throws -> ObjectInfo {
+        let (source, sourceBlob) = try await catalogRow(bucket: sourceBucket, key: sourceKey)
+        let kept = ObjectAttributes(contentType: source.contentType, userMetadata: source.userMetadata, maxBytes: maxBytes,
+                                    acl: source.acl, tags: source.tags, checksum: source.checksum)
+        let chosen = attributes ?? kept
+        guard !source.isMultipart, let crc64 = source.crc64 else {
+            let read = try await getObject(bucket: sourceBucket, key: sourceKey, range: nil)
+            return try await putObject(bucket: bucket, key: key, attributes: chosen, body: read.body)
+        }
+        guard source.size <= chosen.maxBytes else { throw VisageError.tooLarge(field: "object", limit: Int(clamping: chosen.maxBytes)) }
+        try ObjectTag.validate(chosen.tags)
+        guard let copy = try await blobs.duplicate(sourceBlob, size: source.size) else {
+            let read = try await getObject(bucket: sourceBucket, key: sourceKey, range: nil)
+            return try await putObject(bucket: bucket, key: key, attributes: chosen, body: read.body)
+        }
+        let recorded: (ObjectInfo, String?)
+        do {
+            recorded = try await record(bucket: bucket, key: key, attributes: chosen, blobID: copy.id, size: source.size,
+                                        etag: source.etag, crc64: crc64)
+            await copy.close()
+        } catch {
+            await copy.discard()
+            await copy.close()
+            throw error
+        }
+        let (info, replaced) = recorded
+        if let replaced { await blobs.remove(replaced) }
+        return info
+    }
+
+    /// Makes blob `blobID` the object `key` in one catalog transaction (with its change-feed
+    /// entry); returns the object and the blob it replaced, if any.
+    private func record(bucket: BucketName, key: ObjectKey, attributes: ObjectAttributes, blobID: String, size: Int64,
+                        etag: String, crc64: UInt64) async throws -> (ObjectInfo, String?) {
+        var info = ObjectInfo(
+            bucket: bucket.value, key: key.value, size: size, etag: etag,
+            contentType: attributes.contentType, userMetadata: attributes.userMetadata,
+            lastModified: WallClock.date(millis: WallClock.nowMillis()))
+        info.crc64 = crc64
+        info.acl = attributes.acl
+        info.tags = attributes.tags
+        info.checksum = attributes.checksum
+        let row = info
+        let metadataJSON = String(decoding: try JSONEncoder.sorted.encode(info.userMetadata), as: UTF8.self)
+        let tagsJSON = try Self.tagsText(info.tags)
+        let modified = Int64((info.lastModified.timeIntervalSince1970 * 1000).rounded())
+        let crcBits = Int64(bitPattern: crc64)
+        let acl = info.acl?.rawValue
+        let replaced: String? = try await store.withTransaction { db in
+            guard try await db.raw("SELECT name FROM buckets WHERE name = \(bind: bucket.value)").first() != nil else {
+                throw VisageError.notFound(kind: .bucket, name: bucket.value)
+            }
+            let old = try await db.raw("""
+                SELECT blob_id FROM objects WHERE bucket = \(bind: bucket.value) AND object_key = \(bind: key.value)
+                """).first()?.decode(column: "blob_id", as: String.self)
+            try await db.raw("""
+                INSERT INTO objects (bucket, object_key, blob_id, size, etag, content_type, user_metadata, last_modified,
+                                     crc64, acl, tags, checksum)
+                VALUES (\(bind: bucket.value), \(bind: key.value), \(bind: blobID), \(bind: size), \(bind: row.etag),
+                        \(bind: row.contentType), \(bind: metadataJSON), \(bind: modified), \(bind: crcBits), \(bind: acl),
+                        \(bind: tagsJSON), \(bind: row.checksum))
+                ON CONFLICT (bucket, object_key) DO UPDATE SET
+                    blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+                    content_type = excluded.content_type, user_metadata = excluded.user_metadata,
+                    last_modified = excluded.last_modified, crc64 = excluded.crc64, acl = excluded.acl, tags = excluded.tags,
+                    checksum = excluded.checksum
+                """).run()
+            try await ObjectChangeFeed.record(bucket: bucket, key: key, .put, at: modified, db: db)
+            return old
+        }
+        return (info, replaced)
     }
 
     public func setObjectACL(bucket: BucketName, key: ObjectKey, _ acl: CannedACL?) async throws {

@@ -40,6 +40,12 @@ public struct LocalBlobFiles: BlobStore {
 
     public func remove(_ id: String) async { unlink(path(ofBlob: id).path) }
 
+    public func checkReachable() async throws {
+        guard access(blobDirectory.path, W_OK) == 0, access(tmpDirectory.path, W_OK) == 0 else {
+            throw posixFailure("write to \(root.path)")
+        }
+    }
+
     /// Creates an empty locked temp file for a new blob.
     func createFile() throws -> BlobWriter {
         let id = Identifiers.opaque()

@@ -167,9 +167,14 @@ public struct StorageUsage: Sendable, Equatable {
 /// backend fits the same protocol for scale-out. Every put and delete is recorded in the change
 /// feed (`ObjectChangeFeed`) in the same metadata-store transaction as the catalog row.
 public protocol ObjectStore: Sendable {
-    /// Removes what interrupted writes left behind; returns how many pieces it removed.
+    /// Removes what interrupted writes left behind, when the backend does so at every start
+    /// (`BlobStore.sweepsAtStart`); returns how many pieces it removed.
     @discardableResult
     func recover() async throws -> Int
+    /// Removes what interrupted writes left behind now, whatever the backend; returns how many.
+    func sweep() async throws -> Int
+    /// Fails when the backend holding the bytes cannot be reached.
+    func checkBackend() async throws
 
     func createBucket(_ name: BucketName, ownerAccount: String) async throws -> BucketInfo
     func bucket(_ name: BucketName) async throws -> BucketInfo

@@ -32,7 +32,7 @@ extension DataOptions {
         }
         var quiet = self
         if quiet.logLevel == nil && Environment.value("VISAGE_LOG_LEVEL") == nil { quiet.logLevel = "warning" }
-        let configuration = self.configuration
+        let configuration = try self.configuration
         return try await OpenedDataDirectory.with(configuration, logger: try quiet.makeLogger(label: "visage")) { opened in
             if opened.root.created {
                 FileHandle.standardError.write(Data(

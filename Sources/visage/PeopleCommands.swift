@@ -38,7 +38,7 @@ struct Cluster: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = data.configuration
+        let configuration = try data.configuration
         var settings = ClusterSettings.fromEnvironment()
         if let threshold { settings.threshold = threshold }
         if let attachThreshold { settings.attachThreshold = attachThreshold }

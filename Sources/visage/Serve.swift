@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MAX_BODY_BYTES must be a positive number") }
             return value
         }
-        var configuration = data.configuration
+        var configuration = try data.configuration
         configuration.host = host ?? Environment.value("VISAGE_HOST") ?? configuration.host
         configuration.port = port ?? envPort ?? configuration.port
         configuration.maxRequestBodyBytes = maxBodyBytes ?? envBody ?? configuration.maxRequestBodyBytes

@@ -23,7 +23,7 @@ struct UploadSetup: AsyncParsableCommand {
     @Option(help: "Role the user assumes for the browser.") var role = "visage-upload"
 
     func run() async throws {
-        let layout = data.configuration.layout
+        let layout = try data.configuration.layout
         let saved = try await data.withDataDirectory(creating: true) { opened -> UploadSettings.Saved in
             let account = opened.root.credentials.AccountId
             try await opened.ensure(bucket: try BucketName(bucket), project: project, description: "Photos from the Upload page")

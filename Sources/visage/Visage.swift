@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VisageS3Blobs
 import VisageServer
 
 /// The `visage` command: the server and the tools a person uses at a terminal.
@@ -10,7 +11,8 @@ struct Visage: AsyncParsableCommand {
         commandName: "visage",
         abstract: "Self-hosted face and media intelligence server.",
         subcommands: [Serve.self, Detect.self, Compare.self, CompareAsync.self, Models.self, Bench.self, Buckets.self, Objects.self, Users.self, Roles.self,
-                      Policies.self, Events.self, Index.self, Cluster.self, People.self, UploadSetup.self])
+                      Policies.self, Events.self, Index.self, Cluster.self, People.self, UploadSetup.self, Sweep.self,
+                      Migrate.self])
 }
 
 /// Options every command that opens the data directory shares.
@@ -34,12 +36,20 @@ struct DataOptions: ParsableArguments {
 
     var resolvedDatabaseURL: String? { databaseURL ?? Environment.value("VISAGE_DATABASE_URL") }
 
-    /// The data directory, database and root key settings from flags and the environment.
+    /// The data directory, database, object backend and root key settings from flags and the environment.
     var configuration: ServerConfiguration {
-        ServerConfiguration(
-            dataDirectory: resolvedDataDirectory, databaseURL: resolvedDatabaseURL,
-            rootAccessKeyID: Environment.value("VISAGE_ROOT_ACCESS_KEY_ID"),
-            rootAccessKeySecret: Environment.value("VISAGE_ROOT_ACCESS_KEY_SECRET"))
+        get throws {
+            var configuration = ServerConfiguration(
+                dataDirectory: resolvedDataDirectory, databaseURL: resolvedDatabaseURL,
+                rootAccessKeyID: Environment.value("VISAGE_ROOT_ACCESS_KEY_ID"),
+                rootAccessKeySecret: Environment.value("VISAGE_ROOT_ACCESS_KEY_SECRET"))
+            do {
+                configuration.objectBackend = try S3Settings.fromEnvironment(ProcessInfo.processInfo.environment)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            return configuration
+        }
     }
 
     /// Sets up logging once per process and returns the command's logger.

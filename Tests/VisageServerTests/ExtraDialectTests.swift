@@ -6,6 +6,7 @@ import Testing
 @testable import VisageAccess
 import VisageCore
 @testable import VisageServer
+import VisageSigning
 import VisageTestSupport
 
 /// A dialect that exists only in this file: `/echo/...`, signed `Authorization: ECHO <key id>:<hex HMAC-SHA256 of the path>`,

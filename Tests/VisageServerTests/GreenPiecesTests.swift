@@ -4,6 +4,7 @@ import VisageCore
 import VisageJobs
 import VisageMedia
 @testable import VisageServer
+import VisageSigning
 
 @Suite("Content Moderation pieces")
 struct GreenPiecesTests {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import VisageServer
+import VisageSigning
 
 /// The S3 dialect's signature pieces against the worked examples AWS publishes (the secret
 /// `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`, 24 May 2013, us-east-1), its aws-chunked

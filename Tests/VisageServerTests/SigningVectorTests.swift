@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 @testable import VisageServer
+import VisageSigning
 
 /// The shared signing primitives against the worked examples AWS publishes for Signature
 /// Version 4 (the same canonical-request, key-chain and string-to-sign pieces ACS3 and OSS V4 use).

@@ -75,6 +75,7 @@ public struct VisageTaskEvents: TaskEventFormat {
         case .preconditionFailed: "PreconditionFailed"
         case .rangeNotSatisfiable: "RangeNotSatisfiable"
         case .internalFailure: "InternalError"
+        case .unavailable: "ServiceUnavailable"
         }
     }
 

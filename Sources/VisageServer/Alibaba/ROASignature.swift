@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import VisageSigning
 
 /// The signature of an Alibaba Cloud ROA call (a product's own paths, such as `/green/…`): ACS3
 /// (`ACS3-HMAC-SHA256`, the SDKs' default, with the path as canonical URI) or ROA V1

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import VisageCore
+import VisageSigning
 
 /// The credentials and signature of an Alibaba Cloud RPC call, in either form the official
 /// SDKs send: ACS3-HMAC-SHA256 in the `Authorization` header (the default), or the V1 HMAC-SHA1

@@ -62,6 +62,9 @@ enum OSSError {
             return WireError(status: .preconditionFailed, code: "PreconditionFailed", message: "At least one of the preconditions you specified did not hold.")
         case .rangeNotSatisfiable:
             return WireError(status: .rangeNotSatisfiable, code: "InvalidRange", message: "The requested range cannot be satisfied.")
+        case .unavailable:
+            return WireError(status: .serviceUnavailable, code: "ServiceUnavailable",
+                             message: "The service is temporarily unavailable; retry the request: \(core.description)")
         case .conflict, .inUse, .limitExceeded, .forbidden, .internalFailure:
             return WireError(core)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import VisageCore
+import VisageSigning
 
 /// The credentials and signature of an object API request, in the four forms the official OSS
 /// SDKs send: V1 (`Authorization: OSS AK:sig`, HMAC-SHA1) and V4 (`OSS4-HMAC-SHA256`), each in a

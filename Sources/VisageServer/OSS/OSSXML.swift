@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import VisageAccess
+import VisageSigning
 import VisageStore
 
 /// OSS's XML bodies and the small value formats inside them.

@@ -4,24 +4,35 @@ import NIOCore
 import VisageJobs
 import VisageStore
 
-/// `GET /healthz` (is the metadata store answering?) and `GET /metrics` (Prometheus text).
+/// `GET /healthz` (are the metadata store and the object backend answering?) and `GET /metrics`
+/// (Prometheus text).
 struct OperationsRoutes {
     let store: MetadataStore
+    let objects: any ObjectStore
+    let objectBackend: String
     let metrics: HTTPMetrics
     let role: ServerRole
     let started = Date()
 
+    init(_ components: ServerComponents) {
+        store = components.store
+        objects = components.objects
+        objectBackend = components.configuration.objectBackend == nil ? "local" : "s3"
+        metrics = components.metrics
+        role = components.configuration.role
+    }
+
     func add(to router: Router<VisageContext>) {
         router.get("healthz") { _, _ -> Response in
-            var status = "ok"
-            var schema = 0
-            do {
-                schema = try await store.schemaVersion()
-            } catch {
-                status = "unavailable"
-            }
+            // Both checked at once, each within a few seconds, so a hung backend cannot hang the check.
+            async let schemaCheck = Self.within(.seconds(5)) { try await store.schemaVersion() }
+            async let objectCheck: Void? = Self.within(.seconds(5)) { try await objects.checkBackend() }
+            let schema = await schemaCheck
+            let objectsReachable = await objectCheck != nil
+            let status = schema != nil && objectsReachable ? "ok" : "unavailable"
             let body: [String: any Sendable] = [
-                "status": status, "database": store.kind.rawValue, "schemaVersion": schema, "role": role.rawValue,
+                "status": status, "database": store.kind.rawValue, "databaseReachable": schema != nil, "schemaVersion": schema ?? 0,
+                "objectStore": objectBackend, "objectStoreReachable": objectsReachable, "role": role.rawValue,
                 "uptimeSeconds": Int(Date().timeIntervalSince(started)),
             ]
             let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
@@ -39,8 +50,20 @@ struct OperationsRoutes {
                     text += "visage_queue_tasks{queue=\"\(queue)\",status=\"\(status.rawValue.lowercased())\"} \(count)\n"
                 }
             }
+            text += TaskTimings.process.exposition()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+    }
+
+    /// The result of `work`, or nil when it fails or takes longer than `limit` (then it is cancelled).
+    static func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async -> T? {
+        let task = Task { try await work() }
+        let timer = Task {
+            try await Task.sleep(for: limit)
+            task.cancel()
+        }
+        defer { timer.cancel() }
+        return try? await task.value
     }
 }

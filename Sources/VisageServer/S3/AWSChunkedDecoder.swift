@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VisageSigning
 
 /// Decodes an `aws-chunked` body as it arrives: `hex-size[;chunk-signature=sig]\r\n`, the bytes,
 /// `\r\n`, …, a zero-size chunk, then optional trailer lines (`name:value\r\n`) and an empty line.

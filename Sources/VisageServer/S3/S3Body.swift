@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import NIOCore
+import VisageSigning
 
 /// Everything a request body must satisfy before the write it carries may complete: the signed
 /// SHA-256 of the whole body, the chain of chunk signatures of an aws-chunked body, its decoded

@@ -63,6 +63,9 @@ enum S3Error {
             }
         case .invalidArgument, .malformedPolicy, .tooLarge, .preconditionFailed, .rangeNotSatisfiable:
             return OSSError.wire(core)
+        case .unavailable:
+            return WireError(status: .serviceUnavailable, code: "ServiceUnavailable",
+                             message: "Please reduce your request rate or retry: \(core.description)")
         case .limitExceeded, .forbidden, .internalFailure:
             return WireError(core)
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import VisageCore
+import VisageSigning
 import VisageStore
 
 /// Multipart uploads, authorized as OSS authorizes them: PutObject, except listing parts and

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Synchronization
+import VisageSigning
 
 /// How the body of a SigV4-signed request is covered (`x-amz-content-sha256`).
 enum S3Payload: Sendable, Equatable {

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import VisageAccess
 import VisageCore
+import VisageSigning
 
 /// The application-server side of the upload page, as the seed's `/get_sts_token`: hands the
 /// browser short-lived credentials of the configured role, obtained as the configured RAM user,

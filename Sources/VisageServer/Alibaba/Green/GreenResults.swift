@@ -5,6 +5,7 @@ import HTTPTypes
 import VisageCore
 import VisageJobs
 import VisageMedia
+import VisageSigning
 
 /// Content Moderation's business codes (`code`/`msg` of the envelope and of each task).
 enum GreenCode: Int, Sendable {

@@ -203,7 +203,7 @@ struct IMMOperations: Sendable {
         case let .preconditionFailed(message):
             // A stale MetaLockVersion: the edit would overwrite someone else's.
             return WireError(status: .conflict, code: "InvalidArgument", message: message)
-        case .rangeNotSatisfiable, .internalFailure:
+        case .rangeNotSatisfiable, .internalFailure, .unavailable:
             return WireError(error)
         }
     }

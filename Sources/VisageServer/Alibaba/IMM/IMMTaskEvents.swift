@@ -13,6 +13,7 @@ struct IMMTaskEvents: TaskEventFormat {
         case .forbidden: return "NoPermission"
         case .conflict: return "ResourceAlreadyExists"
         case .internalFailure: return "InternalError"
+        case .unavailable: return "ServiceUnavailable"
         case .invalidArgument, .objectRejected, .malformedPolicy, .inUse, .limitExceeded, .tooLarge, .preconditionFailed,
              .rangeNotSatisfiable:
             return "InvalidArgument"

@@ -263,7 +263,7 @@ struct RAMOperations: Sendable {
             return WireError(status: .badRequest, code: "MalformedPolicyDocument", message: "\(field): \(message)")
         case let .invalidArgument(field, message):
             return WireError(status: .badRequest, code: "InvalidParameter.\(field)", message: "\(field) \(message)")
-        case .objectRejected, .forbidden, .tooLarge, .preconditionFailed, .rangeNotSatisfiable, .internalFailure:
+        case .objectRejected, .forbidden, .tooLarge, .preconditionFailed, .rangeNotSatisfiable, .internalFailure, .unavailable:
             return WireError(error)
         }
     }
