@@ -17,6 +17,8 @@ struct BenchCrossSet: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Set names (file names without .json) whose clustering recall goal is 0.90 instead of 0.60.",
                                valueName: "name"))
     var western: [String] = ["faces"]
+    @Option(help: "Threshold steps (0.025) a clustering setting must stay precise through on the tuning sets.")
+    var margin = BenchCrossSet.precisionMargin
     @Flag(help: "Also print every clustering setting's figures on every set.") var verbose = false
 
     func validate() throws {
@@ -141,7 +143,7 @@ struct BenchCrossSet: AsyncParsableCommand {
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for (held, set) in sets.enumerated() {
             let tuning = sets.indices.filter { $0 != held }
-            guard let best = Self.choose(trials, tuning: tuning, goals: sets.map(\.recallGoal)) else {
+            guard let best = Self.choose(trials, tuning: tuning, goals: sets.map(\.recallGoal), margin: margin) else {
                 print("| `\(set.name)` | | no setting keeps precision on the tuning sets | | | |")
                 continue
             }
