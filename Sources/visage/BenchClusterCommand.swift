@@ -45,7 +45,7 @@ struct BenchCluster: AsyncParsableCommand {
         let settings = ClusterSettings.fromEnvironment()
 
         let first = draw(faces)
-        let scratch = try clusterOnce(embeddings: first.embeddings, persons: Array(repeating: nil, count: faces), file: file,
+        let scratch = try Self.clusterOnce(embeddings: first.embeddings, persons: Array(repeating: nil, count: faces), file: file,
                                       settings: settings)
         let (precision, recall) = Self.pairwise(labels: first.labels, placement: scratch.persons)
         print(String(format: "from scratch: %d faces, %d centres: %.2f s (index %.2f s, cluster %.2f s), %@ index, people %d, "
@@ -55,7 +55,7 @@ struct BenchCluster: AsyncParsableCommand {
                      100 * Double(scratch.persons.compactMap { $0 }.count) / Double(faces), precision, recall, Self.peakMegabytes()))
         guard add > 0 else { return }
         let more = draw(add)
-        let incremental = try clusterOnce(embeddings: first.embeddings + more.embeddings,
+        let incremental = try Self.clusterOnce(embeddings: first.embeddings + more.embeddings,
                                           persons: scratch.persons + Array(repeating: nil, count: add), file: file, settings: settings)
         let joined = incremental.persons.suffix(add).filter { $0 != nil }.count
         print(String(format: "incremental: %d faces added to %d: %.2f s (index %.2f s, cluster %.2f s), %d joined a person, "
@@ -72,7 +72,7 @@ struct BenchCluster: AsyncParsableCommand {
     }
 
     /// One clustering run over all faces, with the saved index brought up to date first.
-    func clusterOnce(embeddings: [Float], persons: [String?], file: URL, settings: ClusterSettings,
+    static func clusterOnce(embeddings: [Float], persons: [String?], file: URL, settings: ClusterSettings,
                      clusterFaces: [ClusterFace]? = nil) throws -> Run {
         let dimension = 128
         let start = ContinuousClock.now
@@ -107,22 +107,28 @@ struct BenchCluster: AsyncParsableCommand {
         let box: Box
         let pose: Pose
         let quality: Double
+
+        static func load(_ path: String) throws -> [LabelledFace] {
+            try JSONDecoder().decode([LabelledFace].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+
+        /// The quality gate the indexer applies before a face may found a person.
+        var highQuality: Bool {
+            box.Width > 75 && box.Height > 75 && abs(pose.Pitch) < 30 && abs(pose.Yaw) < 30 && abs(pose.Roll) < 30 && quality > 0.8
+        }
     }
 
     /// The engine alone on real faces: pairwise precision and recall over the labelled faces
     /// and people found, against identities with 3 or more high-quality photos.
     func accuracy(_ path: String) throws {
-        let faces = try JSONDecoder().decode([LabelledFace].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let faces = try LabelledFace.load(path)
         let photos = Dictionary(Set(faces.map(\.photo)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let good = faces.map { face in
-            face.box.Width > 75 && face.box.Height > 75 && abs(face.pose.Pitch) < 30 && abs(face.pose.Yaw) < 30
-                && abs(face.pose.Roll) < 30 && face.quality > 0.8
-        }
+        let good = faces.map(\.highQuality)
         let clusterFaces = faces.indices.map { ClusterFace(photo: photos[faces[$0].photo]!, highQuality: good[$0], person: nil) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("visage-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let run = try clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
+        let run = try Self.clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
                                   file: directory.appendingPathComponent("bench.faiss"), settings: .fromEnvironment(),
                                   clusterFaces: clusterFaces)
         let identities = Array(Set(faces.compactMap(\.identity))).sorted()
@@ -146,10 +152,10 @@ struct BenchCluster: AsyncParsableCommand {
         let embeddings = order.flatMap { faces[$0].emb }
         let ordered = order.map { clusterFaces[$0] }
         let file = directory.appendingPathComponent("halves.faiss")
-        let first = try clusterOnce(embeddings: Array(embeddings.prefix(firstCount * 128)),
+        let first = try Self.clusterOnce(embeddings: Array(embeddings.prefix(firstCount * 128)),
                                     persons: Array(repeating: nil, count: firstCount), file: file, settings: .fromEnvironment(),
                                     clusterFaces: Array(ordered.prefix(firstCount)))
-        let both = try clusterOnce(embeddings: embeddings, persons: first.persons + Array(repeating: nil, count: faces.count - firstCount),
+        let both = try Self.clusterOnce(embeddings: embeddings, persons: first.persons + Array(repeating: nil, count: faces.count - firstCount),
                                    file: file, settings: .fromEnvironment(),
                                    clusterFaces: ordered.enumerated().map { index, face in
                                        ClusterFace(photo: face.photo, highQuality: face.highQuality,

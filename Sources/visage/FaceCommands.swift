@@ -112,7 +112,7 @@ struct Compare: AsyncParsableCommand {
 
 /// `visage models`: every model, where it comes from, its checksum, and whether it loads.
 struct Models: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the models, their packages, files, SHA-256 and load status.")
+    static let configuration = CommandConfiguration(abstract: "List the models, their packages, licences, training-data caveats, files, SHA-256 and load status.")
 
     @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -120,7 +120,8 @@ struct Models: AsyncParsableCommand {
         let catalog = ModelCatalog.discover()
         var rows: [[String: String]] = []
         for model in ModelFile.all {
-            var row = ["name": model.name, "package": model.package, "purpose": model.purpose]
+            var row = ["name": model.name, "package": model.package, "purpose": model.purpose, "licence": model.licence,
+                       "training_data": model.trainingData]
             do {
                 let url = try catalog.url(of: model)
                 row["file"] = url.path
@@ -142,6 +143,8 @@ struct Models: AsyncParsableCommand {
         } else {
             for row in rows {
                 print("\(row["name"]!)  [\(row["package"]!)]  \(row["purpose"]!)")
+                print("  licence:  \(row["licence"]!)")
+                print("  training: \(row["training_data"]!)")
                 print("  file:   \(row["file"] ?? "-")")
                 print("  sha256: \(row["sha256"] ?? "-")")
                 print("  status: \(row["status"]!)")

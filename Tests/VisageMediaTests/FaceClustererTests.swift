@@ -146,6 +146,97 @@ struct FaceClustererTests {
         #expect(placement.count >= 170)
     }
 
+    /// A skewed album in 128 dimensions: one person with 500 photos, then 50 people with 2 to 5
+    /// photos each. Faces of one person about 0.40 apart and people about 0.60 apart, as
+    /// tight as the East-Asian test sets (BENCHMARKS.md). With seed 42 one global distance of
+    /// 0.5 (the earlier default) chains two pairs of small people.
+    static func skewedAlbum(seed: UInt64) -> (embeddings: [Float], person: [Int]) {
+        var state = seed
+        func normal() -> Float {
+            func uniform() -> Double {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Double(state >> 11) / Double(1 << 53)
+            }
+            return Float((-2 * log(max(uniform(), 1e-300))).squareRoot() * cos(2 * .pi * uniform()))
+        }
+        let dimension = 128
+        let faceNoise: Float = 0.40 / Float(2 * dimension).squareRoot()
+        let centreSpread: Float = (0.60 * 0.60 - 0.40 * 0.40).squareRoot() / Float(2 * dimension).squareRoot()
+        var embeddings: [Float] = [], person: [Int] = []
+        let sizes = [500] + (0..<50).map { 2 + $0 % 4 }
+        for (index, size) in sizes.enumerated() {
+            let centre = (0..<dimension).map { _ in normal() * centreSpread }
+            for _ in 0..<size {
+                embeddings += centre.map { $0 + normal() * faceNoise }
+                person.append(index)
+            }
+        }
+        return (embeddings, person)
+    }
+
+    /// Clusters an album with FAISS (as the server does), some faces already placed.
+    static func cluster(_ embeddings: [Float], persons: [String?], settings: ClusterSettings, file: URL) throws -> [String?] {
+        let vectors = try FaceVectors.open(file: file, ids: persons.indices.map { Int64($0) }, embeddings: embeddings, dimension: 128)
+        try vectors.index.write(to: file)
+        let faces = persons.enumerated().map { ClusterFace(photo: $0.offset, highQuality: true, person: $0.element) }
+        var clusterer = FaceClusterer(settings: settings, faces: faces, embeddings: embeddings, dimension: 128) { positions in
+            try vectors.neighbours(of: positions, k: settings.neighbours)
+        }
+        var result = persons
+        for (face, place) in try clusterer.place() {
+            switch place {
+            case let .existing(id): result[face] = id
+            case let .new(group): result[face] = "run\(persons.count)-\(group)"
+            }
+        }
+        return result
+    }
+
+    @Test func skewedAlbumKeepsTheBigPersonWholeAndTheSmallOnesApart() throws {
+        let (embeddings, person) = Self.skewedAlbum(seed: 42)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skewed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let count = person.count
+        // All at once, and in two runs: every other face first, then the rest added.
+        let once = try Self.cluster(embeddings, persons: Array(repeating: nil, count: count), settings: ClusterSettings(),
+                                    file: directory.appendingPathComponent("once.faiss"))
+        let order = (0..<count).sorted { ($0 % 2, $0) < ($1 % 2, $1) }
+        let half = (count + 1) / 2
+        let reordered = order.flatMap { embeddings[$0 * 128..<($0 + 1) * 128] }
+        let file = directory.appendingPathComponent("twice.faiss")
+        let first = try Self.cluster(Array(reordered.prefix(half * 128)), persons: Array(repeating: nil, count: half),
+                                     settings: ClusterSettings(), file: file)
+        let second = try Self.cluster(reordered, persons: first + Array(repeating: nil, count: count - half),
+                                      settings: ClusterSettings(), file: file)
+        var twice = [String?](repeating: nil, count: count)
+        for (position, face) in order.enumerated() { twice[face] = second[position] }
+
+        for placement in [once, twice] {
+            var members: [String: Set<Int>] = [:]
+            for (face, id) in placement.enumerated() { if let id { members[id, default: []].insert(person[face]) } }
+            // Nobody chained: every person found holds faces of one person only.
+            #expect(members.values.allSatisfy { $0.count == 1 })
+            // The big person is one person holding nearly all its faces.
+            let big = Set((0..<500).compactMap { placement[$0] })
+            #expect(big.count == 1)
+            #expect((0..<500).filter { placement[$0] != nil }.count >= 490)
+            // Most small people with 3 or more photos are found.
+            let found = Set(person.indices.filter { person[$0] > 0 && placement[$0] != nil }.map { person[$0] })
+            let findable = Set(person.filter { p in p > 0 && person.filter { $0 == p }.count >= 3 })
+            #expect(Double(found.count) >= 0.8 * Double(findable.count))
+        }
+    }
+
+    @Test func settingsSavedWithoutLocalScalingDecodeWithItsDefaults() throws {
+        // A re-clustering task queued by an earlier version stored only these fields.
+        let saved = #"{"threshold":0.45,"attachThreshold":0.5,"neighbours":20,"rankOrderLimit":1.5,"minImages":3,"fragmentLooseness":1.1,"fragmentFaces":3}"#
+        let settings = try JSONDecoder().decode(ClusterSettings.self, from: Data(saved.utf8))
+        #expect(settings.threshold == 0.45 && settings.densityNeighbours == ClusterSettings().densityNeighbours)
+        let again = try JSONDecoder().decode(ClusterSettings.self, from: try JSONEncoder().encode(settings))
+        #expect(again == settings)
+    }
+
     @Test func severalNewPhotosOfAKnownPersonJoinItRatherThanFoundAnother() throws {
         let embeddings = Self.faces(centres: centres, perCentre: 8, spread: 0.2, seed: 17)
         // Centre 0's first three faces are Cluster-1; its other five are new and high quality.

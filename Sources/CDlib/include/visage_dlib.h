@@ -28,8 +28,10 @@ void visage_dlib_embedder_free(visage_dlib_embedder *embedder);
 
 /// The 128-d descriptor of the face given by its 68 landmarks: the face is cut out as a 150×150
 /// chip aligned on the landmarks with 25% padding (dlib's get_face_chip_details), then embedded.
+/// With `flip` non-zero the chip's mirror image is embedded too and the two descriptors averaged.
 int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *rgb, long width, long height,
-                      const double *points, size_t point_count, float *descriptor, char *error, size_t error_size);
+                      const double *points, size_t point_count, int flip, float *descriptor, char *error,
+                      size_t error_size);
 
 #ifdef __cplusplus
 }

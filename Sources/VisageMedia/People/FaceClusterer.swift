@@ -1,13 +1,14 @@
 import Foundation
 import HeapModule
 
-/// How faces are grouped into people. The defaults were chosen for precision on both test sets
-/// (mostly Western and East-Asian faces) with dlib's embedding; see docs/people.md.
+/// How faces are grouped into people. The defaults were chosen across three labelled sets
+/// (mostly Western, and two East-Asian), each held out of the tuning in turn, for precision on
+/// people nobody tuned for, with dlib's embedding (`Benchmarks/run-cross-set`, docs/people.md).
 public struct ClusterSettings: Sendable, Equatable, Codable {
     /// Average-linkage distance under which groups of high-quality faces merge.
-    public var threshold: Float = 0.5
+    public var threshold: Float = 0.475
     /// Average distance to a person under which another face may join that person.
-    public var attachThreshold: Float = 0.525
+    public var attachThreshold: Float = 0.5
     /// Neighbours per face for the rank-order test (and the candidate merges).
     public var neighbours = 20
     /// Two faces count as near only when their rank-order distance is below this.
@@ -20,17 +21,58 @@ public struct ClusterSettings: Sendable, Equatable, Codable {
     /// Faces a group needs before the second round judges by its inner distance (a smaller group
     /// may only join a group that has one).
     public var fragmentFaces = 3
+    /// How many of a face's nearest *other people's* faces measure how crowded its region is
+    /// (0: one global distance everywhere). Other people are faces outside the face's core (its
+    /// group at `densityCoreThreshold`), or outside the person it may join; a face whose
+    /// neighbour list holds only its own core (a person with many photos) is not crowded.
+    public var densityNeighbours = 10
+    /// Where a face's mean distance to those faces is below this, its distances count as
+    /// longer by the ratio (a pair by the geometric mean of its two faces' ratios): in a crowded
+    /// region, where the embedding puts different people close, a merge needs closer faces.
+    public var densityReference: Float = 0.55
+    /// The most a distance may be lengthened for crowding.
+    public var densityMaxScale: Float = 1.15
+    /// Average-linkage distance of the cores: tight enough to hold one person on every test
+    /// set, so that a face's core-mates are not mistaken for other people crowding it.
+    public var densityCoreThreshold: Float = 0.4
 
     public init() {}
 
-    /// The settings, overridden by VISAGE_CLUSTER_THRESHOLD, VISAGE_CLUSTER_ATTACH_THRESHOLD and
-    /// VISAGE_CLUSTER_NEIGHBOURS where set.
+    enum CodingKeys: String, CodingKey {
+        case threshold, attachThreshold, neighbours, rankOrderLimit, minImages, fragmentLooseness, fragmentFaces
+        case densityNeighbours, densityReference, densityMaxScale, densityCoreThreshold
+    }
+
+    /// Decodes settings saved by any version: fields it lacks keep their defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T { try container.decodeIfPresent(T.self, forKey: key) ?? fallback }
+        let defaults = ClusterSettings()
+        threshold = try value(.threshold, defaults.threshold)
+        attachThreshold = try value(.attachThreshold, defaults.attachThreshold)
+        neighbours = try value(.neighbours, defaults.neighbours)
+        rankOrderLimit = try value(.rankOrderLimit, defaults.rankOrderLimit)
+        minImages = try value(.minImages, defaults.minImages)
+        fragmentLooseness = try value(.fragmentLooseness, defaults.fragmentLooseness)
+        fragmentFaces = try value(.fragmentFaces, defaults.fragmentFaces)
+        densityNeighbours = try value(.densityNeighbours, defaults.densityNeighbours)
+        densityReference = try value(.densityReference, defaults.densityReference)
+        densityMaxScale = try value(.densityMaxScale, defaults.densityMaxScale)
+        densityCoreThreshold = try value(.densityCoreThreshold, defaults.densityCoreThreshold)
+    }
+
+    /// The settings, overridden by VISAGE_CLUSTER_THRESHOLD, VISAGE_CLUSTER_ATTACH_THRESHOLD,
+    /// VISAGE_CLUSTER_LOOSENESS, VISAGE_CLUSTER_NEIGHBOURS and VISAGE_CLUSTER_DENSITY_NEIGHBOURS,
+    /// _REFERENCE and _MAX_SCALE where set.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ClusterSettings {
         var settings = ClusterSettings()
         if let value = environment["VISAGE_CLUSTER_THRESHOLD"].flatMap(Float.init) { settings.threshold = value }
         if let value = environment["VISAGE_CLUSTER_ATTACH_THRESHOLD"].flatMap(Float.init) { settings.attachThreshold = value }
         if let value = environment["VISAGE_CLUSTER_LOOSENESS"].flatMap(Float.init) { settings.fragmentLooseness = value }
         if let value = environment["VISAGE_CLUSTER_NEIGHBOURS"].flatMap(Int.init), value > 0 { settings.neighbours = value }
+        if let value = environment["VISAGE_CLUSTER_DENSITY_NEIGHBOURS"].flatMap(Int.init), value >= 0 { settings.densityNeighbours = value }
+        if let value = environment["VISAGE_CLUSTER_DENSITY_REFERENCE"].flatMap(Float.init), value > 0 { settings.densityReference = value }
+        if let value = environment["VISAGE_CLUSTER_DENSITY_MAX_SCALE"].flatMap(Float.init), value >= 1 { settings.densityMaxScale = value }
         return settings
     }
 }
@@ -105,6 +147,8 @@ public struct FaceClusterer {
     /// Neighbour lists by face position (empty until loaded).
     private var lists: [[FaceNeighbour]]
     private var loaded: [Bool]
+    /// How much longer each loaded face's distances count for the crowding of its region (1: not).
+    private var scale: [Float]
 
     public init(settings: ClusterSettings, faces: [ClusterFace], embeddings: [Float], dimension: Int,
                 neighbours: @escaping ([Int]) throws -> [[FaceNeighbour]]) {
@@ -115,6 +159,7 @@ public struct FaceClusterer {
         self.neighbourSource = neighbours
         lists = Array(repeating: [], count: faces.count)
         loaded = Array(repeating: false, count: faces.count)
+        scale = Array(repeating: 1, count: faces.count)
     }
 
     /// Places every face that waits for a person. First waiting faces that belong to an
@@ -183,7 +228,8 @@ public struct FaceClusterer {
             let person = owner[nearest]
             guard photos[person].isDisjoint(with: faces[face].marks) else { continue }
             let average = averageDistance(face, members[person])
-            guard average < settings.attachThreshold else { continue }
+            let crowding = densityScale(lists[face]) { owner[$0] == person || owner[$0] < 0 }
+            guard average * crowding < settings.attachThreshold else { continue }
             // The neighbourhoods must agree, or, for a person bigger than a neighbour list
             // (where they cannot), the face must sit as close to the person as its members do.
             if rankOrder(face, nearest) >= settings.rankOrderLimit {
@@ -211,6 +257,29 @@ public struct FaceClusterer {
             lists[position] = Array(list.filter { $0.face != position }.prefix(settings.neighbours))
             loaded[position] = true
         }
+    }
+
+    /// How much longer a face's distances count, from its mean distance to its nearest
+    /// neighbours (self-tuning local scaling, Zelnik-Manor and Perona 2004, one-sided: a sparse
+    /// region is not loosened, as the absolute threshold is already as loose as is safe).
+    /// Faces of the list that `same` says are (likely) the face's own person are left out; a
+    /// list with none left is not crowded.
+    func densityScale(_ list: [FaceNeighbour], same: (Int) -> Bool) -> Float {
+        guard settings.densityNeighbours > 0 else { return 1 }
+        var sum: Float = 0, taken = 0
+        for neighbour in list where !same(neighbour.face) {
+            sum += neighbour.distance
+            taken += 1
+            if taken == settings.densityNeighbours { break }
+        }
+        guard taken > 0 else { return 1 }
+        return min(settings.densityMaxScale, max(1, settings.densityReference / max(sum / Float(taken), 1e-6)))
+    }
+
+    /// A pair's distance lengthened for the crowding of both faces' regions (geometric mean).
+    func scaledDistance(_ a: Int, _ b: Int) -> Float {
+        let factor = scale[a] == 1 && scale[b] == 1 ? 1 : (scale[a] * scale[b]).squareRoot()
+        return distance(a, b) * factor
     }
 
     /// Whether two faces may never share a person: one image, or a mark in common.
@@ -280,31 +349,49 @@ public struct FaceClusterer {
         return sum / Float(sample.count * (sample.count - 1) / 2)
     }
 
-    /// Sum of the distances over all pairs across two groups of faces.
-    func crossSum(_ x: [Int], _ y: [Int]) -> Float {
+    /// Sum of the distances (lengthened for crowding when `scaled`) over all pairs across two groups of faces.
+    func crossSum(_ x: [Int], _ y: [Int], scaled: Bool = false) -> Float {
         var sum: Float = 0
-        for p in x { for q in y { sum += distance(p, q) } }
+        for p in x { for q in y { sum += scaled ? scaledDistance(p, q) : distance(p, q) } }
         return sum
     }
 
     /// Groups the given high-quality faces in two rounds of constrained average linkage (see
     /// the type's comment); groups spanning `minImages` images are returned, each sorted, in
     /// the order of their first face.
-    func found(_ candidates: [Int]) -> [[Int]] {
+    mutating func found(_ candidates: [Int]) -> [[Int]] {
         guard !candidates.isEmpty else { return [] }
         // Round 1: faces are the nodes; a pair failing the rank-order test counts as far apart.
         var node = [Int](repeating: -1, count: faces.count)
         for (index, face) in candidates.enumerated() { node[face] = index }
+        if settings.densityNeighbours > 0 {
+            // Cores: tight groups of one person each; a face's crowding is measured on its
+            // neighbours outside its core.
+            var coreEdges: [(Int, Int, Float)] = []
+            for (index, a) in candidates.enumerated() {
+                for neighbour in lists[a] where node[neighbour.face] >= 0 && neighbour.distance < settings.densityCoreThreshold {
+                    guard !together(a, neighbour.face) else { continue }
+                    coreEdges.append((index, node[neighbour.face], neighbour.distance))
+                }
+            }
+            var core = [Int](repeating: -1, count: faces.count)
+            let cores = agglomerate(candidates.map { [$0] }, edges: coreEdges, within: nil, scaled: false,
+                                    threshold: settings.densityCoreThreshold)
+            for (index, group) in cores.enumerated() { for face in group { core[face] = index } }
+            for a in candidates { scale[a] = densityScale(lists[a]) { core[$0] == core[a] } }
+        }
         var edges: [(Int, Int, Float)] = []
         for (index, a) in candidates.enumerated() {
             for neighbour in lists[a] where node[neighbour.face] >= 0 && neighbour.distance < settings.threshold {
                 let b = neighbour.face
                 guard !together(a, b), a < b || !lists[b].contains(where: { $0.face == a }) else { continue }
+                let near = scaledDistance(a, b)
+                guard near < settings.threshold else { continue }
                 let gated = rankOrder(a, b) >= settings.rankOrderLimit
-                edges.append((index, node[b], gated ? Self.farApart : distance(a, b)))
+                edges.append((index, node[b], gated ? Self.farApart : near))
             }
         }
-        let firstRound = agglomerate(candidates.map { [$0] }, edges: edges, within: nil)
+        let firstRound = agglomerate(candidates.map { [$0] }, edges: edges, within: nil, scaled: true, threshold: settings.threshold)
 
         // Round 2: groups are the nodes, joined when the distance across is about that within.
         for (index, group) in firstRound.enumerated() { for face in group { node[face] = index } }
@@ -325,7 +412,7 @@ public struct FaceClusterer {
             for i in group.indices { for j in group.indices where j > i { sum += distance(group[i], group[j]) } }
             return sum
         }
-        return agglomerate(firstRound, edges: pieces, within: within)
+        return agglomerate(firstRound, edges: pieces, within: within, scaled: false, threshold: settings.threshold)
             .filter { Set($0.map { faces[$0].photo }).count >= settings.minImages }
             .map { $0.sorted() }
             .sorted { $0[0] < $1[0] }
@@ -337,7 +424,8 @@ public struct FaceClusterer {
     /// inner distances), a merge also needs the average across to stay within
     /// `fragmentLooseness` of the two nodes' average inner distances. Sums to nodes that were
     /// not adjacent are computed from the faces when a merge needs them.
-    func agglomerate(_ nodes: [[Int]], edges: [(Int, Int, Float)], within initialWithin: [Float]?) -> [[Int]] {
+    func agglomerate(_ nodes: [[Int]], edges: [(Int, Int, Float)], within initialWithin: [Float]?, scaled: Bool,
+                     threshold: Float) -> [[Int]] {
         var members = nodes
         var photos = nodes.map { Set($0.flatMap { faces[$0].marks }) }
         var within = initialWithin ?? []
@@ -351,7 +439,7 @@ public struct FaceClusterer {
         }
         func consider(_ a: Int, _ b: Int, _ sum: Float) {
             let average = sum / Float(members[a].count * members[b].count)
-            guard average < settings.threshold, photos[a].isDisjoint(with: photos[b]) else { return }
+            guard average < threshold, photos[a].isDisjoint(with: photos[b]) else { return }
             if initialWithin != nil {
                 // Judged on the inner distances of the sides big enough to have a meaningful one.
                 let inner = [a, b].filter { members[$0].count >= settings.fragmentFaces }.map(innerAverage)
@@ -371,8 +459,10 @@ public struct FaceClusterer {
             guard version[a] == best.versionA, version[b] == best.versionB, let cross = adjacent[a][b] else { continue }
             // b joins a; every node next to either gets its sum to the union.
             var sums: [Int: Float] = [:]
-            for (c, sum) in adjacent[a] where c != b { sums[c] = sum + (adjacent[b][c] ?? crossSum(members[b], members[c])) }
-            for (c, sum) in adjacent[b] where c != a && sums[c] == nil { sums[c] = sum + crossSum(members[a], members[c]) }
+            for (c, sum) in adjacent[a] where c != b {
+                sums[c] = sum + (adjacent[b][c] ?? crossSum(members[b], members[c], scaled: scaled))
+            }
+            for (c, sum) in adjacent[b] where c != a && sums[c] == nil { sums[c] = sum + crossSum(members[a], members[c], scaled: scaled) }
             for c in adjacent[b].keys { adjacent[c][b] = nil }
             members[a] += members[b]
             members[b] = []
