@@ -15,7 +15,7 @@ from test_green_compare import grey_png, root_of
 BUCKET = "moderation-scan"
 
 
-def testdata():
+def shared_photos():
     root = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
     return root if root.is_dir() else Path("/work/shared/testdata")
 
@@ -26,14 +26,14 @@ def test_porn_scene_labels_images_with_the_shared_core(tmp_path):
         root = root_of(server)
         bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, BUCKET)
         bucket.create_bucket()
-        portrait = (testdata() / "faces" / "img45.jpg").read_bytes()
-        bucket.put_object("img45.jpg", portrait)
+        portrait = (shared_photos() / "faces-east-asia-lfw/jackie_chan/Jackie_Chan_0007.jpg").read_bytes()
+        bucket.put_object("portrait.jpg", portrait)
         bucket.put_object("plain.png", grey_png(200, 160))
         bucket.put_object("notes.jpg", b"not an image")
-        urls = {name: bucket.sign_url("GET", name, 600) for name in ("img45.jpg", "plain.png", "notes.jpg")}
+        urls = {name: bucket.sign_url("GET", name, 600) for name in ("portrait.jpg", "plain.png", "notes.jpg")}
         green = client(server, root["AccessKeyId"], root["AccessKeySecret"])
         answer = call(green, "ImageSyncScan", {"scenes": ["porn"], "tasks": [
-            {"dataId": "portrait", "url": urls["img45.jpg"]}, {"dataId": "plain", "url": urls["plain.png"]},
+            {"dataId": "portrait", "url": urls["portrait.jpg"]}, {"dataId": "plain", "url": urls["plain.png"]},
             {"dataId": "text", "url": urls["notes.jpg"]}, {"dataId": "gone", "url": server.url + f"/{BUCKET}/missing.jpg"}]})
         items = {item["dataId"]: item for item in answer["data"]}
         portrait_result = items["portrait"]["results"]
@@ -49,7 +49,7 @@ def test_porn_scene_labels_images_with_the_shared_core(tmp_path):
         assert abs(portrait_result[0]["rate"] - (100 - explicit)) < 0.01
 
         with pytest.raises(TeaException) as refused:
-            call(green, "ImageAsyncScan", {"scenes": ["porn"], "tasks": [{"dataId": "a", "url": urls["img45.jpg"]}]})
+            call(green, "ImageAsyncScan", {"scenes": ["porn"], "tasks": [{"dataId": "a", "url": urls["portrait.jpg"]}]})
         assert refused.value.code == "400" and "/green/image/scan" in refused.value.message
     finally:
         server.stop()
