@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -82,6 +83,7 @@ def test_a_borderline_label_is_reviewed_in_the_browser_and_read_back(tmp_path, b
         server.stop()
         server = Server(tmp_path / "data", env=env)
         a2i = rekognition.root_client(server, root, service="sagemaker-a2i-runtime")
+        client, store = rekognition.root_client(server, root), s3.root_client(server, root)
         assert a2i.describe_human_loop(HumanLoopName="portrait-45")["HumanLoopStatus"] == "InProgress"
 
         # The reviewer's page: the image, the labels, keyboard decisions.
@@ -100,17 +102,30 @@ def test_a_borderline_label_is_reviewed_in_the_browser_and_read_back(tmp_path, b
         body = browser.find_element(By.TAG_NAME, "body")
         body.send_keys("r")
         row_selector = f'#moderation-queue .review[data-review="{review_id}"] tr.review-label'
-        WebDriverWait(browser, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, row_selector)[0].get_attribute("data-verdict") == "reject")
+
+        def rows_state(d):
+            """(verdict, selected) of this review's label rows, read in one step (the page redraws)."""
+            return d.execute_script("return Array.from(document.querySelectorAll(arguments[0]))"
+                                    ".map(r => [r.dataset.verdict, r.classList.contains('selected')])", row_selector)
+
+        def click_approve(index):
+            for _ in range(10):
+                try:
+                    return browser.find_elements(By.CSS_SELECTOR, row_selector)[index].find_element(
+                        By.CSS_SELECTOR, 'button[data-verdict="approve"]').click()
+                except StaleElementReferenceException:
+                    continue
+            raise AssertionError("the approve button kept being redrawn")
+
+        WebDriverWait(browser, 5).until(lambda d: rows_state(d)[0] == ["reject", True])
         for index in range(1, len(names)):
             if index < len(names) - 1:
                 body.send_keys("j")
-                WebDriverWait(browser, 5).until(lambda d: "selected" in d.find_elements(By.CSS_SELECTOR, row_selector)[index].get_attribute("class"))
+                WebDriverWait(browser, 5).until(lambda d: rows_state(d)[index][1])
                 body.send_keys("a")
+                WebDriverWait(browser, 5).until(lambda d: rows_state(d)[index][0] == "approve")
             else:
-                browser.find_elements(By.CSS_SELECTOR, row_selector)[index].find_element(By.CSS_SELECTOR, 'button[data-verdict="approve"]').click()
-            if index < len(names) - 1:
-                WebDriverWait(browser, 5).until(
-                    lambda d: d.find_elements(By.CSS_SELECTOR, row_selector)[index].get_attribute("data-verdict") == "approve")
+                click_approve(index)
         # Completed: it leaves the queue and appears in the decision history.
         history = WebDriverWait(browser, 10).until(
             lambda d: d.find_element(By.CSS_SELECTOR, f'#moderation-history-rows tr[data-review="{review_id}"]'))
