@@ -57,12 +57,20 @@ def test_narrow_screen_uses_the_menu_button(server, browser):
 
 
 def test_pages_of_services_not_built_say_so(server, browser):
-    # The services really are not there yet...
-    assert server.post("/", headers={"X-Amz-Target": "RekognitionService.DetectModerationLabels"}, data="{}").status_code == 501
+    # The service really is not there yet...
     assert server.post("/face/v1.2/detectLivenessWithVerify-sessions", json={}).status_code == 501
-    # ...and their pages say so instead of looking empty.
-    for name in ("moderation", "liveness"):
-        browser.get(server.url + f"/ui/#{name}")
-        note = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, f"{name}-not-built"))
-        assert note.is_displayed() and note.text.startswith("Not built yet") and "501" in note.text
+    # ...and its page says so instead of looking empty.
+    browser.get(server.url + "/ui/#liveness")
+    note = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "liveness-not-built"))
+    assert note.is_displayed() and note.text.startswith("Not built yet") and "501" in note.text
+    assert severe(browser) == []
+
+
+def test_moderation_page_shows_an_empty_queue(server, browser):
+    # Moderation is built: the page lists the review queue, empty on a new server.
+    browser.get(server.url + "/ui/#moderation")
+    empty = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "moderation-empty"))
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "moderation-history-empty").is_displayed())
+    assert empty.is_displayed() and "waiting for review" in empty.text
+    assert browser.find_elements(By.ID, "moderation-not-built") == []
     assert severe(browser) == []

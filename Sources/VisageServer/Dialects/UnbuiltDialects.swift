@@ -19,13 +19,6 @@ struct UnbuiltDialect: Dialect {
 
     func render(_ error: WireError, for request: Request, requestID: String) -> Response { renderBody(error, requestID) }
 
-    /// Rekognition (AWS JSON 1.1), marked by `X-Amz-Target`.
-    static let rekognition = UnbuiltDialect(name: "rekognition", recognition: Recognition(header: HTTPField.Name("X-Amz-Target")!)) {
-        error, requestID in
-        ErrorBody.json(["__type": error.code, "message": error.message], status: error.status,
-                       headers: [.contentType: "application/x-amz-json-1.1", HTTPField.Name("x-amzn-RequestId")!: requestID])
-    }
-
     /// Azure AI Face under `/face/`.
     static let azureFace = UnbuiltDialect(name: "azure-face", recognition: Recognition(pathPrefixes: ["face"])) { error, requestID in
         ErrorBody.json(["error": ["code": error.code, "message": error.message]], status: error.status,

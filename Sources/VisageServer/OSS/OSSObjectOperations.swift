@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import VisageAccess
 import VisageCore
 import VisageStore
 
@@ -68,6 +69,25 @@ extension OSSOperations {
             try call.authorize(action, bucket: bucket, bucketName: name.value, key: key.value, readACL: bucket.acl)
             throw VisageError.notFound(kind: .object, name: missing)
         }
+    }
+
+    /// The whole bytes of an object, read for a caller of another dialect (an image to analyse):
+    /// authorized as that caller's GET would be; larger than `limit` is refused as too large.
+    func readAll(bucket: String, key: String, caller: Caller, request: Request, sourceIP: String?, requestID: String,
+                 limit: Int) async throws -> [UInt8] {
+        let call = ObjectCall(request: request, bucket: bucket, key: key, query: [:], caller: caller, sourceIP: sourceIP,
+                              requestID: requestID)
+        let (name, objectKey) = (try call.bucketName, try ObjectKey(key))
+        let info = try await readable(call, bucket: name, key: objectKey)
+        guard info.size <= limit else { throw VisageError.tooLarge(field: "object", limit: limit) }
+        let read = try await objects.getObject(bucket: name, key: objectKey, range: nil)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(info.size))
+        for try await piece in read.body {
+            bytes += piece
+            guard bytes.count <= limit else { throw VisageError.tooLarge(field: "object", limit: limit) }
+        }
+        return bytes
     }
 
     func getObject(_ call: ObjectCall, head: Bool) async throws -> Response {

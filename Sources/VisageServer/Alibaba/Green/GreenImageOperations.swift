@@ -2,11 +2,14 @@ import Foundation
 import VisageCore
 import VisageJobs
 import VisageMedia
+import VisageVision
 
 /// Content Moderation's image operations over the core's face comparisons.
 struct GreenImageOperations: Sendable {
     let comparisons: FaceComparisons
     let outbox: NotificationOutbox
+    /// The moderation models, for scene `porn`.
+    let moderator: SharedContentModerator
     /// Checks a URL of this server's object API as a GET of it would be checked; nil when the
     /// URL is not this server's.
     let ownObject: @Sendable (_ url: URL, _ call: GreenCall) async throws -> ImageSource?
@@ -56,9 +59,11 @@ struct GreenImageOperations: Sendable {
     }
 
     /// `POST /green/image/scan`: the same tasks compared at once, each within the time a
-    /// synchronous call waits (581 TIMEOUT for those that do not finish).
+    /// synchronous call waits (581 TIMEOUT for those that do not finish); scene `porn` moderates
+    /// each task's image instead.
     func scan(_ call: GreenCall) async throws -> [any Sendable] {
         let request = try GreenScanRequest.parse(call.body, synchronous: true)
+        if request.scenes.contains(GreenModeration.scene) { return try await moderationScan(request, call: call) }
         let (items, accepted) = try await prepare(request.tasks, call: call)
         var data = items
         let comparison = comparisons.comparison
@@ -123,7 +128,7 @@ struct GreenImageOperations: Sendable {
     }
 
     /// Where an image comes from: this server's object (checked now) or the web (fetched later).
-    private func source(_ url: String, call: GreenCall, image: Int) async throws -> ImageSource {
+    func source(_ url: String, call: GreenCall, image: Int) async throws -> ImageSource {
         let web = ImageSource.web(url)
         if let problem = comparisons.comparison.validate(web) { throw ComparisonFailure.fetch(image: image, problem) }
         guard let parsed = URL(string: url) else { throw ComparisonFailure.fetch(image: image, .badURL("not a URL")) }

@@ -55,15 +55,23 @@ struct GreenScanRequest: Sendable {
         guard rawTasks.count <= maxTasks else {
             throw GreenCode.badRequest.error("at most \(maxTasks) tasks per request; \(rawTasks.count) were sent")
         }
-        let unsupported = scenes.filter { $0 != GreenResults.scene }
+        let offered: Set = [GreenResults.scene, GreenModeration.scene]
+        let unsupported = scenes.filter { !offered.contains($0) }
+        let moderation = scenes.contains(GreenModeration.scene)
+        if moderation, scenes.contains(GreenResults.scene) {
+            throw GreenCode.badRequest.error("scenes \(GreenModeration.scene) and \(GreenResults.scene) take different tasks: send them in separate requests")
+        }
+        if moderation, !synchronous {
+            throw GreenCode.badRequest.error("scene \(GreenModeration.scene) is answered by /green/image/scan on this server, not asynchronously")
+        }
         var seen: Set<String> = []
         let tasks = rawTasks.map { raw -> Task in
-            var task = self.task(raw)
+            var task = self.task(raw, needsFace: !moderation)
             if task.refusal == nil, let dataID = task.dataID, !seen.insert(dataID).inserted {
                 task.refusal = "dataId \(dataID) is used by another task of this request"
             }
             if task.refusal == nil, !unsupported.isEmpty {
-                task.refusal = "scene \(unsupported.joined(separator: ", ")) is not offered by this server; it offers \(GreenResults.scene) only"
+                task.refusal = "scene \(unsupported.joined(separator: ", ")) is not offered by this server; it offers \(GreenResults.scene) and \(GreenModeration.scene)"
             }
             return task
         }
@@ -76,7 +84,8 @@ struct GreenScanRequest: Sendable {
         return text.isEmpty ? nil : text
     }
 
-    private static func task(_ raw: Any) -> Task {
+    /// One task; `needsFace`: a face comparison, whose second image is `extras.faceUrl`.
+    private static func task(_ raw: Any, needsFace: Bool) -> Task {
         guard let object = raw as? [String: Any] else {
             return Task(dataID: nil, url: nil, extras: [:], refusal: "each task must be a JSON object")
         }
@@ -94,7 +103,7 @@ struct GreenScanRequest: Sendable {
             extras = fields.mapValues { $0 as! String }
         }
         guard let url, !url.isEmpty else { return refused("url is required: the first image") }
-        guard let face = extras["faceUrl"], !face.isEmpty else { return refused("extras.faceUrl is required: the image compared with url") }
+        if needsFace, extras["faceUrl"]?.isEmpty != false { return refused("extras.faceUrl is required: the image compared with url") }
         return Task(dataID: dataID, url: url, extras: extras, refusal: nil)
     }
 }
