@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VisageJobs
 import VisageServer
+import VisageVision
 
 /// `visage serve`: runs the HTTP server.
 struct Serve: AsyncParsableCommand {
@@ -96,6 +97,20 @@ struct Serve: AsyncParsableCommand {
         if let text = Environment.value("VISAGE_MODERATION_QPS") {
             guard let value = Int(text), value > 0 else { throw ValidationError("VISAGE_MODERATION_QPS must be a positive number") }
             configuration.moderationCallsPerSecond = value
+        }
+        if let key = Environment.value("VISAGE_FACE_API_KEY") {
+            guard (16...256).contains(key.count), key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
+                throw ValidationError("VISAGE_FACE_API_KEY must be 16 to 256 printable ASCII characters")
+            }
+            configuration.faceAPIKey = key
+        }
+        if let text = Environment.value("VISAGE_LIVENESS_CHALLENGES") {
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let challenges = names.compactMap(LivenessChallenge.init(rawValue:))
+            guard !challenges.isEmpty, challenges.count == names.count else {
+                throw ValidationError("VISAGE_LIVENESS_CHALLENGES must list some of \(LivenessChallenge.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            configuration.liveness.challenges = challenges
         }
         configuration.inferenceThreads = threads ?? Environment.value("VISAGE_INFERENCE_THREADS").flatMap(Int.init) ?? 0
         if let name = role ?? Environment.value("VISAGE_ROLE") {

@@ -9,7 +9,7 @@ struct Visage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visage",
         abstract: "Self-hosted face and media intelligence server.",
-        subcommands: [Serve.self, Detect.self, Compare.self, CompareAsync.self, Models.self, Bench.self, Buckets.self, Objects.self, Users.self, Roles.self,
+        subcommands: [Serve.self, Detect.self, Compare.self, CompareAsync.self, Models.self, Bench.self, Buckets.self, Objects.self, Users.self, FaceKeys.self, Roles.self,
                       Policies.self, Events.self, Index.self, Cluster.self, People.self])
 }
 

@@ -25,10 +25,4 @@ struct UnbuiltDialect: Dialect {
         ErrorBody.json(["__type": error.code, "message": error.message], status: error.status,
                        headers: [.contentType: "application/x-amz-json-1.1", HTTPField.Name("x-amzn-RequestId")!: requestID])
     }
-
-    /// Azure AI Face under `/face/`.
-    static let azureFace = UnbuiltDialect(name: "azure-face", recognition: Recognition(pathPrefixes: ["face"])) { error, requestID in
-        ErrorBody.json(["error": ["code": error.code, "message": error.message]], status: error.status,
-                       headers: [.contentType: "application/json; charset=utf-8", HTTPField.Name("apim-request-id")!: requestID])
-    }
 }
