@@ -381,3 +381,28 @@ def test_ga_contract_sessions(face_server):
     assert deleted.status_code == 204
     gone = requests.get(f"{base}/detectLivenessWithVerify-sessions/{session['sessionId']}", headers=headers, timeout=10)
     assert gone.status_code == 404 and error_code(gone) == "SessionNotFound"
+
+
+def test_sessions_on_postgresql(postgres_database, tmp_path, stills):
+    """The same session store on PostgreSQL: create, attempts, a decision, audit, list, delete."""
+    server = Server(tmp_path / "data", env=clean_env(VISAGE_FACE_API_KEY=KEY, VISAGE_DATABASE_URL=postgres_database))
+    try:
+        faces = face_client(server)
+        created = faces.create_liveness_with_verify_session(verify_content(send_results_to_client=True),
+                                                            verify_image=(FACES / "img1.jpg").read_bytes())
+        challenge = client_call(server, created.auth_token, "/challenge").json()
+        still, points = stills["img2.jpg"]
+        response = burst(server, created.auth_token, challenge["challengeId"], lf.head_frames(still, points, challenge["challenge"]))
+        assert response.json()["livenessDecision"] == "realface" and response.json()["verifyResult"]["isIdentical"] is True
+        for _ in range(2):
+            assert client_call(server, created.auth_token, "/challenge").status_code == 200
+        assert error_code(client_call(server, created.auth_token, "/challenge")) == "AttemptsExhausted"
+        session = faces.get_liveness_with_verify_session_result(created.session_id)
+        assert session.status == "ResultAvailable" and session.result.id == 2
+        entries = faces.get_liveness_with_verify_session_audit_entries(created.session_id)
+        assert [entry.response.status_code for entry in entries] == [200, 200, 200, 200, 403]
+        assert [item.id for item in faces.get_liveness_with_verify_sessions()] == [created.session_id]
+        faces.delete_liveness_with_verify_session(created.session_id)
+        assert error_code(client_call(server, created.auth_token, "/challenge")) == "SessionRevoked"
+    finally:
+        server.stop()
