@@ -165,6 +165,20 @@ def test_create_is_validated_with_azure_error_bodies(face_server):
     faces.delete_liveness_with_verify_session(ok.session_id)
 
 
+def test_one_device_is_limited_to_thirty_sessions_an_hour(face_server):
+    faces = face_client(face_server)
+    device = str(uuid.uuid4())
+    made = [faces.create_liveness_session(CreateLivenessSessionContent(liveness_operation_mode="Passive", device_correlation_id=device))
+            for _ in range(30)]
+    with pytest.raises(HttpResponseError) as raised:
+        faces.create_liveness_session(CreateLivenessSessionContent(liveness_operation_mode="Passive", device_correlation_id=device))
+    assert raised.value.status_code == 429 and raised.value.error.code == "TooManyRequests"
+    # Another device is not held back.
+    faces.create_liveness_session(CreateLivenessSessionContent(liveness_operation_mode="Passive", device_correlation_id=str(uuid.uuid4())))
+    for session in made:
+        faces.delete_liveness_session(session.session_id)
+
+
 def test_keys_bound_to_users_follow_their_policies(face_server, tmp_path):
     data = face_server.data
     run_cli("users", "create", "kiosk-app", data=data)
