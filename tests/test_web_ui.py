@@ -56,13 +56,11 @@ def test_narrow_screen_uses_the_menu_button(server, browser):
     assert severe(browser) == []
 
 
-def test_pages_of_services_not_built_say_so(server, browser):
-    # The service really is not there yet...
-    assert server.post("/face/v1.2/detectLivenessWithVerify-sessions", json={}).status_code == 501
-    # ...and its page says so instead of looking empty.
+def test_liveness_page_is_built(server, browser):
+    # Every service is built now: the page shows its form, no placeholder.
     browser.get(server.url + "/ui/#liveness")
-    note = WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "liveness-not-built"))
-    assert note.is_displayed() and note.text.startswith("Not built yet") and "501" in note.text
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "liveness-form").is_displayed())
+    assert browser.find_elements(By.ID, "liveness-not-built") == []
     assert severe(browser) == []
 
 

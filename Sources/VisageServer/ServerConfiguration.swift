@@ -50,6 +50,10 @@ public struct ServerConfiguration: Sendable {
     public var role = ServerRole.all
     /// OpenVINO inference threads (0: its own choice).
     public var inferenceThreads = 0
+    /// Liveness sessions: challenges, attempts, decision thresholds.
+    public var liveness = LivenessSettings()
+    /// A Face API subscription key bound to the root account at start (`VISAGE_FACE_API_KEY`).
+    public var faceAPIKey: String?
     /// Content Moderation calls a second per account.
     public var moderationCallsPerSecond = 50
     /// Human review of moderated images: the confidence band that starts one, open reviews per account.

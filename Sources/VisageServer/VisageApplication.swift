@@ -32,6 +32,9 @@ public struct ServerComponents: Sendable {
     public let comparisons: FaceComparisons
     /// Signs outgoing notifications (derived from the data directory's key).
     public let notificationKey: SymmetricKey
+    /// Keys presented whole in a header (the Face API's subscription keys).
+    public let apiKeys: APIKeyDirectory
+    public let liveness: LivenessSessions
 
     public init(configuration: ServerConfiguration, store: MetadataStore, objects: any ObjectStore, box: SecretBox,
                 metrics: HTTPMetrics = HTTPMetrics(), assets: WebAssets, faces: SharedFaceEngine = SharedFaceEngine(),
@@ -59,11 +62,17 @@ public struct ServerComponents: Sendable {
             comparison: PairComparison(objects: objects, engine: faces, outbound: outbox.outbound, limits: configuration.comparisons.fetch),
             settings: configuration.comparisons, formats: [GreenImageOperations.origin: GreenCallbacks()])
         self.notificationKey = box.derivedKey(purpose: NotificationSignature.purpose)
+        self.apiKeys = APIKeyDirectory(store: store, box: box, identities: access.identities)
+        self.liveness = LivenessSessions(store: store, engine: faces, tokenKey: box.derivedKey(purpose: LivenessTokens.purpose),
+                                         settings: configuration.liveness)
     }
 }
 
 /// Builds and runs the HTTP application.
 public enum VisageServer {
+    /// The service name of the Face API's subscription keys (`visage face-keys`).
+    public static let faceAPIKeyService = "face"
+
     /// The router with every route and middleware; one port serves all dialects, the built-in
     /// ones and any `extra` (registered after them, so they cannot take their paths).
     public static func makeRouter(_ components: ServerComponents, extra: [any Dialect] = []) -> Router<VisageContext> {
@@ -125,7 +134,8 @@ public enum VisageServer {
                                                    sourceIP: call.sourceIP, requestID: call.requestID, limit: limit)
             }, humanLoops: HumanLoopActivation(reviews: components.reviews)),
                                access: components.access, maxBodyBytes: components.configuration.maxRequestBodyBytes),
-            UnbuiltDialect.azureFace,
+            FaceDialect(sessions: components.liveness, keys: components.apiKeys, access: components.access,
+                        maxBodyBytes: components.configuration.maxRequestBodyBytes, region: components.configuration.region),
         ] + extra, fallback: ServerPages())
     }
 
@@ -161,6 +171,13 @@ public enum VisageServer {
                     """)
             } else if opened.root.created {
                 announce("Root account \(credentials.AccountId) uses the access key \(credentials.AccessKeyId) from VISAGE_ROOT_ACCESS_KEY_ID.")
+            }
+            if let key = configuration.faceAPIKey {
+                // Bound to the root account, as the root access key variables are.
+                try await APIKeyDirectory(store: opened.store, box: opened.box,
+                                          identities: IdentityDirectory(store: opened.store,
+                                                                        keys: AccessKeyDirectory(store: opened.store, box: opened.box)))
+                    .put(key, account: credentials.AccountId, principal: "root", service: FaceDialect.service)
             }
             let threads = configuration.inferenceThreads
             let components = ServerComponents(

@@ -419,6 +419,58 @@ let schemaMigrations: [Migration] = [
         """,
         "CREATE INDEX moderation_review_decisions_review ON moderation_review_decisions (review_id, id)",
     ]),
+    // Self-contained (creates only its own tables), so it can take another number at a merge.
+    Migration(version: 15, name: "API keys and liveness sessions", statements: [
+        // Keys presented whole in a header (no signature); found by a hash of the key, whose
+        // plain text is sealed like an access key secret.
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            principal TEXT NOT NULL,
+            service TEXT NOT NULL,
+            key_sealed TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX api_keys_principal ON api_keys (account_id, principal)",
+        // One liveness session. `options` is what the requesting dialect echoes back (opaque
+        // here); the verify reference holds the reference face's facts and embedding as JSON.
+        """
+        CREATE TABLE liveness_sessions (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            options TEXT NOT NULL,
+            device_id TEXT,
+            token_seconds INTEGER NOT NULL,
+            send_results INTEGER NOT NULL,
+            verify_threshold DOUBLE PRECISION,
+            verify_reference TEXT,
+            attempts INTEGER NOT NULL,
+            challenge TEXT,
+            status TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            started_at BIGINT,
+            token_expires_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            deleted_at BIGINT
+        )
+        """,
+        "CREATE INDEX liveness_sessions_account ON liveness_sessions (account_id, kind, id)",
+        "CREATE INDEX liveness_sessions_device ON liveness_sessions (account_id, device_id, created_at)",
+        // Every client call of a session, accepted or refused, numbered from 1 within it.
+        """
+        CREATE TABLE liveness_audit (
+            session_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            entry TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        )
+        """,
+    ]),
 ]
 
 extension MetadataStore {

@@ -3,6 +3,7 @@ import Foundation
 import VisageJobs
 import VisageMedia
 import VisageServer
+import VisageVision
 
 /// `visage serve`: runs the HTTP server.
 struct Serve: AsyncParsableCommand {
@@ -114,6 +115,20 @@ struct Serve: AsyncParsableCommand {
             configuration.reviews.pendingLimit = value
         }
         if let name = Environment.value("VISAGE_REVIEW_OUTPUT_BUCKET") { configuration.reviewOutputBucket = name }
+        if let key = Environment.value("VISAGE_FACE_API_KEY") {
+            guard (16...256).contains(key.count), key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
+                throw ValidationError("VISAGE_FACE_API_KEY must be 16 to 256 printable ASCII characters")
+            }
+            configuration.faceAPIKey = key
+        }
+        if let text = Environment.value("VISAGE_LIVENESS_CHALLENGES") {
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let challenges = names.compactMap(LivenessChallenge.init(rawValue:))
+            guard !challenges.isEmpty, challenges.count == names.count else {
+                throw ValidationError("VISAGE_LIVENESS_CHALLENGES must list some of \(LivenessChallenge.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            configuration.liveness.challenges = challenges
+        }
         configuration.inferenceThreads = threads ?? Environment.value("VISAGE_INFERENCE_THREADS").flatMap(Int.init) ?? 0
         if let name = role ?? Environment.value("VISAGE_ROLE") {
             guard let chosen = ServerRole(rawValue: name) else { throw ValidationError("the role must be all, api or worker") }

@@ -11,8 +11,8 @@ struct Visage: AsyncParsableCommand {
         commandName: "visage",
         abstract: "Self-hosted face and media intelligence server.",
         subcommands: [Serve.self, Detect.self, Compare.self, Moderate.self, CompareAsync.self, Models.self, Bench.self, Buckets.self,
-                      Objects.self, Users.self, Roles.self, Policies.self, Events.self, Index.self, Cluster.self, People.self,
-                      UploadSetup.self, Sweep.self, Migrate.self])
+                      Objects.self, Users.self, FaceKeys.self, Roles.self, Policies.self, Events.self, Index.self, Cluster.self,
+                      People.self, UploadSetup.self, Sweep.self, Migrate.self])
 }
 
 /// Options every command that opens the data directory shares.

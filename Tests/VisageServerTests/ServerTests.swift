@@ -108,8 +108,10 @@ struct ServerTests {
                 #expect(response.headers[HTTPField.Name("x-amzn-RequestId")!] != nil)
             }
             try await client.execute(uri: "/face/v1.2/detectLiveness-sessions", method: .post) { response in
+                #expect(response.status == .unauthorized)
                 let error = try #require(try json(response.body)["error"] as? [String: Any])
-                #expect(error["code"] as? String == "NotImplemented")
+                #expect(error["code"] as? String == "401")
+                #expect(response.headers[HTTPField.Name("x-ms-error-code")!] == "401")
             }
             try await client.execute(uri: "/visage/v1/nothing", method: .get) { response in
                 #expect(response.status == .notFound)

@@ -100,14 +100,18 @@ public struct PairComparison: Sendable {
             let (left, right) = try await (a, b)
             guard let one = left.largestFace else { return .failed(.noFace(image: 1)) }
             guard let two = right.largestFace else { return .failed(.noFace(image: 2)) }
-            let distance = FaceComparison.distance(one.embedding, two.embedding)
-            return .compared(PairSimilarity(similarity: FaceComparison.similarity(one.embedding, two.embedding), distance: distance,
-                                            faces: [left.faces.count, right.faces.count]))
+            return .compared(Self.similarity(one.embedding, two.embedding, faces: [left.faces.count, right.faces.count]))
         } catch let failure as ComparisonFailure {
             return .failed(failure)
         } catch {
             return .failed(.internalError("\(error)"))
         }
+    }
+
+    /// The one calibrated score of two faces' embeddings, shared by every 1:1 comparison
+    /// (image pairs here, a liveness check's face against its verify image).
+    public static func similarity(_ one: [Float], _ two: [Float], faces: [Int]) -> PairSimilarity {
+        PairSimilarity(similarity: FaceComparison.similarity(one, two), distance: FaceComparison.distance(one, two), faces: faces)
     }
 
     /// The image's bytes, from the web or the store.
