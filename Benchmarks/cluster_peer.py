@@ -7,38 +7,16 @@ Run with .venv-bench/bin/python (Benchmarks/setup-peer)."""
 import collections
 import itertools
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import dlib
 
+from labelled_faces import faces_of  # the same labelling as the cross-set benchmark
+
 ROOT = Path(__file__).resolve().parent.parent
-BINARY = ROOT / ".build" / "release" / "visage"
 SETS = {"faces": ROOT.parent / "shared" / "testdata" / "faces",
         "faces-east-asia": ROOT.parent / "shared" / "testdata" / "faces-east-asia"}
-
-
-def faces_of(folder):
-    entries = json.loads((folder / "manifest.json").read_text())["files"]
-    out = []
-    for start in range(0, len(entries), 20):
-        chunk = entries[start:start + 20]
-        result = subprocess.run([str(BINARY), "detect", "--raw", *[str(folder / e["name"]) for e in chunk]],
-                                capture_output=True, text=True, check=True, env=dict(os.environ, VISAGE_INFERENCE_THREADS="1"))
-        for entry, line in zip(chunk, result.stdout.splitlines()):
-            found = json.loads(line).get("Faces") or []
-            faces = [dict(photo=entry["name"], identity=None, emb=f["Embedding"], box=f["Boundary"], pose=f["HeadPose"],
-                          quality=f["FaceQuality"]) for f in found]
-            if entry.get("identity") and faces:
-                max(faces, key=lambda f: f["box"]["Width"] * f["box"]["Height"])["identity"] = entry["identity"]
-            elif entry.get("faces_left_to_right") and len(entry["faces_left_to_right"]) == len(faces):
-                ordered = sorted(faces, key=lambda f: f["box"]["Left"] + f["box"]["Width"] / 2)
-                for face, identity in zip(ordered, entry["faces_left_to_right"]):
-                    face["identity"] = identity
-            out += faces
-    return out
 
 
 def main():
