@@ -55,7 +55,7 @@ struct FaceSnapshot: Sendable {
             let cluster = try row.decode(column: "cluster_id", as: String?.self)
             let pinned = try row.decode(column: "pinned", as: Int.self) != 0
             snapshot.fingerprint.append("\(figureID) \(cluster ?? "-") \(pinned)")
-            let vector = try row.decode(column: "embedding", as: Data.self).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let vector = try FigureClusterStore.vector(row)
             if snapshot.dimension == 0 { snapshot.dimension = vector.count }
             guard vector.count == snapshot.dimension else { continue }
             let fileID = try row.decode(column: "file_id", as: String.self)

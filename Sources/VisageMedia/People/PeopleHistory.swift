@@ -258,7 +258,7 @@ extension FigureClusterStore {
         let moving = Set(faces)
         for row in rows {
             let id = try row.decode(column: "figure_id", as: String.self)
-            vectors[id] = try row.decode(column: "embedding", as: Data.self).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            vectors[id] = try Self.vector(row)
             files[id] = try row.decode(column: "file_id", as: String.self)
             if !moving.contains(id), let person = try row.decode(column: "cluster_id", as: String?.self) {
                 members[person, default: []].append(id)

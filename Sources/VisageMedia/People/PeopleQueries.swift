@@ -129,7 +129,7 @@ extension FigureClusterStore {
         guard !rows.isEmpty else { throw VisageError.notFound(kind: .figureCluster, name: cluster) }
         var ids: [String] = [], embeddings: [Float] = [], dimension = 0
         for row in rows {
-            let vector = try row.decode(column: "embedding", as: Data.self).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let vector = try Self.vector(row)
             if dimension == 0 { dimension = vector.count }
             guard vector.count == dimension else { continue }
             ids.append(try row.decode(column: "figure_id", as: String.self))

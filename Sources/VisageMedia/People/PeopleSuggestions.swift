@@ -85,8 +85,8 @@ extension FigureClusterStore {
         return (faces, total)
     }
 
+    /// A face row's embedding, decoded from its stored bytes.
     static func vector(_ row: any SQLRow) throws -> [Float] {
         try row.decode(column: "embedding", as: Data.self).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
-
 }
