@@ -10,6 +10,7 @@ setup:
 
 build: setup
 	swift build -c release $(SWIFT_FLAGS)
+	scripts/convert-models
 
 run: build
 	.build/release/visage serve

@@ -4,6 +4,9 @@
 #include "visage_dlib.h"
 
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
 #include <exception>
 #include <vector>
 
@@ -119,9 +122,8 @@ extern "C" int visage_dlib_embedder_load(const char *path, visage_dlib_embedder 
 
 extern "C" void visage_dlib_embedder_free(visage_dlib_embedder *embedder) { delete embedder; }
 
-extern "C" int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *rgb, long width, long height,
-                                 const double *points, size_t point_count, int flip, float *descriptor, char *error,
-                                 size_t error_size) {
+extern "C" int visage_dlib_chip(const uint8_t *rgb, long width, long height, const double *points, size_t point_count,
+                                uint8_t *chip) {
     try {
         const visage::rgb_view image{rgb, height, width};
         std::vector<point> parts;
@@ -130,17 +132,41 @@ extern "C" int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *
         rectangle bounds;
         for (const auto &part : parts) bounds += part;
         const full_object_detection shape(bounds, parts);
-        matrix<rgb_pixel> chip;
-        extract_image_chip(image, get_face_chip_details(shape, 150, 0.25), chip);
-        if (flip) {
-            // Both chips in one batch through the network.
-            const std::vector<matrix<rgb_pixel>> chips{chip, fliplr(chip)};
-            const std::vector<matrix<float, 0, 1>> results = embedder->model(chips);
-            for (long i = 0; i < results[0].size(); ++i) descriptor[i] = (results[0](i) + results[1](i)) / 2;
-            return 0;
+        matrix<rgb_pixel> cut;
+        extract_image_chip(image, get_face_chip_details(shape, visage_dlib_chip_size, 0.25), cut);
+        std::memcpy(chip, &cut(0, 0), static_cast<size_t>(visage_dlib_chip_size) * visage_dlib_chip_size * 3);
+        return 0;
+    } catch (const std::exception &) {
+        return -1;
+    }
+}
+
+extern "C" int visage_dlib_embed_chips(visage_dlib_embedder *embedder, const uint8_t *chips, size_t count, float *descriptors,
+                                       char *error, size_t error_size) {
+    try {
+        const size_t side = visage_dlib_chip_size;
+        std::vector<matrix<rgb_pixel>> batch(count);
+        for (size_t i = 0; i < count; ++i) {
+            batch[i].set_size(side, side);
+            std::memcpy(&batch[i](0, 0), chips + i * side * side * 3, side * side * 3);
         }
-        const matrix<float, 0, 1> result = embedder->model(chip);
-        for (long i = 0; i < result.size(); ++i) descriptor[i] = result(i);
+        const std::vector<matrix<float, 0, 1>> results = embedder->model(batch);
+        for (size_t i = 0; i < count; ++i)
+            for (long j = 0; j < results[i].size(); ++j) descriptors[i * 128 + j] = results[i](j);
+        return 0;
+    } catch (const std::exception &failure) {
+        describe(failure, error, error_size);
+        return -1;
+    }
+}
+
+extern "C" int visage_dlib_embedder_write_xml(const visage_dlib_embedder *embedder, const char *path, char *error,
+                                              size_t error_size) {
+    try {
+        std::ofstream out(path);
+        net_to_xml(embedder->model, out);
+        out.close();
+        if (!out) throw std::runtime_error(std::string("cannot write ") + path);
         return 0;
     } catch (const std::exception &failure) {
         describe(failure, error, error_size);

@@ -58,7 +58,7 @@ public struct FaceEngine: Sendable {
         FaceEngine(
             detector: try FaceDetector.load(from: catalog, threads: threads, concurrency: concurrency),
             landmarker: try FaceLandmarker(path: try catalog.url(of: .dlibLandmarks68).path),
-            embedder: try FaceEmbedder(path: try catalog.url(of: .dlibResNet).path, concurrency: concurrency, flip: flip))
+            embedder: try FaceEmbedder.load(from: catalog, threads: threads, concurrency: concurrency, flip: flip))
     }
 
     public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {
@@ -75,15 +75,14 @@ public struct FaceEngine: Sendable {
 
     public func analyze(_ image: RGBImage, header: ImageHeader) async throws -> ImageAnalysis {
         let detections = try await detector.detect(image)
-        var faces: [AnalyzedFace] = []
-        for detection in detections {
-            faces.append(try await Blocking.run { [landmarker, embedder] in
-                let landmarks = try landmarker.landmarks(in: image, box: detection.box)
-                return AnalyzedFace(
-                    detection: detection, landmarks: landmarks,
-                    embedding: try embedder.embedding(of: image, landmarks: landmarks),
-                    attributes: FaceMeasures.attributes(detection: detection, landmarks: landmarks, image: image))
-            })
+        // Landmarks face by face, then every face of the image through the network in one batch.
+        let faces = try await Blocking.run { [landmarker, embedder] in
+            let landmarks = try detections.map { try landmarker.landmarks(in: image, box: $0.box) }
+            let embeddings = try embedder.embeddings(of: image, faces: landmarks)
+            return zip(detections, zip(landmarks, embeddings)).map { detection, face in
+                AnalyzedFace(detection: detection, landmarks: face.0, embedding: face.1,
+                             attributes: FaceMeasures.attributes(detection: detection, landmarks: face.0, image: image))
+            }
         }
         // A pass over every pixel: seconds on a very large image, so off the cooperative threads.
         let quality = try await Blocking.run {

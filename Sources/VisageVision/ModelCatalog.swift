@@ -34,6 +34,13 @@ public struct ModelFile: Sendable, Equatable {
         licence: "conflicting: package metadata says MIT, its LICENSE file is CC0 1.0 (face_recognition_models 0.3.0)",
         trainingData: "trained by dlib's author on about 3 million faces (FaceScrub, VGG Face and photos from the web, "
             + "dlib-models' README); mostly Western faces: it separates East-Asian faces less well (BENCHMARKS.md)")
+    /// The same network converted for OpenVINO by `scripts/convert-models` (from dlib's own
+    /// description of it, `net_to_xml`); found in `.venv/visage-models`.
+    public static let dlibResNetOpenVINO = ModelFile(
+        name: "dlib-resnet-v1-openvino", package: "face_recognition_models (converted by scripts/convert-models)",
+        relativePath: "dlib_face_recognition_resnet_model_v1.xml",
+        purpose: "128-d face embedding, the network above as OpenVINO IR",
+        licence: dlibResNet.licence, trainingData: dlibResNet.trainingData)
     public static let nudeNet = ModelFile(
         name: "nudenet-320n", package: "nudenet", relativePath: "nudenet/320n.onnx",
         purpose: "moderation: exposed and covered body parts",
@@ -45,7 +52,7 @@ public struct ModelFile: Sendable, Equatable {
         licence: "Apache-2.0 (package); model weights BSD-2-Clause (Yahoo open_nsfw, THIRD_PARTY_LICENSES)",
         trainingData: "not stated in the package (Yahoo's open_nsfw was trained on images it did not publish)")
 
-    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet, .nudeNet, .openNSFW]
+    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet, .dlibResNetOpenVINO, .nudeNet, .openNSFW]
 }
 
 /// Finds model files in the project venv's site-packages, where `scripts/setup` installs the
@@ -58,7 +65,8 @@ public struct ModelCatalog: Sendable {
     }
 
     /// Looks in `VISAGE_MODEL_PATH` (folders separated by `:`), then in `.venv` next to the
-    /// project the executable was built in, then in `.venv` under the working directory.
+    /// project the executable was built in, then in `.venv` under the working directory: in each
+    /// venv, its site-packages and `visage-models` (networks converted at install time).
     public static func discover(environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelCatalog {
         var roots: [URL] = []
         if let paths = environment["VISAGE_MODEL_PATH"], !paths.isEmpty {
@@ -74,6 +82,7 @@ public struct ModelCatalog: Sendable {
             }
         }
         for venv in venvs {
+            roots.append(venv.appendingPathComponent("visage-models"))
             let lib = venv.appendingPathComponent("lib")
             for python in (try? FileManager.default.contentsOfDirectory(atPath: lib.path))?.sorted() ?? [] where python.hasPrefix("python") {
                 roots.append(lib.appendingPathComponent(python).appendingPathComponent("site-packages"))

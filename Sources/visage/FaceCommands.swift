@@ -115,9 +115,16 @@ struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the models, their packages, licences, training-data caveats, files, SHA-256 and load status.")
 
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Option(help: ArgumentHelp("Write dlib's description of the embedding network (net_to_xml) to this file and stop; "
+                               + "scripts/convert-models builds the OpenVINO form from it.", visibility: .hidden))
+    var writeDlibNetwork: String?
 
     func run() async throws {
         let catalog = ModelCatalog.discover()
+        if let writeDlibNetwork {
+            try FaceEmbedder.writeDlibDescription(of: try catalog.url(of: .dlibResNet).path, to: writeDlibNetwork)
+            return
+        }
         var rows: [[String: String]] = []
         for model in ModelFile.all {
             var row = ["name": model.name, "package": model.package, "purpose": model.purpose, "licence": model.licence,
@@ -131,6 +138,7 @@ struct Models: AsyncParsableCommand {
                 case .dlibLandmarks68: _ = try FaceLandmarker(path: url.path)
                 case .nudeNet: _ = try BodyPartDetector.load(from: catalog, concurrency: 1)
                 case .openNSFW: _ = try ExplicitImageClassifier.load(from: catalog, concurrency: 1)
+                case .dlibResNetOpenVINO: _ = try FaceEmbedder(openVINOPath: url.path, concurrency: 1)
                 default: _ = try FaceEmbedder(path: url.path, concurrency: 1)
                 }
                 row["status"] = "loaded"
@@ -149,7 +157,6 @@ struct Models: AsyncParsableCommand {
                 print("  training: \(row["training_data"]!)")
                 print("  file:   \(row["file"] ?? "-")")
                 print("  sha256: \(row["sha256"] ?? "-")")
-                print("  licence: \(row["licence"]!)")
                 print("  status: \(row["status"]!)")
             }
         }

@@ -15,7 +15,7 @@ func embeddings(of set: String) async throws -> [(identity: String, name: String
     let detector = try sharedDetector.get()
     let catalog = ModelCatalog.discover()
     let landmarker = try FaceLandmarker(path: try catalog.url(of: .dlibLandmarks68).path)
-    let embedder = try FaceEmbedder(path: try catalog.url(of: .dlibResNet).path)
+    let embedder = try FaceEmbedder.load(from: catalog)
     let manifest = try JSONDecoder().decode(
         IdentityManifest.self, from: Data(contentsOf: TestData.shared.appendingPathComponent("\(set)/manifest.json")))
     var result: [(String, String, [Float])] = []

@@ -26,12 +26,24 @@ int visage_dlib_landmarks(const visage_dlib_landmarker *landmarker, const uint8_
 int visage_dlib_embedder_load(const char *path, visage_dlib_embedder **out, char *error, size_t error_size);
 void visage_dlib_embedder_free(visage_dlib_embedder *embedder);
 
-/// The 128-d descriptor of the face given by its 68 landmarks: the face is cut out as a 150×150
-/// chip aligned on the landmarks with 25% padding (dlib's get_face_chip_details), then embedded.
-/// With `flip` non-zero the chip's mirror image is embedded too and the two descriptors averaged.
-int visage_dlib_embed(visage_dlib_embedder *embedder, const uint8_t *rgb, long width, long height,
-                      const double *points, size_t point_count, int flip, float *descriptor, char *error,
-                      size_t error_size);
+/// Side of the aligned face chip the embedding network reads (RGB, 3 bytes a pixel).
+enum { visage_dlib_chip_size = 150 };
+
+/// Cuts the face given by its landmarks (68 or 5 points) out of an RGB image as dlib aligns it for
+/// the embedding: a chip of visage_dlib_chip_size² pixels with 25% padding (get_face_chip_details),
+/// written to `chip`. Safe to call from several threads at once.
+int visage_dlib_chip(const uint8_t *rgb, long width, long height, const double *points, size_t point_count,
+                     uint8_t *chip);
+
+/// 128-d descriptors of `count` chips (laid out one after another) in one batch through dlib's
+/// network, written to `descriptors` (128 floats each).
+int visage_dlib_embed_chips(visage_dlib_embedder *embedder, const uint8_t *chips, size_t count, float *descriptors,
+                            char *error, size_t error_size);
+
+/// Writes the network with its weights as dlib's net_to_xml describes it, the source from which
+/// the OpenVINO form of the network is built at install time.
+int visage_dlib_embedder_write_xml(const visage_dlib_embedder *embedder, const char *path, char *error,
+                                   size_t error_size);
 
 #ifdef __cplusplus
 }
