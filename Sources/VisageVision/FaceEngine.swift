@@ -26,6 +26,25 @@ public struct ImageAnalysis: Sendable {
     }
 }
 
+/// Where one analysis spent its time, stage by stage (`visage bench faces --stages`). Waiting
+/// for a turn (the decoder, the pixel budget, a free network) is not counted.
+public struct StageTimes: Sendable {
+    public var decode = Duration.zero
+    public var detect = Duration.zero
+    public var landmarks = Duration.zero
+    public var embed = Duration.zero
+    public var attributes = Duration.zero
+    public var quality = Duration.zero
+
+    public init() {}
+
+    /// The stages in pipeline order, named.
+    public var named: [(name: String, time: Duration)] {
+        [("decode", decode), ("detect", detect), ("landmarks", landmarks), ("embed", embed), ("attributes", attributes),
+         ("quality", quality)]
+    }
+}
+
 /// The whole face pipeline: decode, detect, 68 landmarks, aligned embedding, attributes. Models
 /// are loaded once; `analyze` may be called concurrently.
 public struct FaceEngine: Sendable {
@@ -62,33 +81,70 @@ public struct FaceEngine: Sendable {
     }
 
     public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {
+        try await analyzeTimed(data).analysis
+    }
+
+    public func analyze(_ image: RGBImage, header: ImageHeader) async throws -> ImageAnalysis {
+        var times = StageTimes()
+        return try await analyze(image, header: header, times: &times)
+    }
+
+    /// `analyze`, with the time each stage took.
+    public func analyzeTimed(_ data: some ContiguousBytes) async throws -> (analysis: ImageAnalysis, times: StageTimes) {
         // Decoding is libvips's CPU work: it runs off the cooperative threads like inference.
         let bytes = data.withUnsafeBytes { [UInt8]($0) }
         // libvips works one image at a time (see `Vips.exclusive`); waiting for it holds no thread.
         let declared = try await Vips.gate.run { try await Blocking.run { [decoder] in try decoder.header(of: bytes) } }
         // The decoded pixels stay in memory until the analysis ends: they are what the budget counts.
         return try await pixels.run(declared.storedWidth * declared.storedHeight) {
-            let (header, image) = try await Vips.gate.run { try await Blocking.run { [decoder] in try decoder.decode(bytes) } }
-            return try await analyze(image, header: header)
+            var times = StageTimes()
+            let (decoded, decoding) = try await Vips.gate.run {
+                try await Blocking.run { [decoder] in try Self.measured { try decoder.decode(bytes) } }
+            }
+            times.decode = decoding
+            let analysis = try await analyze(decoded.image, header: decoded.header, times: &times)
+            return (analysis, times)
         }
     }
 
-    public func analyze(_ image: RGBImage, header: ImageHeader) async throws -> ImageAnalysis {
-        let detections = try await detector.detect(image)
+    private func analyze(_ image: RGBImage, header: ImageHeader, times: inout StageTimes) async throws -> ImageAnalysis {
+        // Detection's time includes waiting for a free infer request.
+        let (detections, detecting) = try await Self.measured { try await detector.detect(image) }
+        times.detect = detecting
         // Landmarks face by face, then every face of the image through the network in one batch.
-        let faces = try await Blocking.run { [landmarker, embedder] in
-            let landmarks = try detections.map { try landmarker.landmarks(in: image, box: $0.box) }
-            let embeddings = try embedder.embeddings(of: image, faces: landmarks)
-            return zip(detections, zip(landmarks, embeddings)).map { detection, face in
-                AnalyzedFace(detection: detection, landmarks: face.0, embedding: face.1,
-                             attributes: FaceMeasures.attributes(detection: detection, landmarks: face.0, image: image))
+        let (faces, stages) = try await Blocking.run { [landmarker, embedder] in
+            let (landmarks, landmarking) = try Self.measured { try detections.map { try landmarker.landmarks(in: image, box: $0.box) } }
+            let (embeddings, embedding) = try Self.measured { try embedder.embeddings(of: image, faces: landmarks) }
+            let (faces, measuring) = Self.measured {
+                zip(detections, zip(landmarks, embeddings)).map { detection, face in
+                    AnalyzedFace(detection: detection, landmarks: face.0, embedding: face.1,
+                                 attributes: FaceMeasures.attributes(detection: detection, landmarks: face.0, image: image))
+                }
+            }
+            return (faces, [landmarking, embedding, measuring])
+        }
+        (times.landmarks, times.embed, times.attributes) = (stages[0], stages[1], stages[2])
+        // A pass over every pixel: seconds on a very large image, so off the cooperative threads.
+        let (quality, scoring) = try await Blocking.run {
+            Self.measured {
+                let whole = FaceBox(left: 0, top: 0, width: Double(image.width), height: Double(image.height))
+                return 0.6 * FaceMeasures.sharpness(image, box: whole) + 0.4 * FaceMeasures.exposure(image, box: whole)
             }
         }
-        // A pass over every pixel: seconds on a very large image, so off the cooperative threads.
-        let quality = try await Blocking.run {
-            let whole = FaceBox(left: 0, top: 0, width: Double(image.width), height: Double(image.height))
-            return 0.6 * FaceMeasures.sharpness(image, box: whole) + 0.4 * FaceMeasures.exposure(image, box: whole)
-        }
+        times.quality = scoring
         return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces, overallQuality: quality)
+    }
+
+    /// `body`'s result and the time it took.
+    static func measured<T>(_ body: () throws -> T) rethrows -> (T, Duration) {
+        let start = ContinuousClock.now
+        let result = try body()
+        return (result, ContinuousClock.now - start)
+    }
+
+    static func measured<T>(_ body: () async throws -> T) async rethrows -> (T, Duration) {
+        let start = ContinuousClock.now
+        let result = try await body()
+        return (result, ContinuousClock.now - start)
     }
 }

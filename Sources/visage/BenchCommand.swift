@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import VisageCore
+import VisageMedia
+import VisageStore
 import VisageVision
 
 /// `visage bench ...`: measurements recorded in BENCHMARKS.md.
@@ -17,6 +20,10 @@ struct BenchFaces: AsyncParsableCommand {
         commandName: "faces", abstract: "Detection, verification and speed on labelled photo sets.")
 
     @OptionGroup var engine: EngineOptions
+    @Option(help: "Images analysed at once (default: the number of cores), as a server analyses concurrent requests.")
+    var concurrency = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Also time each stage (read, decode, detect, landmarks, embed, attributes, quality, store) and print where the time goes.")
+    var stages = false
     @Argument(help: "Photo set folders, each with a manifest.json.") var sets: [String]
 
     struct Entry: Decodable {
@@ -35,29 +42,25 @@ struct BenchFaces: AsyncParsableCommand {
         for set in sets {
             let folder = URL(fileURLWithPath: set)
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+            let start = ContinuousClock.now
+            let results = try await analyzeAll(manifest.files, in: folder, faces: faces)
+            let elapsed = ContinuousClock.now - start
             var detection = FaceEvaluation.DetectionScore()
             var labelled: [(identity: String, embedding: [Float])] = []
-            var latencies: [Duration] = []
-            let start = ContinuousClock.now
-            for entry in manifest.files {
-                let bytes = try Data(contentsOf: folder.appendingPathComponent(entry.name))
-                let began = ContinuousClock.now
-                let analysis = try await faces.analyze(bytes)
-                latencies.append(ContinuousClock.now - began)
-                if let expected = entry.expected_face_count { detection.add(expected: expected, detected: analysis.faces.count) }
-                if let identity = entry.identity,
-                   let largest = analysis.largestFace {
+            for (entry, result) in zip(manifest.files, results) {
+                if let expected = entry.expected_face_count { detection.add(expected: expected, detected: result.analysis.faces.count) }
+                if let identity = entry.identity, let largest = result.analysis.largestFace {
                     labelled.append(("\(folder.lastPathComponent)/\(identity)", largest.embedding))
                 }
             }
-            let elapsed = ContinuousClock.now - start
-            latencies.sort()
+            let latencies = results.map(\.latency).sorted()
             measured.append((folder.lastPathComponent, labelled))
             print("\n## \(folder.lastPathComponent)")
             print("images \(manifest.files.count), \(String(format: "%.2f", Double(manifest.files.count) / seconds(elapsed))) images/s, "
-                  + "median \(format(latencies[latencies.count / 2])) per image")
+                  + "median \(format(latencies[latencies.count / 2])) per image, \(concurrency) at once")
             print(String(format: "detection: recall %.3f (%d/%d faces), %d extra on %d images",
                          detection.recall, detection.found, detection.expected, detection.extra, detection.images))
+            if stages { try await printStages(results) }
         }
         // Verification after every set is in, so each set's pairs can be judged against a cohort
         // pooled from all sets (the pair's own two identities left out).
@@ -82,6 +85,81 @@ struct BenchFaces: AsyncParsableCommand {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         print("\npeak RSS \(usage.ru_maxrss / 1024) MB")
+    }
+
+    /// One image's analysis, how long it took from reading the file to the answer, and its stages.
+    struct Result: Sendable {
+        let analysis: ImageAnalysis
+        let latency: Duration
+        let read: Duration
+        let times: StageTimes
+    }
+
+    /// Every image of a set, `concurrency` at once, results in the manifest's order.
+    func analyzeAll(_ entries: [Entry], in folder: URL, faces: FaceEngine) async throws -> [Result] {
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+            var results = [Result?](repeating: nil, count: entries.count)
+            var next = 0
+            func start() {
+                guard next < entries.count else { return }
+                let (index, url) = (next, folder.appendingPathComponent(entries[next].name))
+                next += 1
+                group.addTask {
+                    let began = ContinuousClock.now
+                    let bytes = try Data(contentsOf: url)
+                    let read = ContinuousClock.now - began
+                    let (analysis, times) = try await faces.analyzeTimed(bytes)
+                    return (index, Result(analysis: analysis, latency: ContinuousClock.now - began, read: read, times: times))
+                }
+            }
+            for _ in 0..<max(1, concurrency) { start() }
+            while let (index, result) = try await group.next() {
+                results[index] = result
+                start()
+            }
+            return results.map { $0! }
+        }
+    }
+
+    /// Total and median time of each stage, and its share of the summed stage time. "store" writes
+    /// each image's document and faces into a new SQLite catalog, as indexing does.
+    func printStages(_ results: [Result]) async throws {
+        let stored = try await BenchStoreOptions.parse([]).withStore { store in
+            let dataset = try await BenchStoreOptions.createDataset(in: store)
+            let index = FileIndex(store: store)
+            var times: [Duration] = []
+            for (position, result) in results.enumerated() {
+                let file = IndexedFile(
+                    uri: "oss://bench/\(position).jpg", size: 1,
+                    document: ["URI": .string("oss://bench/\(position).jpg"),
+                               "Figures": .array(result.analysis.faces.map { Figure.document(id: UUID().uuidString, attributes: $0.attributes) })],
+                    faces: result.analysis.faces.map {
+                        IndexedFace(figureID: UUID().uuidString, embedding: $0.embedding, highQuality: Figure.isHighQuality($0.attributes),
+                                    quality: $0.attributes.faceQuality)
+                    })
+                let began = ContinuousClock.now
+                try await store.withTransaction { db in try await index.write(file, dataset: dataset, now: WallClock.nowMillis(), db: db) }
+                times.append(ContinuousClock.now - began)
+            }
+            return times
+        }
+        var rows: [(String, [Duration])] = [("read", results.map(\.read))]
+        for (position, stage) in StageTimes().named.enumerated() {
+            rows.append((stage.name, results.map { $0.times.named[position].time }))
+        }
+        rows.append(("store", stored))
+        let total = rows.reduce(0.0) { $0 + $1.1.reduce(0.0) { $0 + seconds($1) } }
+        print("| stage | total ms | share | median ms per image |")
+        print("| --- | --- | --- | --- |")
+        for (name, times) in rows {
+            let sum = times.reduce(0.0) { $0 + seconds($1) }
+            print(String(format: "| %@ | %.0f | %.1f%% | %.2f |", name, sum * 1000, 100 * sum / max(total, 1e-9),
+                         Measure.quantile(times.sorted(), 0.5)))
+        }
+        let faceCount = results.reduce(0) { $0 + $1.analysis.faces.count }
+        print("faces: \(faceCount); per-face stages (landmarks, embed, attributes) sum per face: "
+              + String(format: "%.2f ms", rows.filter { ["landmarks", "embed", "attributes"].contains($0.0) }
+                  .reduce(0.0) { $0 + $1.1.reduce(0.0) { $0 + seconds($1) } } * 1000 / Double(max(faceCount, 1))))
     }
 
     /// Current resident set size, from /proc/self/statm.

@@ -24,6 +24,16 @@ struct BenchStoreOptions: ParsableArguments {
         if case .sqlite = location { print("engine: SQLite (WAL)") } else { print("engine: PostgreSQL") }
         return try await MetadataStore.withStore(at: location, logger: logger) { try await body($0) }
     }
+
+    /// A dataset to write into: account 1, project `bench`, dataset `photos`.
+    static func createDataset(in store: MetadataStore) async throws -> DatasetKey {
+        try await store.withConnection { db in
+            try await db.raw("INSERT INTO accounts (id, name, created_at) VALUES ('1', 'bench', 0)").run()
+        }
+        _ = try await ProjectCatalog(store: store).create(account: "1", name: "bench", description: nil, serviceRole: nil, templateID: nil)
+        _ = try await DatasetCatalog(store: store).create(account: "1", project: "bench", name: "photos", changes: DatasetChanges())
+        return DatasetKey(accountID: "1", project: "bench", dataset: "photos")
+    }
 }
 
 /// Timing helpers shared by the benchmarks.
@@ -97,13 +107,7 @@ struct BenchQuery: AsyncParsableCommand {
     func run() async throws {
         try await store.withStore { store in
             let index = FileIndex(store: store)
-            let dataset = DatasetKey(accountID: "1", project: "bench", dataset: "photos")
-            try await store.withConnection { db in
-                try await db.raw("INSERT INTO accounts (id, name, created_at) VALUES ('1', 'bench', 0)").run()
-            }
-            _ = try await ProjectCatalog(store: store).create(account: "1", name: "bench", description: nil, serviceRole: nil,
-                                                              templateID: nil)
-            _ = try await DatasetCatalog(store: store).create(account: "1", project: "bench", name: "photos", changes: DatasetChanges())
+            let dataset = try await BenchStoreOptions.createDataset(in: store)
             let clock = ContinuousClock()
             let loadStart = clock.now
             var generator = SystemRandomNumberGenerator()
