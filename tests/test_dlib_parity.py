@@ -53,7 +53,9 @@ def analyse(photos, runtime):
     for start in range(0, len(photos), 40):
         batch = photos[start:start + 40]
         result = subprocess.run([str(BINARY), "detect", "--raw", *map(str, batch)], capture_output=True, text=True,
-                                env={**clean_env(), "VISAGE_EMBEDDING_RUNTIME": runtime}, check=True, timeout=600)
+                                # Full-size pixels on both sides: large photos are otherwise decoded at half size.
+                                env={**clean_env(), "VISAGE_EMBEDDING_RUNTIME": runtime, "VISAGE_SHRINK_ON_LOAD": "0"},
+                                check=True, timeout=600)
         ours += [(path, json.loads(line)["Faces"]) for path, line in zip(batch, result.stdout.splitlines())]
     return ours
 

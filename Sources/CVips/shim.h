@@ -19,6 +19,21 @@ static inline VipsImage *visage_vips_open(const void *data, size_t length) {
                                       "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
 }
 
+/// Opens a JPEG from memory decoding it at 1/`shrink` of its size (libjpeg scales while it
+/// decodes; `shrink` is 2, 4 or 8), so the full-size pixels never exist.
+static inline VipsImage *visage_vips_open_jpeg_shrunk(const void *data, size_t length, int shrink) {
+    VipsImage *out = NULL;
+    if (vips_jpegload_buffer((void *)data, length, &out, "access", VIPS_ACCESS_SEQUENTIAL,
+                             "fail_on", VIPS_FAIL_ON_TRUNCATED, "shrink", shrink, NULL) != 0) return NULL;
+    return out;
+}
+
+/// Averages `factor` × `factor` blocks into one pixel. On a sequentially read image the source
+/// rows stream through, so only the smaller image is ever held in memory.
+static inline int visage_vips_shrink(VipsImage *in, int factor, VipsImage **out) {
+    return vips_shrink(in, out, (double)factor, (double)factor, NULL);
+}
+
 /// The name of the loader libvips picks for these bytes, or NULL if none accepts them.
 static inline const char *visage_vips_loader(const void *data, size_t length) {
     return vips_foreign_find_load_buffer(data, length);

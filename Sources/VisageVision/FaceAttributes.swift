@@ -43,14 +43,18 @@ public enum FaceMeasures {
         (48, -150, -150, -125), (54, 150, -150, -125),
     ]
 
-    public static func attributes(detection: DetectedFace, landmarks: [Point], image: RGBImage) -> FaceAttributes {
+    /// `detection` and `landmarks` are in `image`'s pixels; `scale` maps them to the pixels of
+    /// the image as stored when it was decoded smaller, for the boundary and the face's size.
+    public static func attributes(detection: DetectedFace, landmarks: [Point], image: RGBImage,
+                                  scale: ImageScale = .identity) -> FaceAttributes {
         let pose = headPose(landmarks)
         let sharp = sharpness(image, box: detection.box)
         let (mouth, mouthConfidence) = mouthState(landmarks)
-        let quality = faceQuality(box: detection.box, pose: pose, sharpness: sharp,
+        let boundary = scale.apply(detection.box)
+        let quality = faceQuality(box: boundary, pose: pose, sharpness: sharp,
                                   exposure: exposure(image, box: detection.box), detectorScore: detection.score)
         return FaceAttributes(
-            boundary: detection.box, headPose: pose, sharpness: sharp, faceQuality: quality, mouth: mouth,
+            boundary: boundary, headPose: pose, sharpness: sharp, faceQuality: quality, mouth: mouth,
             mouthConfidence: mouthConfidence, figureConfidence: detection.score)
     }
 

@@ -36,6 +36,24 @@ public struct FaceBox: Sendable, Equatable, Codable {
     }
 }
 
+/// How coordinates in a decoded image map to the image's own pixels (when it was decoded smaller).
+public struct ImageScale: Sendable, Equatable {
+    public var x: Double
+    public var y: Double
+
+    public static let identity = ImageScale(x: 1, y: 1)
+
+    public func apply(_ point: Point) -> Point { Point(x: point.x * x, y: point.y * y) }
+
+    public func apply(_ box: FaceBox) -> FaceBox {
+        FaceBox(left: box.left * x, top: box.top * y, width: box.width * x, height: box.height * y)
+    }
+
+    public func apply(_ face: DetectedFace) -> DetectedFace {
+        DetectedFace(box: apply(face.box), score: face.score, landmarks: face.landmarks.map(apply))
+    }
+}
+
 /// A face found by the detector: box, confidence and five landmarks (left eye, right eye, nose
 /// tip, left and right mouth corner, as seen in the image).
 public struct DetectedFace: Sendable, Equatable {

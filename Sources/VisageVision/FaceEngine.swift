@@ -56,15 +56,34 @@ public struct FaceEngine: Sendable {
     /// decode to huge images waits instead of exhausting memory.
     public let pixels: AsyncBudget
 
+    /// Whether images too large for the detector to see whole are decoded smaller (at the scale
+    /// of its tiles, so it finds the same faces).
+    public let shrinkOnLoad: Bool
+
     /// `pixelBudget`: decoded pixels in memory at once (64 megapixels, about 200 MB of RGB: one
     /// image at the decoder's 50-megapixel limit and room for ordinary photos beside it).
+    /// `shrinkOnLoad` defaults to on unless `VISAGE_SHRINK_ON_LOAD=0`.
     public init(decoder: ImageDecoder = ImageDecoder(), detector: FaceDetector, landmarker: FaceLandmarker,
-                embedder: FaceEmbedder, pixelBudget: Int = 64_000_000) {
+                embedder: FaceEmbedder, pixelBudget: Int = 64_000_000,
+                shrinkOnLoad: Bool = ProcessInfo.processInfo.environment["VISAGE_SHRINK_ON_LOAD"] != "0") {
         self.decoder = decoder
         self.detector = detector
         self.landmarker = landmarker
         self.embedder = embedder
         self.pixels = AsyncBudget(capacity: max(pixelBudget, decoder.maxPixels))
+        self.shrinkOnLoad = shrinkOnLoad
+    }
+
+    /// What to decode an image of this size at: 1, or the power of two the detector's tiles see
+    /// it at when it cannot see the image whole at its tile scale (sides above 2560 pixels by
+    /// default). Landmarks and embeddings then come from the same smaller pixels; faces are at
+    /// least 40 pixels there, as the detector needs.
+    public func shrinkFactor(width: Int, height: Int) -> Int {
+        guard shrinkOnLoad, detector.tileScale > 0, detector.tileScale < 1,
+              Double(max(width, height)) * detector.tileScale > Double(detector.maxSide) else { return 1 }
+        var factor = 1
+        while Double(factor * 2) <= 1 / detector.tileScale { factor *= 2 }
+        return factor
     }
 
     /// Loads every face model from the catalog. `threads` is OpenVINO's thread count (0: its own
@@ -86,7 +105,7 @@ public struct FaceEngine: Sendable {
 
     public func analyze(_ image: RGBImage, header: ImageHeader) async throws -> ImageAnalysis {
         var times = StageTimes()
-        return try await analyze(image, header: header, times: &times)
+        return try await analyze(image, header: header, shrunk: false, times: &times)
     }
 
     /// `analyze`, with the time each stage took.
@@ -95,19 +114,29 @@ public struct FaceEngine: Sendable {
         let bytes = data.withUnsafeBytes { [UInt8]($0) }
         // libvips works one image at a time (see `Vips.exclusive`); waiting for it holds no thread.
         let declared = try await Vips.gate.run { try await Blocking.run { [decoder] in try decoder.header(of: bytes) } }
-        // The decoded pixels stay in memory until the analysis ends: they are what the budget counts.
+        let shrink = shrinkFactor(width: declared.storedWidth, height: declared.storedHeight)
+        // The decoded pixels stay in memory until the analysis ends: the budget counts them at full
+        // size even when decoded smaller, since detection's tiles of a large image (all at once)
+        // need about as much again as the pixels would.
         return try await pixels.run(declared.storedWidth * declared.storedHeight) {
             var times = StageTimes()
             let (decoded, decoding) = try await Vips.gate.run {
-                try await Blocking.run { [decoder] in try Self.measured { try decoder.decode(bytes) } }
+                try await Blocking.run { [decoder] in try Self.measured { try decoder.decode(bytes, shrink: shrink) } }
             }
             times.decode = decoding
-            let analysis = try await analyze(decoded.image, header: decoded.header, times: &times)
+            let analysis = try await analyze(decoded.image, header: decoded.header, shrunk: shrink > 1, times: &times)
             return (analysis, times)
         }
     }
 
-    private func analyze(_ image: RGBImage, header: ImageHeader, times: inout StageTimes) async throws -> ImageAnalysis {
+    /// When `shrunk`, `image` is `header`'s image decoded smaller; what is found is given in the
+    /// image's own (upright) pixels.
+    private func analyze(_ image: RGBImage, header: ImageHeader, shrunk: Bool, times: inout StageTimes) async throws -> ImageAnalysis {
+        let scale = shrunk ? ImageScale(x: Double(header.width) / Double(image.width), y: Double(header.height) / Double(image.height))
+            : .identity
+        var detector = self.detector
+        // Decoded smaller, the image's tiles are seen at a larger share of the decoded pixels.
+        detector.tileScale = min(1, detector.tileScale * min(scale.x, scale.y))
         // Detection's time includes waiting for a free infer request.
         let (detections, detecting) = try await Self.measured { try await detector.detect(image) }
         times.detect = detecting
@@ -117,8 +146,8 @@ public struct FaceEngine: Sendable {
             let (embeddings, embedding) = try Self.measured { try embedder.embeddings(of: image, faces: landmarks) }
             let (faces, measuring) = Self.measured {
                 zip(detections, zip(landmarks, embeddings)).map { detection, face in
-                    AnalyzedFace(detection: detection, landmarks: face.0, embedding: face.1,
-                                 attributes: FaceMeasures.attributes(detection: detection, landmarks: face.0, image: image))
+                    AnalyzedFace(detection: scale.apply(detection), landmarks: face.0.map(scale.apply), embedding: face.1,
+                                 attributes: FaceMeasures.attributes(detection: detection, landmarks: face.0, image: image, scale: scale))
                 }
             }
             return (faces, [landmarking, embedding, measuring])
@@ -132,7 +161,8 @@ public struct FaceEngine: Sendable {
             }
         }
         times.quality = scoring
-        return ImageAnalysis(header: header, width: image.width, height: image.height, faces: faces, overallQuality: quality)
+        return ImageAnalysis(header: header, width: shrunk ? header.width : image.width, height: shrunk ? header.height : image.height,
+                             faces: faces, overallQuality: quality)
     }
 
     /// `body`'s result and the time it took.

@@ -75,13 +75,28 @@ public struct ImageDecoder: Sendable {
         } }
     }
 
-    /// Decodes to upright 8-bit RGB, with the header it was decoded from.
-    public func decode(_ data: some ContiguousBytes) throws -> (header: ImageHeader, image: RGBImage) {
+    /// Decodes to upright 8-bit RGB, with the header it was decoded from. With `shrink` above 1
+    /// the image is decoded at about 1/`shrink` of its size (a power of two): JPEGs are scaled by
+    /// the decoder itself, other formats averaged while their rows stream in, so a large image
+    /// never exists in memory at full size.
+    public func decode(_ data: some ContiguousBytes, shrink: Int = 1) throws -> (header: ImageHeader, image: RGBImage) {
         try Vips.exclusive { try data.withUnsafeBytes { bytes in
             let opened = try open(bytes)
             defer { visage_vips_unref(opened.pointer) }
+            var source = opened.pointer
+            if shrink > 1 {
+                var smaller: UnsafeMutablePointer<VipsImage>?
+                if opened.header.format == "jpeg", [2, 4, 8].contains(shrink) {
+                    smaller = visage_vips_open_jpeg_shrunk(bytes.baseAddress, bytes.count, Int32(shrink))
+                } else if visage_vips_shrink(opened.pointer, Int32(shrink), &smaller) != 0 {
+                    smaller = nil
+                }
+                guard let smaller else { throw Vips.lastError() }
+                source = smaller
+            }
+            defer { if source != opened.pointer { visage_vips_unref(source) } }
             var rotated: UnsafeMutablePointer<VipsImage>?
-            guard visage_vips_autorot(opened.pointer, &rotated) == 0, let rotated else { throw Vips.lastError() }
+            guard visage_vips_autorot(source, &rotated) == 0, let rotated else { throw Vips.lastError() }
             defer { visage_vips_unref(rotated) }
             var rgb: UnsafeMutablePointer<VipsImage>?
             guard visage_vips_to_srgb8(rotated, &rgb) == 0, let rgb else { throw Vips.lastError() }

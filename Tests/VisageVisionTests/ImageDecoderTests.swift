@@ -61,6 +61,25 @@ struct ImageDecoderTests {
         #expect(bottom[2] > 200 && bottom[0] < 60)
     }
 
+    @Test("decoding at half size: JPEG scaled by the decoder, PNG averaged, orientation still applied")
+    func shrinkOnLoad() throws {
+        // 80×40, left half red, right half blue, stored with orientation 6.
+        var pixels: [UInt8] = []
+        for _ in 0..<40 { for x in 0..<80 { pixels += x < 40 ? [255, 0, 0] : [0, 0, 255] } }
+        let source = RGBImage(width: 80, height: 40, pixels: pixels)
+        for encoded in [try ImageEncoder.jpeg(source, quality: 95, orientation: 6), try ImageEncoder.png(source)] {
+            let (header, image) = try decoder.decode(encoded, shrink: 2)
+            #expect(header.storedWidth == 80 && header.storedHeight == 40, "the header keeps the stored size")
+            let rotated = header.orientation == 6
+            #expect(image.width == (rotated ? 20 : 40) && image.height == (rotated ? 40 : 20))
+            // The red half stays where the orientation puts it (top when rotated, left otherwise).
+            let first = Array(image.pixels[(2 * image.width + 2) * 3..<(2 * image.width + 2) * 3 + 3])
+            let last = Array(image.pixels[((image.height - 3) * image.width + image.width - 3) * 3..<((image.height - 3) * image.width + image.width - 3) * 3 + 3])
+            #expect(first[0] > 200 && first[2] < 60)
+            #expect(last[2] > 200 && last[0] < 60)
+        }
+    }
+
     @Test("PNG with alpha and greyscale come out as 3-band RGB")
     func channels() throws {
         let png = try ImageEncoder.png(RGBImage(width: 3, height: 2, pixels: [UInt8](repeating: 128, count: 18)))
