@@ -26,6 +26,7 @@ struct Index: AsyncParsableCommand {
     @Option(help: "Dataset of the project.") var dataset: String
     @Option(help: "Bucket the images are uploaded to (created when missing).") var bucket = "visage-index"
     @Option(help: "Key prefix in the bucket (default: the dataset's name and /).") var prefix: String?
+    @Option(help: "Files analysed at once (default: the number of cores).") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print each file as it is done.") var verbose = false
     @Flag(name: .customLong("no-progress"), help: "Do not draw the progress bar.") var noProgress = false
 
@@ -55,41 +56,62 @@ struct Index: AsyncParsableCommand {
             // Recorded as a task, so the Tasks page shows this run and names the files that failed.
             let run = try await CommandRun.start(store: opened.store, dataset: mediaDataset.key, type: "BatchIndexFileMeta",
                                                  files: uris.map { InputFile(uri: $0) })
-            var indexed = 0, skipped = 0, failed = 0
-            for (seq, file) in files.enumerated() {
+            /// What became of one file.
+            enum Outcome: Sendable { case indexed, skipped, failed }
+            @Sendable func indexFile(_ seq: Int) async throws -> Outcome {
+                let file = files[seq]
                 let relative = String(file.path.dropFirst(root.path.count + 1))
-                let key = try ObjectKey(keyPrefix + relative)
                 let uri = uris[seq]
                 do {
+                    let key = try ObjectKey(keyPrefix + relative)
                     let bytes = [UInt8](try Data(contentsOf: file))
                     let etag = Insecure.MD5.hash(data: bytes).hexString
                     let stored = try? await opened.objects.headObject(bucket: bucketName, key: key)
                     let document = try await index.document(dataset: mediaDataset.key, uri: uri)
                     if stored?.etag == etag, document?["ETag"]?.stringValue == "\"\(etag.uppercased())\"" {
-                        skipped += 1
-                    } else {
-                        if stored?.etag != etag {
-                            _ = try await opened.objects.putObject(
-                                bucket: bucketName, key: key,
-                                attributes: ObjectAttributes(contentType: Self.contentType(of: file)), bytes: bytes)
-                        }
-                        let entry = try await indexer.analyze(InputFile(uri: uri), project: mediaProject, dataset: mediaDataset)
-                        try await opened.store.withTransaction { db in
-                            try await index.write(entry, dataset: mediaDataset.key, now: WallClock.nowMillis(), db: db)
-                        }
-                        indexed += 1
-                        // Unbuffered, so a reader of a pipe sees each file as it is done.
-                        if verbose { FileHandle.standardOutput.write(Data("indexed \(uri)\n".utf8)) }
+                        try await run.file(seq, uri: uri)
+                        return .skipped
                     }
+                    if stored?.etag != etag {
+                        _ = try await opened.objects.putObject(
+                            bucket: bucketName, key: key,
+                            attributes: ObjectAttributes(contentType: Self.contentType(of: file)), bytes: bytes)
+                    }
+                    let entry = try await indexer.analyze(InputFile(uri: uri), project: mediaProject, dataset: mediaDataset)
+                    try await opened.store.withTransaction { db in
+                        try await index.write(entry, dataset: mediaDataset.key, now: WallClock.nowMillis(), db: db)
+                    }
+                    // Unbuffered, so a reader of a pipe sees each file as it is done.
+                    if verbose { FileHandle.standardOutput.write(Data("indexed \(uri)\n".utf8)) }
                     try await run.file(seq, uri: uri)
+                    return .indexed
                 } catch {
-                    failed += 1
                     FileHandle.standardError.write(Data("\n\(relative): \(error)\n".utf8))
                     try await run.file(seq, uri: uri, error: "\(error)")
+                    return .failed
                 }
-                progress.advance(by: 1)
-                try await run.progress(Double(seq + 1) / Double(files.count))
             }
+            // `jobs` files at once: one decodes while another is in the detector or the network.
+            var counts: [Outcome: Int] = [:]
+            try await withThrowingTaskGroup(of: Outcome.self) { group in
+                var next = 0
+                func start() {
+                    guard next < files.count else { return }
+                    let seq = next
+                    next += 1
+                    group.addTask { try await indexFile(seq) }
+                }
+                for _ in 0..<max(1, jobs) { start() }
+                var done = 0
+                while let outcome = try await group.next() {
+                    counts[outcome, default: 0] += 1
+                    done += 1
+                    progress.advance(by: 1)
+                    try await run.progress(Double(done) / Double(files.count))
+                    start()
+                }
+            }
+            let (indexed, skipped, failed) = (counts[.indexed] ?? 0, counts[.skipped] ?? 0, counts[.failed] ?? 0)
             progress.finish()
             try await run.end(failure: failed > 0 ? "\(failed) of \(files.count) files failed" : nil)
             print("indexed \(indexed), already indexed \(skipped), failed \(failed) of \(files.count) files into \(project)/\(dataset)")
