@@ -58,14 +58,18 @@ def test_a_cohort_of_other_people_corrects_both_kinds_of_error(tmp_path):
 
 def test_models_lists_packages_checksums_and_status():
     models = json.loads(visage("models", "--json").stdout)
-    assert [m["name"] for m in models] == ["centerface", "dlib-shape-predictor-68", "dlib-resnet-v1", "nudenet-320n", "open-nsfw"]
+    assert [m["name"] for m in models] == ["centerface", "dlib-shape-predictor-68", "dlib-resnet-v1", "dlib-resnet-v1-openvino",
+                                           "nudenet-320n", "open-nsfw"]
     for model in models:
         assert model["status"] == "loaded" and len(model["sha256"]) == 64 and model["file"].startswith(str(ROOT))
+    # The embedding network converted at install time carries the licence of what it came from.
         assert model["licence"] and model["training_data"]
     by_name = {m["name"]: m for m in models}
     # The 68-point model's training data bars commercial use: the listing says so.
     assert "excludes commercial use" in by_name["dlib-shape-predictor-68"]["training_data"]
     assert "MIT" in by_name["centerface"]["licence"] and "CC0" in by_name["dlib-resnet-v1"]["licence"]
+    assert by_name["dlib-resnet-v1-openvino"]["licence"] == by_name["dlib-resnet-v1"]["licence"]
+    assert by_name["dlib-resnet-v1-openvino"]["file"].endswith(".xml")
     # Where a package's metadata and its licence file disagree, both are named.
     assert "MIT" in by_name["nudenet-320n"]["licence"] and "AGPL-3.0" in by_name["nudenet-320n"]["licence"]
     table = visage("models").stdout

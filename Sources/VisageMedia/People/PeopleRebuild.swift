@@ -140,6 +140,13 @@ extension FigureClustering {
                 // Split when another person takes at least two of its faces and a fifth of them.
                 let others = destinations.filter { $0.key != itself && $0.value >= 2 && $0.value * 5 >= faces.count }
                 if !others.isEmpty { change.kind = .split; change.into = others.keys.map(\.label).sorted() }
+                // A new person made of this one's faces inherits what users said against it ("not this
+                // person", "these two are different"), so a second run with the same settings
+                // meets the same conflicts and changes nothing.
+                for case let .new(index) in others.keys.sorted(by: { $0.label < $1.label }) {
+                    plan.created[index].exclusionsFrom.append(person)
+                    plan.created[index].differencesFrom.append(person)
+                }
             } else if let (target, count) = destinations.max(by: { ($0.value, $1.key.label) < ($1.value, $0.key.label) }),
                       count * 2 >= faces.count {
                 change.kind = .merged
