@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Synchronization
 import VisageCore
@@ -103,10 +104,16 @@ public struct LocalBlobFiles: BlobStore {
 
 /// A blob file being written. `close()` must be called on every path; it releases the lock.
 final class BlobWriter: BlobWrite {
+    /// Every this many bytes written, the disk is asked to start writing them out, so the fsync
+    /// at the end of a large write waits for the last few megabytes only, not for all of them.
+    static let writebackStep: Int64 = 8 << 20
+
     let id: String
     private let fd: Int32
     let tmpPath: URL
     let finalPath: URL
+    /// Bytes written, and how many of them the disk was asked to write out.
+    private let position = Mutex((written: Int64(0), flushed: Int64(0)))
 
     init(id: String, fd: Int32, tmpPath: URL, finalPath: URL) {
         self.id = id
@@ -124,6 +131,14 @@ final class BlobWriter: BlobWrite {
                 throw posixFailure("write blob")
             }
             offset += written
+        }
+        position.withLock { position in
+            position.written += Int64(bytes.count)
+            if position.written - position.flushed >= Self.writebackStep {
+                // Only a head start for fsync, which still decides: a failure here changes nothing.
+                _ = visage_start_writeback(fd, position.flushed, position.written - position.flushed)
+                position.flushed = position.written
+            }
         }
     }
 
