@@ -67,8 +67,9 @@ def machine_busy_seconds():
     return (sum(fields[:8]) - fields[3] - fields[4]) / TICKS
 
 
-def index_with(count, imm, env, data, files):
-    """Images per second and the cores the workers kept busy, with `count` worker processes."""
+def index_with(count, imm, env, data, files, helpers):
+    """Images per second, seconds, and the cores busy (the workers; `helpers`, the API process and
+    the S3 server; the whole machine), with `count` worker processes."""
     workers = [Server(data, env=dict(env, VISAGE_ROLE="worker")) for _ in range(count)]
     try:
         # Warm-up: one task per worker and one more, submitted together. A worker runs one task
@@ -82,6 +83,7 @@ def index_with(count, imm, env, data, files):
         dataset = f"workers-{count}"
         imm.create_dataset(imm_models.CreateDatasetRequest(project_name="bench", dataset_name=dataset))
         cpu_before = sum(cpu_seconds(w.process) for w in workers)
+        helpers_before = sum(cpu_seconds(h) for h in helpers)
         busy_before = machine_busy_seconds()
         start = time.perf_counter()
         events = [imm.batch_index_file_meta(imm_models.BatchIndexFileMetaRequest(
@@ -91,8 +93,9 @@ def index_with(count, imm, env, data, files):
         wait(imm, "BatchIndexFileMeta", events)
         elapsed = time.perf_counter() - start
         cores = (sum(cpu_seconds(w.process) for w in workers) - cpu_before) / elapsed
+        helped = (sum(cpu_seconds(h) for h in helpers) - helpers_before) / elapsed
         busy = (machine_busy_seconds() - busy_before) / elapsed
-        return len(files) / elapsed, elapsed, cores, busy
+        return len(files) / elapsed, elapsed, cores, helped, busy
     finally:
         for worker in workers:
             worker.stop()
@@ -121,13 +124,13 @@ def main():
                 bucket.put_object_from_file(files[-1], str(photo))
         imm = ImmClient(config(api, root["AccessKeyId"], root["AccessKeySecret"]))
         imm.create_project(imm_models.CreateProjectRequest(project_name="bench"))
-        results = {count: index_with(count, imm, env, work / "data", files) for count in (1, 2)}
+        results = {count: index_with(count, imm, env, work / "data", files, [api.process, moto.process]) for count in (1, 2)}
         print(f"{len(files)} images ({len(all_photos)} photos of {', '.join(SETS)}, {copies} keys each), batches of {BATCH}, "
               f"one API process, each worker `VISAGE_WORKERS=1 VISAGE_INFERENCE_THREADS=1`:\n")
-        print("| worker processes | seconds | images/s | ÷ 1 worker | cores the workers used | cores busy on the machine |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for count, (rate, elapsed, cores, busy) in results.items():
-            print(f"| {count} | {elapsed:.1f} | {rate:.2f} | {rate / results[1][0]:.2f} | {cores:.2f} | {busy:.2f} |")
+        print("| worker processes | seconds | images/s | ÷ 1 worker | cores used by the workers | by the API and S3 server | busy on the machine |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for count, (rate, elapsed, cores, helped, busy) in results.items():
+            print(f"| {count} | {elapsed:.1f} | {rate:.2f} | {rate / results[1][0]:.2f} | {cores:.2f} | {helped:.2f} | {busy:.2f} |")
     finally:
         api.stop()
         moto.stop()
