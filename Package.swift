@@ -49,6 +49,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("isal")]
         ),
+        .target(name: "CLinux"),
         .target(
             name: "CSM3",
             linkerSettings: [.linkedLibrary("crypto")]
@@ -66,7 +67,7 @@ let package = Package(
         .target(
             name: "VisageStore",
             dependencies: [
-                "VisageCore", "CFaiss", "CIsal",
+                "VisageCore", "CFaiss", "CIsal", "CLinux",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -122,7 +123,7 @@ let package = Package(
             name: "VisageServer",
             dependencies: [
                 "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageVision", "VisageMedia", "VisageSigning",
-                "VisageS3Blobs", "CIsal", "CSM3",
+                "VisageS3Blobs", "CIsal", "CSM3", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -2,9 +2,21 @@
 clients, latency percentiles and errors, with /healthz probed alongside; then object PUT and
 GET of 1 MB and 64 MB through curl beside dd on the same disk. Prints Markdown.
 
-    Benchmarks/run-load [SECONDS]   (seconds per client count, default 60)
+    Benchmarks/run-load [SECONDS]          (seconds per client count, default 60)
+    Benchmarks/run-load --objects-only     (the object part alone, about a minute)
+
+Each tool is timed by its own clock, so that starting a process is in no figure: curl's
+`time_total` (connection to last byte, the server's answer included) and the time dd reports.
+A PUT is answered once its bytes are fsync'd, so dd writes with `conv=fsync`; both reads come
+from the page cache (an object just written, a file just written). Two bounds are measured on
+the same data beside them: MD5 on one core (every PUT computes it for the ETag), and curl
+fetching the same file over loopback from a sender that does nothing but `sendfile`.
 """
+import argparse
+import hashlib
+import http.server
 import io
+import re
 import json
 import os
 import statistics
@@ -23,7 +35,6 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from alibaba import config  # noqa: E402
 from conftest import ROOT, Server  # noqa: E402
-from object_throughput import dd, median_rate, timed  # noqa: E402
 
 MB = 1024 * 1024
 PHOTOS = ROOT.parent / "shared" / "testdata" / "faces"
@@ -86,29 +97,112 @@ def load(server, imm, keys, clients, seconds):
     return latencies, errors, health
 
 
-def curl_objects(server, bucket, work):
+def curl_seconds(*arguments):
+    """curl's own `time_total` for one transfer that must succeed."""
+    done = subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{time_total}", *arguments],
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout)
+
+
+def dd_seconds(*operands):
+    """The time dd reports for its copy (its last line: `N bytes ... copied, S s, R MB/s`)."""
+    done = subprocess.run(["dd", *operands], capture_output=True, text=True, check=True)
+    return float(re.search(r"copied, ([\d.e-]+) s", done.stderr).group(1))
+
+
+def md5_seconds(path):
+    data = path.read_bytes()
+    start = time.perf_counter()
+    hashlib.md5(data).digest()
+    return time.perf_counter() - start
+
+
+class SendfileHandler(http.server.BaseHTTPRequestHandler):
+    """GET of one file with `sendfile`: what curl receives over loopback when the sender costs nothing."""
+    path_to_send = None
+
+    def do_GET(self):  # noqa: N802  (the standard library's name)
+        size = self.path_to_send.stat().st_size
+        self.send_response(200)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        with open(self.path_to_send, "rb") as source:
+            self.wfile.flush()
+            self.connection.sendfile(source)
+
+    def log_message(self, *_):
+        pass
+
+
+def sendfile_ceiling(path, rounds):
+    """Median curl seconds for `path` served by `SendfileHandler` on loopback."""
+    handler = type("Handler", (SendfileHandler,), {"path_to_send": path})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        return statistics.median(curl_seconds(f"http://127.0.0.1:{server.server_port}/") for _ in range(rounds))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def curl_objects(bucket, work, sizes=((1, 40), (64, 8))):
+    """Rows of the object table: median MB/s of curl PUT and GET beside dd, and the two bounds."""
     rows = []
-    for size_mb, rounds in ((1, 20), (64, 5)):
+    for size_mb, rounds in sizes:
         source = work / f"payload-{size_mb}"
         source.write_bytes(os.urandom(size_mb * MB))
-        puts, gets = [], []
+        puts, gets, dd_writes, dd_reads = [], [], [], []
         for i in range(rounds):
             key = f"curl-{size_mb}-{i}"
             put_url = bucket.sign_url("PUT", key, 600, headers={"Content-Type": "application/octet-stream"})
-            puts.append((size_mb * MB, timed(lambda: subprocess.run(
-                ["curl", "-sf", "-T", str(source), "-H", "Content-Type: application/octet-stream", "-o", "/dev/null", put_url],
-                check=True))))
-            gets.append((size_mb * MB, timed(lambda: subprocess.run(
-                ["curl", "-sf", "-o", "/dev/null", bucket.sign_url("GET", key, 600)], check=True))))
-        dd_write, dd_read = dd(work / "dd-file", size_mb, rounds)
-        put, get = median_rate(puts), median_rate(gets)
-        rows.append(f"| {size_mb} MB | {put:.0f} | {dd_write:.0f} | {put / dd_write:.2f} | {get:.0f} | {dd_read:.0f} | {get / dd_read:.2f} |")
+            puts.append(curl_seconds("-T", str(source), "-H", "Content-Type: application/octet-stream", put_url))
+            gets.append(curl_seconds(bucket.sign_url("GET", key, 600)))
+            target = work / "dd-file"
+            dd_writes.append(dd_seconds("if=/dev/zero", f"of={target}", "bs=1M", f"count={size_mb}", "conv=fsync"))
+            dd_reads.append(dd_seconds(f"if={target}", "of=/dev/null", "bs=1M"))
+        rate = lambda seconds: size_mb / statistics.median(seconds)  # noqa: E731
+        put, get, dd_write, dd_read = rate(puts), rate(gets), rate(dd_writes), rate(dd_reads)
+        md5 = rate([md5_seconds(source) for _ in range(3)])
+        ceiling = rate([sendfile_ceiling(source, rounds)])
+        rows.append(f"| {size_mb} MB | {put:.0f} | {dd_write:.0f} | {put / dd_write:.2f} | {md5:.0f} "
+                    f"| {get:.0f} | {dd_read:.0f} | {get / dd_read:.2f} | {ceiling:.0f} |")
     return rows
 
 
+OBJECT_HEADER = """Objects through curl (presigned OSS URLs) beside dd on the same disk; MB/s, medians:
+
+| object size | curl PUT | dd write (fsync) | ratio | MD5, one core | curl GET | dd read (page cache) | ratio | curl GET from a sendfile sender |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |"""
+
+
+def objects_only(work):
+    server = Server(work / "data")
+    try:
+        root = json.loads((server.data / "root-credentials.json").read_text())
+        bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "objects")
+        bucket.create_bucket()
+        print(OBJECT_HEADER)
+        for row in curl_objects(bucket, work):
+            print(row)
+    finally:
+        server.stop()
+
+
 def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=60, help="seconds per client count")
+    parser.add_argument("--objects-only", action="store_true", help="only the object PUT/GET table")
+    options = parser.parse_args()
+    seconds = options.seconds
     work = Path(tempfile.mkdtemp(dir=os.environ.get("VISAGE_BENCH_DIR", ROOT)))
+    if options.objects_only:
+        try:
+            objects_only(work)
+        finally:
+            subprocess.run(["rm", "-rf", str(work)])
+        return
     server = Server(work / "data")
     try:
         root = json.loads((server.data / "root-credentials.json").read_text())
@@ -128,10 +222,8 @@ def main():
                   f"{percentile(latencies, 0.99):.0f} | {len(errors)} | {percentile(health, 0.5):.1f} | {percentile(health, 0.99):.1f} |")
             for error in sorted(set(errors))[:3]:
                 print(f"<!-- {error} -->")
-        print("\nObjects through curl (presigned OSS URLs) beside dd on the same disk (fsync'd writes):\n")
-        print("| object size | curl PUT MB/s | dd write MB/s | ratio | curl GET MB/s | dd read MB/s | ratio |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for row in curl_objects(server, bucket, work):
+        print("\n" + OBJECT_HEADER)
+        for row in curl_objects(bucket, work):
             print(row)
     finally:
         server.stop()

@@ -18,9 +18,24 @@ public struct AccessRequest: Sendable {
 
     /// The condition keys every request carries: its time, its transport and where it came from.
     public static func standardContext(now: Date, sourceIP: String?, secureTransport: Bool = false) -> [String: String] {
-        var context = ["acs:CurrentTime": ISO8601DateFormatter().string(from: now), "acs:SecureTransport": String(secureTransport)]
+        var context = ["acs:CurrentTime": utcTime(now), "acs:SecureTransport": String(secureTransport)]
         if let sourceIP { context["acs:SourceIp"] = sourceIP }
         return context
+    }
+
+    /// `date` in UTC to the second, as `ISO8601DateFormatter` writes it by default
+    /// (`2026-12-05T13:54:44Z`). Every authorized request needs it, and building a formatter on
+    /// Linux cost a tenth of a small GET's CPU time.
+    static func utcTime(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))"
+            + "T\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2))Z"
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import CLinux
 import Crypto
 import Hummingbird
 import HummingbirdCore
@@ -160,6 +161,11 @@ public enum VisageServer {
     /// SIGTERM or SIGINT; then in-flight requests finish and queued work is handed back.
     public static func run(_ configuration: ServerConfiguration, logger: Logger,
                            announce: @escaping @Sendable (String) -> Void) async throws {
+        // Object reads and writes go in blocks of 256 KiB to 1 MiB. By default malloc maps such
+        // blocks afresh and unmaps them when freed, so every block costs page faults and zeroed
+        // pages (a third of a 64 MB GET's CPU time); kept in its heaps, freed blocks are reused.
+        // Up to 32 MiB freed at the top of a heap stays with the process.
+        _ = visage_keep_freed_memory(4 << 20, 32 << 20)
         try await OpenedDataDirectory.with(configuration, logger: logger) { opened in
             let credentials = opened.root.credentials
             if opened.root.created && configuration.rootAccessKeyID == nil {

@@ -20,24 +20,6 @@ public struct CRC64: Sendable, Equatable {
     }
 }
 
-/// The digests every stored blob gets in one pass: MD5 (the plain ETag) and CRC-64.
-struct BlobDigests {
-    private var md5 = Insecure.MD5()
-    private var crc = CRC64()
-    private(set) var size: Int64 = 0
-
-    mutating func update(_ chunk: [UInt8]) {
-        size += Int64(chunk.count)
-        md5.update(data: chunk)
-        crc.update(chunk)
-    }
-
-    /// The MD5 digest and the CRC-64; call once.
-    mutating func finish() -> (md5: [UInt8], crc64: UInt64) {
-        (Array(md5.finalize()), crc.value)
-    }
-}
-
 /// The ETag of an object assembled from parts, as OSS and S3 write it: the MD5 of the parts'
 /// MD5 digests, a dash, and the number of parts.
 enum MultipartETag {

@@ -16,6 +16,15 @@ struct PolicyTests {
         PolicyDocument.evaluate(policies, AccessRequest(action: action, resource: resource, context: context))
     }
 
+    @Test("acs:CurrentTime is the request's time in UTC to the second, as ISO8601DateFormatter writes it")
+    func currentTime() {
+        let formatter = ISO8601DateFormatter()
+        for seconds in [0, 59.999, 951_782_400.25, 1_764_942_884.5, 4_102_444_799, -86_400] as [Double] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(AccessRequest.standardContext(now: date, sourceIP: nil)["acs:CurrentTime"] == formatter.string(from: date))
+        }
+    }
+
     @Test("the seed's policies grant exactly what they name")
     func seedPolicies() {
         let both = [uploadPolicy, projectPolicy]

@@ -23,7 +23,7 @@ extension OSSOperations {
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let part = try await objects.uploadPart(call.query["uploadId"] ?? "", bucket: name, key: key, number: try partNumber(call),
                                                 attributes: try attributes(from: call.request.headers),
-                                                body: call.request.body.map { Array(buffer: $0) })
+                                                body: call.request.body.blocks)
         return OSSXML.empty(call, status: .ok, headers: Self.partHeaders(part))
     }
 

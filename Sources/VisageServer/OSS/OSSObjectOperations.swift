@@ -13,7 +13,7 @@ extension OSSOperations {
         let (name, key) = (try call.bucketName, try call.objectKey)
         try call.authorize("oss:PutObject", bucket: try await objects.bucket(name), bucketName: name.value, key: key.value)
         let info = try await objects.putObject(bucket: name, key: key, attributes: try attributes(from: call.request.headers),
-                                               body: call.request.body.map { Array(buffer: $0) })
+                                               body: call.request.body.blocks)
         return OSSXML.empty(call, status: .ok, headers: OSSObjectHeaders.written(info))
     }
 

@@ -96,9 +96,9 @@ struct S3BodyCheck: Sendable {
     }
 }
 
-/// A request body read through an `S3BodyCheck`: the payload bytes, failing on the last read
-/// when a check does not hold.
-struct S3CheckedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+/// A request body (as `BodyBlocks`) read through an `S3BodyCheck`: the payload bytes, failing on
+/// the last read when a check does not hold.
+struct S3CheckedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == [UInt8] {
     typealias Element = [UInt8]
     typealias Failure = any Error
 
@@ -115,13 +115,13 @@ struct S3CheckedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable wh
 
         mutating func next() async throws -> [UInt8]? {
             while !finished {
-                guard let buffer = try await base.next() else {
+                guard let block = try await base.next() else {
                     finished = true
                     try check.finish()
                     done(check)
                     return nil
                 }
-                let payload = try check.feed(Array(buffer: buffer))
+                let payload = try check.feed(block)
                 if !payload.isEmpty { return payload }
             }
             return nil

@@ -24,10 +24,10 @@ struct S3Call: Sendable {
 
     /// The body's payload bytes, checked against the signature, the decoded length and any
     /// declared checksum; a check that fails fails the last read, so nothing is stored.
-    func body() throws -> S3CheckedBody<RequestBody> {
+    func body() throws -> S3CheckedBody<BodyBlocks<RequestBody>> {
         let check = try S3BodyCheck(payload: signature?.payload ?? .unsigned, chain: signature?.chunkChain, headers: headers)
         let cell = checksum
-        return S3CheckedBody(base: request.body, check: check) { finished in
+        return S3CheckedBody(base: request.body.blocks, check: check) { finished in
             if let verified = finished.verifiedChecksum { cell.set(verified.algorithm.header, verified.value) }
         }
     }
