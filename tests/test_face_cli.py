@@ -49,6 +49,14 @@ def test_a_cohort_of_other_people_corrects_both_kinds_of_error(tmp_path):
     assert judged["SamePerson"] is False and judged["Similarity"] < 0.5
     judged = json.loads(visage("compare", "--cohort", str(tmp_path), *one_person).stdout)
     assert judged["SamePerson"] is True and judged["Similarity"] > 0.5
+    # The same cohort with a sub-folder per person (each person weighed once) judges alike.
+    people = tmp_path / "people"
+    for entry in manifest["files"]:
+        if entry.get("identity") not in (None, "sato_amina", "kim_ji_won", "lee_hyun_jae"):
+            (people / entry["identity"]).mkdir(parents=True, exist_ok=True)
+            (people / entry["identity"] / entry["name"].split("/")[-1]).symlink_to(EAST_ASIA / entry["name"])
+    assert json.loads(visage("compare", "--cohort", str(people), *look_alikes).stdout)["SamePerson"] is False
+    assert json.loads(visage("compare", "--cohort", str(people), *one_person).stdout)["SamePerson"] is True
     few = tmp_path / "few"
     few.mkdir()
     (few / "one.jpg").symlink_to(FACES / "img1.jpg")

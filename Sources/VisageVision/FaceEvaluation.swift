@@ -23,9 +23,9 @@ public enum FaceEvaluation {
     }
 
     /// Same- and different-person decision scores over every pair of labelled embeddings. Plain
-    /// scores are distances; cohort scores are `FaceComparison.score` with the pooled faces of
-    /// every other identity as the cohort (both identities of a pair left out, as a collection
-    /// would judge two faces against the people they are not).
+    /// scores are distances; cohort scores are `FaceComparison.score` against the pooled faces
+    /// `cohort` (both identities of a pair left out, as a collection would judge two faces against
+    /// the people they are not).
     public struct PairScores: Sendable {
         public var same: [Double] = []
         public var different: [Double] = []
@@ -35,19 +35,16 @@ public enum FaceEvaluation {
         }
 
         public init(_ faces: [(identity: String, embedding: [Float])], cohort pool: [(identity: String, embedding: [Float])]) {
-            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
-            let neighbours = faces.map { cohort.neighbours(of: $0.embedding) }
+            let typical = Self.typicalDistances(faces, cohort: pool)
             self.init(faces) { i, j in
-                let excluded: Set = [faces[i].identity, faces[j].identity]
                 let d = FaceComparison.distance(faces[i].embedding, faces[j].embedding)
-                guard let ti = Cohort.typicalDistance(among: neighbours[i], excluding: excluded),
-                      let tj = Cohort.typicalDistance(among: neighbours[j], excluding: excluded)
-                else { return d / FaceComparison.samePersonDistance }
-                return FaceComparison.score(distance: d, typical: (ti + tj) / 2)
+                guard let t = typical(i, j) else { return d / FaceComparison.samePersonDistance }
+                return FaceComparison.score(distance: d, typical: t)
             }
         }
 
-        private init(_ faces: [(identity: String, embedding: [Float])], score: (Int, Int) -> Double) {
+        /// Scores from any rule over the pair `(i, j)` of `faces`.
+        public init(_ faces: [(identity: String, embedding: [Float])], score: (Int, Int) -> Double) {
             for i in faces.indices {
                 for j in faces.indices where j > i {
                     let value = score(i, j)
@@ -55,6 +52,20 @@ public enum FaceEvaluation {
                 }
             }
             different.sort()
+        }
+
+        /// The pair `(i, j)`'s typical distance to the cohort `pool`, both identities of the pair
+        /// left out; nil when too few cohort faces remain.
+        public static func typicalDistances(_ faces: [(identity: String, embedding: [Float])],
+                                            cohort pool: [(identity: String, embedding: [Float])]) -> (Int, Int) -> Cohort.Typical? {
+            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
+            let distances = faces.map { cohort.distances(of: $0.embedding) }
+            return { i, j in
+                let excluded: Set = [faces[i].identity, faces[j].identity]
+                guard let ti = distances[i].typical(excluding: excluded), let tj = distances[j].typical(excluding: excluded)
+                else { return nil }
+                return .pair(ti, tj)
+            }
         }
 
         /// Share of same-person pairs accepted at `threshold`.

@@ -62,12 +62,11 @@ struct BenchFaces: AsyncParsableCommand {
                          detection.recall, detection.found, detection.expected, detection.extra, detection.images))
             if stages { try await printStages(results) }
         }
-        // Verification after every set is in, so each set's pairs can be judged against a cohort
-        // pooled from all sets (the pair's own two identities left out).
-        let pool = measured.flatMap(\.faces)
+        // Each set's pairs are also judged against a cohort of the set's other people (the pair's
+        // own two identities left out): people like the two compared, as a collection has.
         for (name, labelled) in measured {
             let plain = FaceEvaluation.PairScores(labelled)
-            let judged = FaceEvaluation.PairScores(labelled, cohort: pool)
+            let judged = FaceEvaluation.PairScores(labelled, cohort: labelled)
             print("\n## \(name) verification: \(plain.same.count) same-person pairs, \(plain.different.count) different-person pairs")
             print("| rule | accuracy (balanced) | true accepts | false accepts |")
             print("| --- | --- | --- | --- |")

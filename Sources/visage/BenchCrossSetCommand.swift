@@ -19,7 +19,10 @@ struct BenchCrossSet: AsyncParsableCommand {
     var western: [String] = ["faces"]
     @Option(help: "Threshold steps (0.025) a clustering setting must stay precise through on the tuning sets.")
     var margin = BenchCrossSet.precisionMargin
+    @Option(help: "How far below 1% a 1:1 setting must keep false accepts on the tuning sets (a share, e.g. 0.002).")
+    var falseAcceptMargin = BenchCrossSet.falseAcceptMargin
     @Flag(help: "Also print every clustering setting's figures on every set.") var verbose = false
+    @Flag(help: "Measure 1:1 comparison only.") var skipClustering = false
 
     func validate() throws {
         if labelled.count < 2 { throw ValidationError("Give at least two --labelled sets.") }
@@ -36,7 +39,7 @@ struct BenchCrossSet: AsyncParsableCommand {
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             return LabelledSet(name: name, faces: try BenchCluster.LabelledFace.load(path), recallGoal: western.contains(name) ? 0.9 : 0.6)
         }
-        try clustering(sets)
+        if !skipClustering { try clustering(sets) }
         comparison(sets)
     }
 
@@ -184,15 +187,13 @@ struct BenchCrossSet: AsyncParsableCommand {
     /// What each similarity (`FaceComparison.similarity` of the rule's score, the value 1:1
     /// answers carry) means on each set: the share of different-person pairs at or above it
     /// (false accepts) and of same-person pairs below it (false rejects).
-    /// `toScore` turns the rule's values into decision scores (distances are divided by the
-    /// no-cohort distance, as the comparison does).
+    /// `toScore` turns the rule's values into decision scores.
     func similarityTable(rule: String, sets: [LabelledSet], scores: [FaceEvaluation.PairScores], toScore: Double) {
         print("\n# Similarity → false accepts / false rejects, \(rule)")
         print("\n| similarity ≥ | " + sets.map { "`\($0.name)` FA / FR" }.joined(separator: " | ") + " |")
         print("| --- |" + String(repeating: " --- |", count: sets.count))
         for similarity in [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] {
-            // similarity = 1 / (1 + e^(7(score − 1))) ≥ s  ⇔  score ≤ 1 + ln(1/s − 1) / 7
-            let score = (1 + log(1 / similarity - 1) / 7) / toScore
+            let score = FaceComparison.score(atSimilarity: similarity) / toScore
             let cells = scores.map { s in
                 let falseAccepts = Double(s.different.filter { $0 <= score }.count) / Double(max(s.different.count, 1))
                 let falseRejects = Double(s.same.filter { $0 > score }.count) / Double(max(s.same.count, 1))
@@ -202,47 +203,139 @@ struct BenchCrossSet: AsyncParsableCommand {
         }
     }
 
-    /// A 1:1 rule: the score it computes (distance, or the cohort score) and its thresholds.
+    /// A 1:1 rule: the value it computes for each pair (a distance, or a distance's ratio to the
+    /// pair's typical distance to a cohort), its variants (distance ceilings), the thresholds tried
+    /// and the server's defaults.
     struct CompareRule {
         let name: String
-        /// Multiplies a value into a decision score (1 for cohort scores).
-        let toScore: Double
         let thresholds: [Double]
-        let scores: (LabelledSet) -> FaceEvaluation.PairScores
+        /// Every variant's name and every set's pair values when `held` is the set held out (some
+        /// cohorts depend on it).
+        let variants: (_ held: Int) -> [(name: String, scores: [FaceEvaluation.PairScores])]
+        /// The pair scores at the server's defaults (`FaceComparison.score`, 1 at the boundary) when
+        /// they are the same in every fold, for the similarity table and the defaults' figures.
+        let defaults: [FaceEvaluation.PairScores]?
     }
+
+    /// The goals of a 1:1 rule on a set at a threshold: false accepts ≤ 1%, and balanced accuracy
+    /// ≥ 0.97 on Western sets, ≥ 0.86 on the others.
+    func accuracyGoal(_ set: LabelledSet) -> Double { western.contains(set.name) ? 0.97 : 0.86 }
+
+    /// The variant and threshold chosen on `tuning` sets: false accepts ≤ `cap` on each, then the
+    /// best worst balanced accuracy (ties: the earlier variant, the tighter threshold). Nil when
+    /// none keeps false accepts that low.
+    static func choose(_ variants: [(name: String, scores: [FaceEvaluation.PairScores])], thresholds: [Double],
+                       tuning: [Int], cap: Double) -> (variant: Int, threshold: Double)? {
+        var best: (variant: Int, threshold: Double, accuracy: Double)?
+        for (index, variant) in variants.enumerated() {
+            for t in thresholds where tuning.allSatisfy({ variant.scores[$0].falseAcceptRate(at: t) <= cap }) {
+                let accuracy = tuning.map { variant.scores[$0].balancedAccuracy(at: t) }.min()!
+                if best == nil || accuracy > best!.accuracy { best = (index, t, accuracy) }
+            }
+        }
+        return best.map { ($0.variant, $0.threshold) }
+    }
+
+    /// How far below 1% a chosen threshold must keep false accepts on the tuning sets (none by
+    /// default; `--false-accept-margin` shows what a margin would change).
+    static let falseAcceptMargin = 0.0
+
+    /// Ceilings tried for the cohort rules' distance (∞: none).
+    static let ceilings = [0.5, 0.525, 0.55, 0.575, 0.6, 0.625, 0.65, Double.infinity]
+    /// Limits tried on a pair's distance over its distance to the people nearest it (∞: none).
+    static let nearestLimits = [0.8, 0.85, 0.9, 0.95, Double.infinity]
 
     func comparison(_ sets: [LabelledSet]) {
         let pairsOf: (LabelledSet) -> [(identity: String, embedding: [Float])] = { set in
             set.faces.compactMap { face in face.identity.map { ($0, face.emb) } }
         }
+        let labelled = sets.map(pairsOf)
+        /// Every set's pairs judged against `cohort(set)`: one variant a distance ceiling and a
+        /// limit on the ratio to the nearest people, each pair's value its distance's ratio to its
+        /// typical distance (∞ where the ceiling or the nearest people rule it out).
+        func cohortVariants(_ cohort: (Int) -> [(identity: String, embedding: [Float])]) -> [(name: String, scores: [FaceEvaluation.PairScores])] {
+            let perSet: [(distance: [Double], typical: [Cohort.Typical?])] = labelled.indices.map { index in
+                let faces = labelled[index], typical = FaceEvaluation.PairScores.typicalDistances(faces, cohort: cohort(index))
+                var distances: [Double] = [], typicals: [Cohort.Typical?] = []
+                for i in faces.indices {
+                    for j in faces.indices where j > i {
+                        distances.append(FaceComparison.distance(faces[i].embedding, faces[j].embedding))
+                        typicals.append(typical(i, j))
+                    }
+                }
+                return (distances, typicals)
+            }
+            return Self.ceilings.flatMap { ceiling in
+                Self.nearestLimits.map { nearestLimit in
+                    let scores = labelled.indices.map { index in
+                        // PairScores visits the pairs in the order they were measured above.
+                        var pair = 0
+                        return FaceEvaluation.PairScores(labelled[index]) { _, _ in
+                            defer { pair += 1 }
+                            let d = perSet[index].distance[pair]
+                            guard let t = perSet[index].typical[pair], d < ceiling, d < nearestLimit * t.nearest else { return .infinity }
+                            return d / t.mean
+                        }
+                    }
+                    let name = (ceiling.isFinite ? String(format: "ceiling %.3f", ceiling) : "no ceiling")
+                        + (nearestLimit.isFinite ? String(format: ", nearest people %.2f", nearestLimit) : ", no nearest-people limit")
+                    return (name, scores)
+                }
+            }
+        }
+        let ownCohort = cohortVariants { labelled[$0] }
+        let pool = labelled.flatMap { $0 }
+        let pooledCohort = cohortVariants { _ in pool }
+        let ratios = stride(from: 0.55, through: 1.0001, by: 0.0025).map { $0 }
         let rules = [
-            CompareRule(name: "distance", toScore: 1 / FaceComparison.samePersonDistance, thresholds: stride(from: 0.35, through: 0.6, by: 0.0125).map { $0 }) {
-                FaceEvaluation.PairScores(pairsOf($0))
-            },
-            CompareRule(name: "cohort score (cohort: the set's other people)", toScore: 1,
-                        thresholds: stride(from: 0.8, through: 1.2, by: 0.0125).map { $0 }) {
-                FaceEvaluation.PairScores(pairsOf($0), cohort: pairsOf($0))
-            },
+            CompareRule(name: "distance (no cohort: the server's 1:1 answers)",
+                        thresholds: stride(from: 0.35, through: 0.6001, by: 0.0025).map { $0 },
+                        variants: { _ in [("", labelled.map { FaceEvaluation.PairScores($0) })] },
+                        defaults: labelled.map { faces in
+                            FaceEvaluation.PairScores(faces) { i, j in FaceComparison.score(faces[i].embedding, faces[j].embedding) }
+                        }),
+            CompareRule(name: "cohort: the set's other people (a collection of people like the pair)", thresholds: ratios,
+                        variants: { _ in ownCohort }, defaults: labelled.map { FaceEvaluation.PairScores($0, cohort: $0) }),
+            CompareRule(name: "cohort: the other people of every set pooled (a mixed collection)", thresholds: ratios,
+                        variants: { _ in pooledCohort }, defaults: labelled.map { FaceEvaluation.PairScores($0, cohort: pool) }),
+            CompareRule(name: "cohort: the tuning sets' people only (a cohort shipped with the server, of none of the people measured)",
+                        thresholds: ratios, variants: { held in
+                            cohortVariants { _ in labelled.indices.filter { $0 != held }.flatMap { labelled[$0] } }
+                        }, defaults: nil),
         ]
+        let cap = 0.01 - falseAcceptMargin
         for rule in rules {
-            let scores = sets.map(rule.scores)
-            similarityTable(rule: rule.name, sets: sets, scores: scores, toScore: rule.toScore)
-            print("\n# Comparison, \(rule.name): threshold chosen for false accepts ≤ 1% on every tuning set, then the best worst balanced accuracy")
-            print("\n| held out | tuned on | threshold | false accepts | false rejects | balanced accuracy |")
-            print("| --- | --- | --- | --- | --- | --- |")
+            if let defaults = rule.defaults {
+                similarityTable(rule: rule.name, sets: sets, scores: defaults, toScore: 1)
+            }
+            print("\n# Comparison, \(rule.name): setting chosen for false accepts ≤ "
+                  + String(format: "%.2f%%", cap * 100) + " on every tuning set, then the best worst balanced accuracy")
+            print("\n| held out | tuned on | setting | false accepts | false rejects | balanced accuracy | goal met |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
             for (held, set) in sets.enumerated() {
                 let tuning = sets.indices.filter { $0 != held }
-                let allowed = rule.thresholds.filter { t in tuning.allSatisfy { scores[$0].falseAcceptRate(at: t) <= 0.01 } }
-                guard let threshold = allowed.max(by: { a, b in
-                    tuning.map { scores[$0].balancedAccuracy(at: a) }.min()! < tuning.map { scores[$0].balancedAccuracy(at: b) }.min()!
-                }) else {
-                    print("| `\(set.name)` | | none keeps false accepts ≤ 1% | | | |")
+                let variants = rule.variants(held)
+                let tuned = tuning.map { "`\(sets[$0].name)`" }.joined(separator: ", ")
+                guard let chosen = Self.choose(variants, thresholds: rule.thresholds, tuning: tuning, cap: cap) else {
+                    print("| `\(set.name)` | \(tuned) | none keeps false accepts that low | | | | no |")
                     continue
                 }
-                let s = scores[held]
-                print(String(format: "| `%@` | %@ | %.4f | %.4f | %.4f | %.3f |", set.name,
-                             tuning.map { "`\(sets[$0].name)`" }.joined(separator: ", "), threshold,
-                             s.falseAcceptRate(at: threshold), 1 - s.trueAcceptRate(at: threshold), s.balancedAccuracy(at: threshold)))
+                let (variant, threshold) = (chosen.variant, chosen.threshold)
+                let s = variants[variant].scores[held]
+                let met = s.falseAcceptRate(at: threshold) <= 0.01 && s.balancedAccuracy(at: threshold) >= accuracyGoal(set)
+                let setting = (variants[variant].name.isEmpty ? "" : variants[variant].name + ", ") + String(format: "threshold %.4f", threshold)
+                print(String(format: "| `%@` | %@ | %@ | %.4f | %.4f | %.3f | %@ |", set.name, tuned, setting,
+                             s.falseAcceptRate(at: threshold), 1 - s.trueAcceptRate(at: threshold), s.balancedAccuracy(at: threshold),
+                             met ? "yes" : "no"))
+            }
+            if let defaults = rule.defaults {
+                print("\nThe server's defaults on every set (score < 1):")
+                print("\n| set | false accepts | false rejects | balanced accuracy | goal |\n| --- | --- | --- | --- | --- |")
+                for (index, set) in sets.enumerated() {
+                    let s = defaults[index]
+                    print(String(format: "| `%@` | %.4f | %.4f | %.3f | FA ≤ 0.01, BA ≥ %.2f |", set.name, s.falseAcceptRate(at: 1),
+                                 1 - s.trueAcceptRate(at: 1), s.balancedAccuracy(at: 1), accuracyGoal(set)))
+                }
             }
         }
     }

@@ -61,9 +61,10 @@ struct Compare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the largest face of two images: prints {\"Similarity\": s, \"SamePerson\": b}.",
         discussion: """
-            With --cohort, the pair is also judged against faces of other people (a folder of \
-            photos of neither person, at least \(FaceComparison.cohortNeighbours) faces): fewer false \
-            matches between look-alike people, more true matches (see docs/face-attributes.md).
+            With --cohort, the pair is judged against faces of other people like them (a folder of \
+            photos of neither person, at least \(FaceComparison.cohortMinimumFaces) faces; a sub-folder \
+            holds one person's photos): fewer false matches between look-alike people, more true \
+            matches (see docs/face-comparison.md).
             """)
 
     @OptionGroup var engine: EngineOptions
@@ -83,24 +84,34 @@ struct Compare: AsyncParsableCommand {
         if let cohort {
             var members: [(label: String, embedding: [Float])] = []
             let folder = URL(fileURLWithPath: cohort)
-            let names: [String]
+            // A photo directly in the folder is a person of its own; a sub-folder is one person.
+            var photos: [(label: String, url: URL)] = []
             do {
-                names = try FileManager.default.contentsOfDirectory(atPath: cohort).sorted()
+                for name in try FileManager.default.contentsOfDirectory(atPath: cohort).sorted() {
+                    let url = folder.appendingPathComponent(name)
+                    var isFolder: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+                        let inner = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
+                        photos += inner.map { (name, url.appendingPathComponent($0)) }
+                    } else {
+                        photos.append((name, url))
+                    }
+                }
             } catch {
                 throw CommandFailure("cannot read \(cohort): \(InputFiles.reason(error))")
             }
             // Analysing a folder of photos takes a while: show how far it is.
-            let progress = ProgressBar(total: Int64(names.count), enabled: true, unit: "photos")
-            for name in names {
+            let progress = ProgressBar(total: Int64(photos.count), enabled: true, unit: "photos")
+            for photo in photos {
                 defer { progress.advance(by: 1) }
                 // Unreadable or faceless files are simply not part of the cohort.
-                guard let bytes = try? Data(contentsOf: folder.appendingPathComponent(name)),
+                guard let bytes = try? Data(contentsOf: photo.url),
                       let analysis = try? await faces.analyze(bytes) else { continue }
-                members += analysis.faces.map { (name, $0.embedding) }
+                members += analysis.faces.map { (photo.label, $0.embedding) }
             }
             progress.finish()
-            guard members.count >= FaceComparison.cohortNeighbours else {
-                throw CommandFailure("the cohort has \(members.count) faces; at least \(FaceComparison.cohortNeighbours) are needed")
+            guard members.count >= FaceComparison.cohortMinimumFaces else {
+                throw CommandFailure("the cohort has \(members.count) faces; at least \(FaceComparison.cohortMinimumFaces) are needed")
             }
             reference = Cohort(members)
         }

@@ -40,10 +40,10 @@ struct VerificationTests {
             #expect(faces.count > 50)
             sets[set] = faces.map { ("\(set)/\($0.identity)", $0.vector) }
         }
-        let pool = sets.values.flatMap { $0 }
         for (set, faces) in sets.sorted(by: { $0.key < $1.key }) {
             let plain = FaceEvaluation.PairScores(faces)
-            let judged = FaceEvaluation.PairScores(faces, cohort: pool)
+            // The cohort: the set's other people (people like the two compared, as a collection has).
+            let judged = FaceEvaluation.PairScores(faces, cohort: faces)
             for threshold in stride(from: 0.35, through: 0.60, by: 0.05) {
                 print(String(format: "verification %@ distance<%.2f accuracy=%.3f TAR=%.3f FAR=%.4f", set, threshold,
                              plain.balancedAccuracy(at: threshold), plain.trueAcceptRate(at: threshold),
@@ -56,9 +56,9 @@ struct VerificationTests {
             #expect(plain.trueAcceptRate(at: threshold) >= 0.75)
             #expect(plain.falseAcceptRate(at: threshold) <= (set == "faces" ? 0.005 : 0.05))
             // ...and for judging against a cohort: accurate on the Western set, false accepts
-            // rare on both.
-            #expect(judged.balancedAccuracy(at: 1) >= (set == "faces" ? 0.97 : 0.85))
-            #expect(judged.falseAcceptRate(at: 1) <= (set == "faces" ? 0.005 : 0.02))
+            // at most 1% on both (docs/face-comparison.md).
+            #expect(judged.balancedAccuracy(at: 1) >= (set == "faces" ? 0.97 : 0.86))
+            #expect(judged.falseAcceptRate(at: 1) <= 0.01)
         }
     }
 }
