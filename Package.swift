@@ -138,7 +138,7 @@ let package = Package(
             name: "visage",
             dependencies: [
                 "VisageCore", "VisageStore", "VisageAccess", "VisageJobs", "VisageServer", "VisageVision", "VisageMedia",
-                "VisageS3Blobs",
+                "VisageS3Blobs", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

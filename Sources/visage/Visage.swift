@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 import Foundation
 import Logging
 import VisageS3Blobs
@@ -10,16 +11,10 @@ import VisageServer
 @main
 enum Entry {
     static func main() async {
-        _ = mallopt(arenaMaxParameter, 2)
+        _ = visage_limit_malloc_arenas(2)
         await Visage.main()
     }
-
-    /// glibc's M_ARENA_MAX (malloc.h, which Swift's Glibc module does not bring in).
-    static let arenaMaxParameter: Int32 = -8
 }
-
-@_silgen_name("mallopt")
-private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
 
 /// The `visage` command: the server and the tools a person uses at a terminal.
 struct Visage: AsyncParsableCommand {

@@ -19,6 +19,10 @@ int visage_start_writeback(int fd, int64_t offset, int64_t length);
 /// large block and handing them back when it is freed. Returns 1 when both settings took.
 int visage_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
 
+/// Caps the number of malloc arenas (M_ARENA_MAX): every thread that allocates would otherwise get
+/// one of its own, and their fragments add up. Returns 1 when the setting took.
+int visage_limit_malloc_arenas(int arenas);
+
 #ifdef __cplusplus
 }
 #endif
