@@ -33,11 +33,20 @@ from alibabacloud_imm20200930.client import Client as ImmClient
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import rekognition  # noqa: E402
 from alibaba import config  # noqa: E402
 from conftest import ROOT, Server  # noqa: E402
 
 MB = 1024 * 1024
 PHOTOS = ROOT.parent / "shared" / "testdata" / "faces"
+
+
+def peak_rss_mb(pid):
+    """The process's peak resident set (VmHWM), in MB."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0
 
 
 def percentile(values, share):
@@ -225,6 +234,9 @@ def main():
         print("\n" + OBJECT_HEADER)
         for row in curl_objects(bucket, work):
             print(row)
+        # Every model in memory: the moderation networks load on their first request.
+        rekognition.root_client(server, root).detect_moderation_labels(Image={"Bytes": bucket.get_object(keys[0]).read()})
+        print(f"\nServer peak resident memory with every model loaded, after all of the above: {peak_rss_mb(server.process.pid):.0f} MB")
     finally:
         server.stop()
         subprocess.run(["rm", "-rf", str(work)])

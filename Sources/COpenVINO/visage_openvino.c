@@ -25,7 +25,7 @@ static int fail(ov_status_e status, const char *what, char *error, size_t error_
     return (int)status ? (int)status : -1;
 }
 
-int visage_ov_load(const char *path, int threads, int dynamic_spatial, visage_ov_model **out, char *error,
+int visage_ov_load(const char *path, int threads, int streams, int dynamic_spatial, visage_ov_model **out, char *error,
                    size_t error_size) {
     visage_ov_model *model = calloc(1, sizeof *model);
     if (!model) return fail(GENERAL_ERROR, "allocate", error, error_size);
@@ -52,16 +52,18 @@ int visage_ov_load(const char *path, int threads, int dynamic_spatial, visage_ov
         if (port) ov_output_const_port_free(port);
         if (status != OK) { ov_model_free(source); visage_ov_free(model); return fail(status, "reshape model", error, error_size); }
     }
-    char thread_text[16];
+    char thread_text[16], stream_text[16];
     snprintf(thread_text, sizeof thread_text, "%d", threads);
+    snprintf(stream_text, sizeof stream_text, "%d", streams > 1 ? streams : 1);
     // Every new input size of a dynamic model would otherwise keep its compiled kernels and
     // buffers cached; images come in many sizes, so the cache is kept small.
-    ov_property_t properties[3] = {
-        {ov_property_key_hint_performance_mode, "LATENCY"},
+    ov_property_t properties[4] = {
+        {ov_property_key_hint_performance_mode, streams > 1 ? "THROUGHPUT" : "LATENCY"},
         {"CPU_RUNTIME_CACHE_CAPACITY", "16"},
+        {ov_property_key_num_streams, stream_text},
         {ov_property_key_inference_num_threads, thread_text},
     };
-    status = ov_core_compile_model_props(model->core, source, "CPU", threads > 0 ? 3 : 2, properties, &model->compiled);
+    status = ov_core_compile_model_props(model->core, source, "CPU", threads > 0 ? 4 : 3, properties, &model->compiled);
     if (status == OK) status = ov_model_outputs_size(source, &model->outputs);
     ov_model_free(source);
     if (status != OK) { visage_ov_free(model); return fail(status, "compile model", error, error_size); }

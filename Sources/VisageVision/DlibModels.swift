@@ -73,19 +73,19 @@ public final class FaceEmbedder: Sendable {
     }
 
     /// The converted network at `openVINOPath` (OpenVINO IR), run by OpenVINO.
-    public init(openVINOPath: String, threads: Int = 0, concurrency: Int = 2, flip: Bool = false) throws {
+    public init(openVINOPath: String, threads: Int = 0, concurrency: Int = 2, streams: Int = 1, flip: Bool = false) throws {
         self.flip = flip
-        network = .openVINO(try InferenceModel(path: openVINOPath, threads: threads, concurrency: concurrency))
+        network = .openVINO(try InferenceModel(path: openVINOPath, threads: threads, concurrency: concurrency, streams: streams))
     }
 
     /// The network as the catalog has it: on OpenVINO where the converted form is installed and
     /// `runtime` allows it (default: `VISAGE_EMBEDDING_RUNTIME`, `openvino` unless set to `dlib`),
     /// otherwise dlib's model file run by dlib.
-    public static func load(from catalog: ModelCatalog, threads: Int = 0, concurrency: Int = 2, flip: Bool = false,
+    public static func load(from catalog: ModelCatalog, threads: Int = 0, concurrency: Int = 2, streams: Int = 1, flip: Bool = false,
                             runtime: Runtime? = nil) throws -> FaceEmbedder {
         let wanted = runtime ?? Runtime(rawValue: ProcessInfo.processInfo.environment["VISAGE_EMBEDDING_RUNTIME"] ?? "") ?? .openVINO
         if wanted == .openVINO, let converted = try? catalog.url(of: .dlibResNetOpenVINO) {
-            return try FaceEmbedder(openVINOPath: converted.path, threads: threads, concurrency: concurrency, flip: flip)
+            return try FaceEmbedder(openVINOPath: converted.path, threads: threads, concurrency: concurrency, streams: streams, flip: flip)
         }
         return try FaceEmbedder(path: try catalog.url(of: .dlibResNet).path, concurrency: concurrency, flip: flip)
     }

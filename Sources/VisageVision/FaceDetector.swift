@@ -86,9 +86,10 @@ public struct FaceDetector: Sendable {
     }
 
     /// Loads CenterFace from the model catalog.
-    public static func load(from catalog: ModelCatalog, threads: Int = 0, concurrency: Int = 2) throws -> FaceDetector {
+    public static func load(from catalog: ModelCatalog, threads: Int = 0, concurrency: Int = 2, streams: Int = 1) throws -> FaceDetector {
         let model = try InferenceModel(
-            path: try catalog.url(of: .centerFace).path, threads: threads, concurrency: concurrency, dynamicSpatial: true)
+            path: try catalog.url(of: .centerFace).path, threads: threads, concurrency: concurrency, streams: streams,
+            dynamicSpatial: true)
         return FaceDetector(model: model)
     }
 

@@ -91,12 +91,17 @@ public struct FaceEngine: Sendable {
     /// environment's `VISAGE_EMBEDDING_FLIP=1`) embeds each face with its mirror image too; off
     /// by default: about 2.4 times the time per image for about a point of accuracy that does not
     /// hold on every test set (BENCHMARKS.md).
-    public static func load(catalog: ModelCatalog = .discover(), threads: Int = 0, concurrency: Int = 2,
+    /// `streams` (default: `VISAGE_INFERENCE_STREAMS`, else 1) is how many inferences of each
+    /// network run side by side (see `InferenceModel`). One is the default: on two cores two
+    /// streams analysed 5% more photos a second with two at once, took 24% longer for a photo
+    /// alone and 130 MB more memory (`visage bench faces`, BENCHMARKS.md).
+    public static func load(catalog: ModelCatalog = .discover(), threads: Int = 0, concurrency: Int = 2, streams: Int? = nil,
                             flip: Bool = ProcessInfo.processInfo.environment["VISAGE_EMBEDDING_FLIP"] == "1") throws -> FaceEngine {
-        FaceEngine(
-            detector: try FaceDetector.load(from: catalog, threads: threads, concurrency: concurrency),
+        let streams = max(1, streams ?? ProcessInfo.processInfo.environment["VISAGE_INFERENCE_STREAMS"].flatMap(Int.init) ?? 1)
+        return FaceEngine(
+            detector: try FaceDetector.load(from: catalog, threads: threads, concurrency: concurrency, streams: streams),
             landmarker: try FaceLandmarker(path: try catalog.url(of: .dlibLandmarks68).path),
-            embedder: try FaceEmbedder.load(from: catalog, threads: threads, concurrency: concurrency, flip: flip))
+            embedder: try FaceEmbedder.load(from: catalog, threads: threads, concurrency: concurrency, streams: streams, flip: flip))
     }
 
     public func analyze(_ data: some ContiguousBytes) async throws -> ImageAnalysis {

@@ -34,12 +34,15 @@ public final class InferenceModel: Sendable {
     private let requests: ExclusivePool
 
     /// Loads and compiles `path` (ONNX or OpenVINO IR). `dynamicSpatial` lets an image model take
-    /// any input height and width.
-    public init(path: String, threads: Int = 0, concurrency: Int = 2, dynamicSpatial: Bool = false) throws {
+    /// any input height and width. `streams` above 1 runs that many inferences side by side, the
+    /// threads shared among them: more inferences a second under concurrent load, each alone
+    /// slower (CenterFace on a small photo: 8.5 ms each with two in flight against 12, 16.6 alone).
+    public init(path: String, threads: Int = 0, concurrency: Int = 2, streams: Int = 1, dynamicSpatial: Bool = false) throws {
         self.path = path
         var model: OpaquePointer?
         var error = [CChar](repeating: 0, count: 512)
-        guard visage_ov_load(path, Int32(threads), dynamicSpatial ? 1 : 0, &model, &error, error.count) == 0, let model else {
+        guard visage_ov_load(path, Int32(threads), Int32(streams), dynamicSpatial ? 1 : 0, &model, &error, error.count) == 0,
+              let model else {
             throw InferenceError(description: "cannot load \(path): \(cText(error))")
         }
         handle = NativeHandle(model, free: visage_ov_free)

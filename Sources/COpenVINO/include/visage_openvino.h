@@ -10,9 +10,12 @@ typedef struct visage_ov_model visage_ov_model;
 typedef struct visage_ov_request visage_ov_request;
 
 /// Reads an ONNX or IR model and compiles it for the CPU with `threads` inference threads
-/// (0 = OpenVINO's choice). With `dynamic_spatial`, the first input becomes [1, C, ?, ?] so one
-/// compiled model serves every image size. Returns 0, or non-zero with a message in `error`.
-int visage_ov_load(const char *path, int threads, int dynamic_spatial, visage_ov_model **model,
+/// (0 = OpenVINO's choice). With `streams` above 1 that many inferences run side by side, the
+/// threads shared among them (more done per second when several are in flight, each one
+/// slower alone); with 1, one inference at a time uses every thread. With `dynamic_spatial`, the
+/// first input becomes [1, C, ?, ?] so one compiled model serves every image size. Returns 0, or
+/// non-zero with a message in `error`.
+int visage_ov_load(const char *path, int threads, int streams, int dynamic_spatial, visage_ov_model **model,
                    char *error, size_t error_size);
 void visage_ov_free(visage_ov_model *model);
 
