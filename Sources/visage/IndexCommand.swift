@@ -93,23 +93,12 @@ struct Index: AsyncParsableCommand {
             }
             // `jobs` files at once: one decodes while another is in the detector or the network.
             var counts: [Outcome: Int] = [:]
-            try await withThrowingTaskGroup(of: Outcome.self) { group in
-                var next = 0
-                func start() {
-                    guard next < files.count else { return }
-                    let seq = next
-                    next += 1
-                    group.addTask { try await indexFile(seq) }
-                }
-                for _ in 0..<max(1, jobs) { start() }
-                var done = 0
-                while let outcome = try await group.next() {
-                    counts[outcome, default: 0] += 1
-                    done += 1
-                    progress.advance(by: 1)
-                    try await run.progress(Double(done) / Double(files.count))
-                    start()
-                }
+            var done = 0
+            try await forEachConcurrently(files.count, limit: jobs, indexFile) { _, outcome in
+                counts[outcome, default: 0] += 1
+                done += 1
+                progress.advance(by: 1)
+                try await run.progress(Double(done) / Double(files.count))
             }
             let (indexed, skipped, failed) = (counts[.indexed] ?? 0, counts[.skipped] ?? 0, counts[.failed] ?? 0)
             progress.finish()
