@@ -96,28 +96,15 @@ struct BenchFaces: AsyncParsableCommand {
 
     /// Every image of a set, `concurrency` at once, results in the manifest's order.
     func analyzeAll(_ entries: [Entry], in folder: URL, faces: FaceEngine) async throws -> [Result] {
-        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-            var results = [Result?](repeating: nil, count: entries.count)
-            var next = 0
-            func start() {
-                guard next < entries.count else { return }
-                let (index, url) = (next, folder.appendingPathComponent(entries[next].name))
-                next += 1
-                group.addTask {
-                    let began = ContinuousClock.now
-                    let bytes = try Data(contentsOf: url)
-                    let read = ContinuousClock.now - began
-                    let (analysis, times) = try await faces.analyzeTimed(bytes)
-                    return (index, Result(analysis: analysis, latency: ContinuousClock.now - began, read: read, times: times))
-                }
-            }
-            for _ in 0..<max(1, concurrency) { start() }
-            while let (index, result) = try await group.next() {
-                results[index] = result
-                start()
-            }
-            return results.map { $0! }
-        }
+        var results = [Result?](repeating: nil, count: entries.count)
+        try await forEachConcurrently(entries.count, limit: concurrency, { index in
+            let began = ContinuousClock.now
+            let bytes = try Data(contentsOf: folder.appendingPathComponent(entries[index].name))
+            let read = ContinuousClock.now - began
+            let (analysis, times) = try await faces.analyzeTimed(bytes)
+            return Result(analysis: analysis, latency: ContinuousClock.now - began, read: read, times: times)
+        }, done: { index, result in results[index] = result })
+        return results.map { $0! }
     }
 
     /// Total and median time of each stage, and its share of the summed stage time. "store" writes
@@ -128,14 +115,9 @@ struct BenchFaces: AsyncParsableCommand {
             let index = FileIndex(store: store)
             var times: [Duration] = []
             for (position, result) in results.enumerated() {
-                let file = IndexedFile(
-                    uri: "oss://bench/\(position).jpg", size: 1,
-                    document: ["URI": .string("oss://bench/\(position).jpg"),
-                               "Figures": .array(result.analysis.faces.map { Figure.document(id: UUID().uuidString, attributes: $0.attributes) })],
-                    faces: result.analysis.faces.map {
-                        IndexedFace(figureID: UUID().uuidString, embedding: $0.embedding, highQuality: Figure.isHighQuality($0.attributes),
-                                    quality: $0.attributes.faceQuality)
-                    })
+                let (figures, faces) = FileIndexer.faces(of: result.analysis)
+                let uri = "oss://bench/\(position).jpg"
+                let file = IndexedFile(uri: uri, size: 1, document: ["URI": .string(uri), "Figures": .array(figures)], faces: faces)
                 let began = ContinuousClock.now
                 try await store.withTransaction { db in try await index.write(file, dataset: dataset, now: WallClock.nowMillis(), db: db) }
                 times.append(ContinuousClock.now - began)

@@ -28,13 +28,6 @@ public struct IndexedFace: Sendable {
     public let highQuality: Bool
     /// FaceQuality, which picks a person's cover face.
     public let quality: Double
-
-    public init(figureID: String, embedding: [Float], highQuality: Bool, quality: Double) {
-        self.figureID = figureID
-        self.embedding = embedding
-        self.highQuality = highQuality
-        self.quality = quality
-    }
 }
 
 /// The file metadata of datasets: one JSON document per URI, plus a row per queryable value

@@ -112,14 +112,7 @@ public struct FileIndexer: Sendable {
         } catch let error as ImageError {
             throw VisageError.invalidArgument(field: "URI", message: "The file is not an image Visage can read: \(error).")
         }
-        var figures: [JSONValue] = []
-        var indexedFaces: [IndexedFace] = []
-        for face in analysis.faces {
-            let id = UUID().uuidString.lowercased()
-            figures.append(Figure.document(id: id, attributes: face.attributes))
-            indexedFaces.append(IndexedFace(figureID: id, embedding: face.embedding, highQuality: Figure.isHighQuality(face.attributes),
-                                             quality: face.attributes.faceQuality))
-        }
+        let (figures, indexedFaces) = Self.faces(of: analysis)
         let header = analysis.header
         var document: [String: JSONValue] = [
             "URI": .string(input.uri),
@@ -144,6 +137,20 @@ public struct FileIndexer: Sendable {
         if let produced = Self.produceTime(header.exif) { document["ProduceTime"] = .string(produced) }
         for (name, value) in input.given { document[name] = value }
         return IndexedFile(uri: input.uri, size: info.size, document: document, faces: indexedFaces)
+    }
+
+    /// The analysis's faces as the file's `Figures` and as the face rows clustering reads, each
+    /// face under one new id.
+    public static func faces(of analysis: ImageAnalysis) -> (figures: [JSONValue], faces: [IndexedFace]) {
+        var figures: [JSONValue] = []
+        var faces: [IndexedFace] = []
+        for face in analysis.faces {
+            let id = UUID().uuidString.lowercased()
+            figures.append(Figure.document(id: id, attributes: face.attributes))
+            faces.append(IndexedFace(figureID: id, embedding: face.embedding, highQuality: Figure.isHighQuality(face.attributes),
+                                     quality: face.attributes.faceQuality))
+        }
+        return (figures, faces)
     }
 
     /// When the photo was taken: EXIF DateTimeOriginal (else DateTime) with its OffsetTime tag;
