@@ -123,7 +123,7 @@ extern "C" int visage_dlib_embedder_load(const char *path, visage_dlib_embedder 
 extern "C" void visage_dlib_embedder_free(visage_dlib_embedder *embedder) { delete embedder; }
 
 extern "C" int visage_dlib_chip(const uint8_t *rgb, long width, long height, const double *points, size_t point_count,
-                                uint8_t *chip) {
+                                uint8_t *chip, uint8_t *mirror) {
     try {
         const visage::rgb_view image{rgb, height, width};
         std::vector<point> parts;
@@ -134,7 +134,12 @@ extern "C" int visage_dlib_chip(const uint8_t *rgb, long width, long height, con
         const full_object_detection shape(bounds, parts);
         matrix<rgb_pixel> cut;
         extract_image_chip(image, get_face_chip_details(shape, visage_dlib_chip_size, 0.25), cut);
-        std::memcpy(chip, &cut(0, 0), static_cast<size_t>(visage_dlib_chip_size) * visage_dlib_chip_size * 3);
+        const size_t bytes = static_cast<size_t>(visage_dlib_chip_size) * visage_dlib_chip_size * 3;
+        std::memcpy(chip, &cut(0, 0), bytes);
+        if (mirror) {
+            const matrix<rgb_pixel> flipped = fliplr(cut);
+            std::memcpy(mirror, &flipped(0, 0), bytes);
+        }
         return 0;
     } catch (const std::exception &) {
         return -1;

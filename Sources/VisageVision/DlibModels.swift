@@ -112,30 +112,17 @@ public final class FaceEmbedder: Sendable {
         guard !faces.isEmpty else { return [] }
         let side = Self.chipSide
         let chipBytes = side * side * 3
+        // With `flip`, the mirror images follow the chips in the same batch.
         var chips = [UInt8](repeating: 0, count: chipBytes * faces.count * (flip ? 2 : 1))
         for (index, landmarks) in faces.enumerated() {
             let flat = landmarks.flatMap { [$0.x, $0.y] }
             let status = image.pixels.withUnsafeBufferPointer { pixels in
                 chips.withUnsafeMutableBufferPointer { out in
                     visage_dlib_chip(pixels.baseAddress, image.width, image.height, flat, landmarks.count,
-                                     out.baseAddress! + index * chipBytes)
+                                     out.baseAddress! + index * chipBytes, flip ? out.baseAddress! + (faces.count + index) * chipBytes : nil)
                 }
             }
             guard status == 0 else { throw InferenceError(description: "cannot cut out the face for its embedding") }
-        }
-        if flip {
-            // The mirror images follow the chips in the same batch.
-            for index in faces.indices {
-                let source = index * chipBytes
-                let target = (faces.count + index) * chipBytes
-                for row in 0..<side {
-                    for column in 0..<side {
-                        for channel in 0..<3 {
-                            chips[target + (row * side + column) * 3 + channel] = chips[source + (row * side + side - 1 - column) * 3 + channel]
-                        }
-                    }
-                }
-            }
         }
         let descriptors = try run(chips, count: chips.count / chipBytes)
         return faces.indices.map { index in

@@ -31,9 +31,10 @@ enum { visage_dlib_chip_size = 150 };
 
 /// Cuts the face given by its landmarks (68 or 5 points) out of an RGB image as dlib aligns it for
 /// the embedding: a chip of visage_dlib_chip_size² pixels with 25% padding (get_face_chip_details),
-/// written to `chip`. Safe to call from several threads at once.
+/// written to `chip`, and its mirror image to `mirror` unless that is NULL. Safe to call from
+/// several threads at once.
 int visage_dlib_chip(const uint8_t *rgb, long width, long height, const double *points, size_t point_count,
-                     uint8_t *chip);
+                     uint8_t *chip, uint8_t *mirror);
 
 /// 128-d descriptors of `count` chips (laid out one after another) in one batch through dlib's
 /// network, written to `descriptors` (128 floats each).
