@@ -186,12 +186,18 @@ OBJECT_HEADER = """Objects through curl (presigned OSS URLs) beside dd on the sa
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |"""
 
 
-def objects_only(work):
+def start(work, bucket_name):
+    """A server on a new data directory, its root keys, and a new bucket of it."""
     server = Server(work / "data")
+    root = json.loads((server.data / "root-credentials.json").read_text())
+    bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, bucket_name)
+    bucket.create_bucket()
+    return server, root, bucket
+
+
+def objects_only(work):
+    server, _, bucket = start(work, "objects")
     try:
-        root = json.loads((server.data / "root-credentials.json").read_text())
-        bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "objects")
-        bucket.create_bucket()
         print(OBJECT_HEADER)
         for row in curl_objects(bucket, work):
             print(row)
@@ -212,11 +218,8 @@ def main():
         finally:
             subprocess.run(["rm", "-rf", str(work)])
         return
-    server = Server(work / "data")
+    server, root, bucket = start(work, "load")
     try:
-        root = json.loads((server.data / "root-credentials.json").read_text())
-        bucket = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), server.url, "load")
-        bucket.create_bucket()
         keys = one_megapixel(bucket)
         imm = ImmClient(config(server, root["AccessKeyId"], root["AccessKeySecret"]))
         imm.create_project(imm_models.CreateProjectRequest(project_name="load"))
