@@ -92,6 +92,24 @@ struct FaceDetectorTests {
         #expect(wholeOnly.count < inside.count / 2)
     }
 
+    @Test("small group photos keep their small faces; larger photos are seen at half size")
+    func smallPhotos() async throws {
+        let detector = try sharedDetector.get()
+        // t1.jpg (1280 × 886, six faces) at a third and a quarter: faces about 37 and 28 px high.
+        let (_, group) = try ImageDecoder().decode(TestData.bytes("faces", "t1.jpg"))
+        for factor in [3, 4] {
+            let small = shrink(group, by: factor)
+            let faces = try await detector.detect(small)
+            #expect(faces.count == 6, "t1.jpg at 1/\(factor): \(faces.count) faces")
+        }
+        // The whole-image pass: never below 384 px on the longer side, never above half size
+        // otherwise, and tiles only beyond what `maxSide` holds at `tileScale`.
+        let scales = [(300, 1.0), (640, 0.6), (1000, 0.5), (2560, 0.5)].map { side, _ in detector.plan(width: side, height: side / 2) }
+        #expect(scales.map { $0.count } == [1, 1, 1, 1])
+        #expect(zip(scales, [1.0, 0.6, 0.5, 0.5]).allSatisfy { abs($0.0[0].scale - $0.1) < 1e-9 })
+        #expect(detector.plan(width: 4000, height: 3000).count > 1)
+    }
+
     /// Box-filter shrink by a whole factor.
     func shrink(_ image: RGBImage, by factor: Int) -> RGBImage {
         let width = image.width / factor, height = image.height / factor
