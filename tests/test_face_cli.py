@@ -8,8 +8,8 @@ FACES = ROOT.parent / "shared" / "testdata" / "faces"
 EAST_ASIA = ROOT.parent / "shared" / "testdata" / "faces-east-asia"
 
 
-def visage(*args, check=True):
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=clean_env(), timeout=300, check=check)
+def visage(*args, check=True, **env):
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=clean_env(**env), timeout=300, check=check)
 
 
 def test_detect_prints_imm_faces_per_image():
@@ -26,6 +26,26 @@ def test_detect_prints_imm_faces_per_image():
         assert 0 <= face[key] <= 1
     # No attribute without a model behind it.
     assert not {"Age", "Gender", "Emotion", "Glasses", "Hat", "Mask", "Beard", "Attractive"} & set(face)
+
+
+def test_five_landmarks_align_without_the_68_point_model():
+    """VISAGE_LANDMARKS=5: the same faces, head pose from the detector's points, no mouth, and the
+    same people told apart."""
+    photos = [str(FACES / name) for name in ("img1.jpg", "couple.jpg", "img2.jpg", "img3.jpg")]
+    full = [json.loads(line) for line in visage("detect", *photos).stdout.splitlines()]
+    five = [json.loads(line) for line in visage("detect", *photos, VISAGE_LANDMARKS="5").stdout.splitlines()]
+    assert [len(line["Faces"]) for line in five] == [len(line["Faces"]) for line in full] == [1, 2, 1, 1]
+    for line_full, line_five in zip(full, five):
+        for a, b in zip(line_full["Faces"], line_five["Faces"]):
+            assert a["Boundary"] == b["Boundary"]
+            assert "Mouth" not in b and "MouthConfidence" not in b and "Mouth" in a
+            assert abs(a["HeadPose"]["Yaw"] - b["HeadPose"]["Yaw"]) < 25
+            assert abs(a["HeadPose"]["Roll"] - b["HeadPose"]["Roll"]) < 10
+    same = json.loads(visage("compare", photos[0], photos[2], VISAGE_LANDMARKS="5").stdout)
+    different = json.loads(visage("compare", photos[0], photos[3], VISAGE_LANDMARKS="5").stdout)
+    assert same["SamePerson"] is True and different["SamePerson"] is False
+    refused = visage("detect", photos[0], check=False, VISAGE_LANDMARKS="7")
+    assert refused.returncode != 0 and "VISAGE_LANDMARKS must be 5 or 68" in refused.stderr
 
 
 def test_compare_same_and_different_people():
@@ -66,8 +86,8 @@ def test_a_cohort_of_other_people_corrects_both_kinds_of_error(tmp_path):
 
 def test_models_lists_packages_checksums_and_status():
     models = json.loads(visage("models", "--json").stdout)
-    assert [m["name"] for m in models] == ["centerface", "dlib-shape-predictor-68", "dlib-resnet-v1", "dlib-resnet-v1-openvino",
-                                           "nudenet-320n", "open-nsfw"]
+    assert [m["name"] for m in models] == ["centerface", "dlib-shape-predictor-68", "dlib-shape-predictor-5", "dlib-resnet-v1",
+                                           "dlib-resnet-v1-openvino", "nudenet-320n", "open-nsfw"]
     for model in models:
         assert model["status"] == "loaded" and len(model["sha256"]) == 64 and model["file"].startswith(str(ROOT))
     # The embedding network converted at install time carries the licence of what it came from.
@@ -75,6 +95,9 @@ def test_models_lists_packages_checksums_and_status():
     by_name = {m["name"]: m for m in models}
     # The 68-point model's training data bars commercial use: the listing says so.
     assert "excludes commercial use" in by_name["dlib-shape-predictor-68"]["training_data"]
+    # The 5-point model that can replace it (VISAGE_LANDMARKS=5) has no such terms.
+    assert "no use is excluded" in by_name["dlib-shape-predictor-5"]["training_data"]
+    assert "VISAGE_LANDMARKS=5" in by_name["dlib-shape-predictor-5"]["purpose"]
     assert "MIT" in by_name["centerface"]["licence"] and "CC0" in by_name["dlib-resnet-v1"]["licence"]
     assert by_name["dlib-resnet-v1-openvino"]["licence"] == by_name["dlib-resnet-v1"]["licence"]
     assert by_name["dlib-resnet-v1-openvino"]["file"].endswith(".xml")

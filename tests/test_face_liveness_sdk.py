@@ -366,6 +366,19 @@ def test_a_turning_head_is_realface_and_verified(face_server, stills):
     assert again.status_code == 403 and error_code(again) == "ChallengeMismatch"
 
 
+def test_liveness_is_refused_when_faces_are_aligned_on_five_landmarks(tmp_path):
+    running = Server(tmp_path / "data", env=clean_env(VISAGE_FACE_API_KEY=KEY, VISAGE_LANDMARKS="5"))
+    try:
+        faces = face_client(running)
+        with pytest.raises(HttpResponseError) as refused:
+            faces.create_liveness_session(CreateLivenessSessionContent(
+                liveness_operation_mode=LivenessOperationMode.PASSIVE, device_correlation_id=str(uuid.uuid4())))
+        assert refused.value.status_code == 501 and "68-point" in str(refused.value)
+        assert list(faces.get_liveness_sessions()) == []
+    finally:
+        running.stop()
+
+
 def test_ga_contract_sessions(face_server):
     """The GA v1.2 paths (no SDK of ours speaks them): flat multipart create, get, delete → 204."""
     headers = {"Ocp-Apim-Subscription-Key": KEY}

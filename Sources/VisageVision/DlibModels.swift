@@ -1,12 +1,37 @@
 import CDlib
 import Foundation
 
-/// dlib's 68-point shape predictor. Landmark indices follow the iBUG 300-W layout: 0–16 jaw,
-/// 17–26 brows, 27–35 nose, 36–47 eyes, 48–67 mouth (60–67 the inner lips).
+/// Which of dlib's shape predictors places a face's landmarks. The 68-point model (the default)
+/// feeds alignment, head pose, the mouth and liveness; its training data bars commercial use. The
+/// 5-point model (`VISAGE_LANDMARKS=5`) is free of that and aligns faces as well for dlib's
+/// embedding, but head pose then comes from the detector's five points, the mouth is not measured
+/// and liveness is unavailable (docs/face-attributes.md).
+public enum LandmarkModel: Int, Sendable {
+    case points68 = 68
+    case points5 = 5
+
+    public var file: ModelFile { self == .points68 ? .dlibLandmarks68 : .dlibLandmarks5 }
+
+    /// `VISAGE_LANDMARKS` (5 or 68), else 68.
+    public static func configured(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LandmarkModel {
+        guard let value = environment["VISAGE_LANDMARKS"], !value.isEmpty else { return .points68 }
+        guard let model = Int(value).flatMap(LandmarkModel.init(rawValue:)) else {
+            throw InferenceError(description: "VISAGE_LANDMARKS must be 5 or 68, not '\(value)'")
+        }
+        return model
+    }
+}
+
+/// A dlib shape predictor. With 68 points, indices follow the iBUG 300-W layout: 0–16 jaw,
+/// 17–26 brows, 27–35 nose, 36–47 eyes, 48–67 mouth (60–67 the inner lips); with 5, dlib's
+/// layout: the outer and inner corner of the image-right eye, then of the image-left eye, then
+/// the base of the nose.
 public final class FaceLandmarker: Sendable {
     private let handle: NativeHandle
+    public let model: LandmarkModel
 
-    public init(path: String) throws {
+    public init(path: String, model: LandmarkModel = .points68) throws {
+        self.model = model
         var pointer: OpaquePointer?
         var error = [CChar](repeating: 0, count: 512)
         guard visage_dlib_landmarker_load(path, &pointer, &error, error.count) == 0, let pointer else {
@@ -15,16 +40,19 @@ public final class FaceLandmarker: Sendable {
         handle = NativeHandle(pointer, free: visage_dlib_landmarker_free)
     }
 
-    /// The 68 landmarks of the face in `box`. Thread-safe: the predictor is read-only.
+    /// The landmarks of the face in `box`. Thread-safe: the predictor is read-only.
     public func landmarks(in image: RGBImage, box: FaceBox) throws -> [Point] {
-        var points = [Double](repeating: 0, count: 136)
+        let expected = model.rawValue
+        var points = [Double](repeating: 0, count: 2 * 68)
         let rectangle = box.landmarkRectangle
         let count = image.pixels.withUnsafeBufferPointer { pixels in
             visage_dlib_landmarks(handle.pointer, pixels.baseAddress, image.width, image.height,
                                   rectangle[0], rectangle[1], rectangle[2], rectangle[3], &points)
         }
-        guard count == 68 else { throw InferenceError(description: "the shape predictor returned \(count) points") }
-        return (0..<68).map { Point(x: points[2 * $0], y: points[2 * $0 + 1]) }
+        guard count == expected else {
+            throw InferenceError(description: "the shape predictor returned \(count) points, not \(expected)")
+        }
+        return (0..<expected).map { Point(x: points[2 * $0], y: points[2 * $0 + 1]) }
     }
 }
 

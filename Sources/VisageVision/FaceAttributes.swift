@@ -22,19 +22,20 @@ public enum MouthState: String, Sendable, Codable {
 
 /// The measured attributes of one face. Every value comes from the detector, the 68 landmarks or
 /// the pixels; attributes no model here can measure (age, gender, emotion, glasses, hat, mask,
-/// beard) are not produced. The measures are described in docs/face-attributes.md.
+/// beard) are not produced, nor the mouth without the 68 landmarks (`VISAGE_LANDMARKS=5`). The
+/// measures are described in docs/face-attributes.md.
 public struct FaceAttributes: Sendable, Equatable {
     public let boundary: FaceBox
     public let headPose: HeadPose
     public let sharpness: Double
     public let faceQuality: Double
-    public let mouth: MouthState
-    public let mouthConfidence: Double
+    public let mouth: MouthState?
+    public let mouthConfidence: Double?
     /// The detector's confidence that this is a face.
     public let figureConfidence: Double
 }
 
-/// Computes `FaceAttributes` from a detection, its 68 landmarks and the image.
+/// Computes `FaceAttributes` from a detection, its landmarks and the image.
 public enum FaceMeasures {
     /// A generic 3-D face (x right, y up, z towards the viewer; arbitrary units) at six
     /// landmarks: nose tip (30), chin (8), outer eye corners (36, 45), mouth corners (48, 54).
@@ -42,14 +43,22 @@ public enum FaceMeasures {
         (30, 0, 0, 0), (8, 0, -330, -65), (36, -225, 170, -135), (45, 225, 170, -135),
         (48, -150, -150, -125), (54, 150, -150, -125),
     ]
+    /// The same face at the detector's five points: eye centres (midway between the corners),
+    /// nose tip, mouth corners. Without the chin, pitch rests on the nose alone.
+    static let meanFaceFive: [(index: Int, x: Double, y: Double, z: Double)] = [
+        (0, -150, 170, -125), (1, 150, 170, -125), (2, 0, 0, 0), (3, -150, -150, -125), (4, 150, -150, -125),
+    ]
 
     /// `detection` and `landmarks` are in `image`'s pixels; `scale` maps them to the pixels of
     /// the image as stored when it was decoded smaller, for the boundary and the face's size.
+    /// Without 68 landmarks, head pose comes from the detector's five points and the mouth is
+    /// not measured.
     public static func attributes(detection: DetectedFace, landmarks: [Point], image: RGBImage,
                                   scale: ImageScale = .identity) -> FaceAttributes {
-        let pose = headPose(landmarks)
+        let full = landmarks.count == 68
+        let pose = full ? headPose(landmarks) : headPose(detected: detection.landmarks)
         let sharp = sharpness(image, box: detection.box)
-        let (mouth, mouthConfidence) = mouthState(landmarks)
+        let (mouth, mouthConfidence): (MouthState?, Double?) = full ? mouthState(landmarks) : (nil, nil)
         let boundary = scale.apply(detection.box)
         let quality = faceQuality(box: boundary, pose: pose, sharpness: sharp,
                                   exposure: exposure(image, box: detection.box), detectorScore: detection.score)
@@ -60,7 +69,15 @@ public enum FaceMeasures {
 
     /// Head pose by fitting a scaled orthographic projection of the mean face to the landmarks
     /// (least squares), then reading Euler angles off the rotation.
-    public static func headPose(_ landmarks: [Point]) -> HeadPose {
+    public static func headPose(_ landmarks: [Point]) -> HeadPose { headPose(landmarks, model: meanFace) }
+
+    /// Head pose from the detector's five points, the same way (`VISAGE_LANDMARKS=5`).
+    public static func headPose(detected points: [Point]) -> HeadPose {
+        guard points.count == 5 else { return HeadPose(pitch: 0, roll: 0, yaw: 0) }
+        return headPose(points, model: meanFaceFive)
+    }
+
+    static func headPose(_ landmarks: [Point], model meanFace: [(index: Int, x: Double, y: Double, z: Double)]) -> HeadPose {
         let model = meanFace.map { [$0.x, $0.y, $0.z] }
         let image = meanFace.map { [landmarks[$0.index].x, -landmarks[$0.index].y] }  // y up, like the model
         let n = Double(model.count)

@@ -45,7 +45,7 @@ public struct StageTimes: Sendable {
     }
 }
 
-/// The whole face pipeline: decode, detect, 68 landmarks, aligned embedding, attributes. Models
+/// The whole face pipeline: decode, detect, landmarks (68, or 5), aligned embedding, attributes. Models
 /// are loaded once; `analyze` may be called concurrently.
 public struct FaceEngine: Sendable {
     public let decoder: ImageDecoder
@@ -95,12 +95,15 @@ public struct FaceEngine: Sendable {
     /// network run side by side (see `InferenceModel`). One is the default: on two cores two
     /// streams analysed 5% more photos a second with two at once, took 24% longer for a photo
     /// alone and 130 MB more memory (`visage bench faces`, BENCHMARKS.md).
+    /// `landmarks` (default: `VISAGE_LANDMARKS`, else 68) is the shape predictor (`LandmarkModel`).
     public static func load(catalog: ModelCatalog = .discover(), threads: Int = 0, concurrency: Int = 2, streams: Int? = nil,
-                            flip: Bool = ProcessInfo.processInfo.environment["VISAGE_EMBEDDING_FLIP"] == "1") throws -> FaceEngine {
+                            flip: Bool = ProcessInfo.processInfo.environment["VISAGE_EMBEDDING_FLIP"] == "1",
+                            landmarks: LandmarkModel? = nil) throws -> FaceEngine {
         let streams = max(1, streams ?? ProcessInfo.processInfo.environment["VISAGE_INFERENCE_STREAMS"].flatMap(Int.init) ?? 1)
+        let landmarks = try landmarks ?? LandmarkModel.configured()
         return FaceEngine(
             detector: try FaceDetector.load(from: catalog, threads: threads, concurrency: concurrency, streams: streams),
-            landmarker: try FaceLandmarker(path: try catalog.url(of: .dlibLandmarks68).path),
+            landmarker: try FaceLandmarker(path: try catalog.url(of: landmarks.file).path, model: landmarks),
             embedder: try FaceEmbedder.load(from: catalog, threads: threads, concurrency: concurrency, streams: streams, flip: flip))
     }
 

@@ -106,7 +106,10 @@ public enum LivenessAnalysis {
         if frames.contains(where: { $0.faceCount > 1 }) {
             return verdict(.uncertain, ["more than one face in a frame"])
         }
-        guard frames.allSatisfy({ $0.pose != nil && $0.landmarks.count == 68 }) else {
+        if frames.contains(where: { $0.pose != nil && $0.landmarks.count != 68 }) {
+            return verdict(.uncertain, ["liveness needs the 68-point landmarks (VISAGE_LANDMARKS=5 is set)"])
+        }
+        guard frames.allSatisfy({ $0.pose != nil }) else {
             return verdict(.uncertain, ["no face in \(frames.filter { $0.pose == nil }.count) of \(frames.count) frames"])
         }
         let poses = frames.map { $0.pose! }

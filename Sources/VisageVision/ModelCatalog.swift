@@ -27,6 +27,14 @@ public struct ModelFile: Sendable, Equatable {
         licence: "conflicting: package metadata says MIT, its LICENSE file is CC0 1.0 (face_recognition_models 0.3.0)",
         trainingData: "trained on the iBUG 300-W dataset, whose licence excludes commercial use (dlib-models' README): "
             + "check with its owners (Imperial College London) before commercial use")
+    /// Used instead of the 68-point model with `VISAGE_LANDMARKS=5`.
+    public static let dlibLandmarks5 = ModelFile(
+        name: "dlib-shape-predictor-5", package: "face_recognition_models",
+        relativePath: "face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+        purpose: "5 face landmarks (eye corners, base of the nose) for alignment, with VISAGE_LANDMARKS=5",
+        licence: dlibLandmarks68.licence,
+        trainingData: "trained on dlib's own 5-point dataset (7,198 faces from the web, annotated by dlib's author, "
+            + "dlib-models' README); the author released the model files into the public domain; no use is excluded")
     public static let dlibResNet = ModelFile(
         name: "dlib-resnet-v1", package: "face_recognition_models",
         relativePath: "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
@@ -52,7 +60,7 @@ public struct ModelFile: Sendable, Equatable {
         licence: "Apache-2.0 (package); model weights BSD-2-Clause (Yahoo open_nsfw, THIRD_PARTY_LICENSES)",
         trainingData: "not stated in the package (Yahoo's open_nsfw was trained on images it did not publish)")
 
-    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibResNet, .dlibResNetOpenVINO, .nudeNet, .openNSFW]
+    public static let all: [ModelFile] = [.centerFace, .dlibLandmarks68, .dlibLandmarks5, .dlibResNet, .dlibResNetOpenVINO, .nudeNet, .openNSFW]
 }
 
 /// Finds model files in the project venv's site-packages, where `scripts/setup` installs the

@@ -146,7 +146,7 @@ struct Models: AsyncParsableCommand {
                 row["sha256"] = try ModelCatalog.sha256(of: url)
                 switch model {
                 case .centerFace: _ = try FaceDetector.load(from: catalog, concurrency: 1)
-                case .dlibLandmarks68: _ = try FaceLandmarker(path: url.path)
+                case .dlibLandmarks68, .dlibLandmarks5: _ = try FaceLandmarker(path: url.path)
                 case .nudeNet: _ = try BodyPartDetector.load(from: catalog, concurrency: 1)
                 case .openNSFW: _ = try ExplicitImageClassifier.load(from: catalog, concurrency: 1)
                 case .dlibResNetOpenVINO: _ = try FaceEmbedder(openVINOPath: url.path, concurrency: 1)

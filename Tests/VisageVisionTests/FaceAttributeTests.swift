@@ -37,6 +37,28 @@ struct FaceAttributeTests {
         #expect(FaceMeasures.headPose(up).pitch > base.pitch + 5)
     }
 
+    @Test("head pose from the detector's five points follows the same rotations")
+    func headPoseFromFivePoints() async throws {
+        let (face, _) = try await firstFace("img1.jpg")
+        let points = face.detection.landmarks
+        let base = FaceMeasures.headPose(detected: points)
+        let full = FaceMeasures.headPose(face.landmarks)
+        #expect(abs(base.yaw - full.yaw) < 10 && abs(base.roll - full.roll) < 5 && abs(base.pitch - full.pitch) < 20)
+        let cx = points.map(\.x).reduce(0, +) / 5, cy = points.map(\.y).reduce(0, +) / 5
+        let angle = -15 * Double.pi / 180
+        let turned = points.map { p in
+            Point(x: cx + (p.x - cx) * cos(angle) - (p.y - cy) * sin(angle),
+                  y: cy + (p.x - cx) * sin(angle) + (p.y - cy) * cos(angle))
+        }
+        #expect(abs(FaceMeasures.headPose(detected: turned).roll - base.roll + 15) < 3)
+        var right = points
+        right[2].x += face.detection.box.width * 0.1
+        #expect(FaceMeasures.headPose(detected: right).yaw > base.yaw + 5)
+        var up = points
+        up[2].y -= face.detection.box.width * 0.1
+        #expect(FaceMeasures.headPose(detected: up).pitch > base.pitch + 5)
+    }
+
     @Test("blur lowers sharpness and quality; a small face lowers quality")
     func sharpnessAndQuality() async throws {
         let (face, image) = try await firstFace("img1.jpg")
@@ -76,7 +98,7 @@ struct FaceAttributeTests {
             for face in analysis.faces {
                 let a = face.attributes
                 #expect((0...1).contains(a.sharpness) && (0...1).contains(a.faceQuality))
-                #expect((0.5...1).contains(a.mouthConfidence) && (0...1).contains(a.figureConfidence))
+                #expect((0.5...1).contains(a.mouthConfidence ?? -1) && (0...1).contains(a.figureConfidence))
                 #expect(abs(a.headPose.yaw) <= 90 && abs(a.headPose.pitch) <= 180 && abs(a.headPose.roll) <= 180)
                 #expect(face.embedding.count == 128)
             }

@@ -24,9 +24,12 @@ public enum Figure {
             ]),
             "Sharpness": .number(rounded(attributes.sharpness)),
             "FaceQuality": .number(rounded(attributes.faceQuality)),
-            "Mouth": .string(attributes.mouth.rawValue),
-            "MouthConfidence": .number(rounded(attributes.mouthConfidence)),
         ]
+        // Measured from the inner lips: absent when faces are aligned on 5 landmarks.
+        if let mouth = attributes.mouth, let confidence = attributes.mouthConfidence {
+            fields["Mouth"] = .string(mouth.rawValue)
+            fields["MouthConfidence"] = .number(rounded(confidence))
+        }
         if let clusterID { fields["FigureClusterId"] = .string(clusterID) }
         return .object(fields)
     }

@@ -160,4 +160,6 @@ public enum LivenessFailure: Error, Codable, Sendable, Equatable {
     /// A verifying session created without a reference image needs one with the burst.
     case verifyImageMissing
     case tooManySessions(device: String, perHour: Int)
+    /// Faces are aligned on 5 landmarks (`VISAGE_LANDMARKS=5`): liveness reads the 68.
+    case needsLandmarks68
 }

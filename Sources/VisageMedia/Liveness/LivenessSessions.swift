@@ -63,6 +63,7 @@ public struct LivenessSessions: Sendable {
 
     /// Opens a session; returns it and its client token.
     public func create(_ request: LivenessSessionRequest, accountID: String) async throws -> (LivenessSession, token: String) {
+        guard try await engine.get().landmarker.model == .points68 else { throw LivenessFailure.needsLandmarks68 }
         let now = Date()
         if let device = request.deviceID {
             let since = WallClock.millis(now) - 3_600_000

@@ -51,6 +51,9 @@ enum FaceError {
         case let .tooManySessions(device, perHour):
             WireError(status: .tooManyRequests, code: "TooManyRequests",
                       message: "Device \(device) was named in \(perHour) sessions in the last hour; try again later.")
+        case .needsLandmarks68:
+            WireError(status: .notImplemented, code: "NotImplemented",
+                      message: "Liveness needs the 68-point landmark model; this server aligns faces on 5 points (VISAGE_LANDMARKS=5).")
         }
     }
 
