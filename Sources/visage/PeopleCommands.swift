@@ -26,7 +26,7 @@ struct Cluster: AsyncParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "Do not draw the progress bar.") var noProgress = false
     @Flag(help: "Cluster every face again from scratch, keeping names, placed faces and every correction.") var rebuild = false
     @Flag(name: .customLong("dry-run"), help: "With --rebuild: list what would change and write nothing.") var dryRun = false
-    @Option(help: "Average-linkage threshold (default 0.475, or VISAGE_CLUSTER_THRESHOLD).") var threshold: Float?
+    @Option(help: "Average-linkage threshold (default 0.5, or VISAGE_CLUSTER_THRESHOLD).") var threshold: Float?
     @Option(name: .customLong("attach-threshold"), help: "Distance under which a face joins a person (default 0.5).")
     var attachThreshold: Float?
 

@@ -6,9 +6,9 @@ import HeapModule
 /// people nobody tuned for, with dlib's embedding (`Benchmarks/run-cross-set`, docs/people.md).
 public struct ClusterSettings: Sendable, Equatable, Codable {
     /// Average-linkage distance under which groups of high-quality faces merge.
-    public var threshold: Float = 0.475
+    public var threshold: Float = 0.5
     /// Average distance to a person under which another face may join that person.
-    public var attachThreshold: Float = 0.5
+    public var attachThreshold: Float = 0.525
     /// Neighbours per face for the rank-order test (and the candidate merges).
     public var neighbours = 20
     /// Two faces count as near only when their rank-order distance is below this.
@@ -25,13 +25,13 @@ public struct ClusterSettings: Sendable, Equatable, Codable {
     /// (0: one global distance everywhere). Other people are faces outside the face's core (its
     /// group at `densityCoreThreshold`), or outside the person it may join; a face whose
     /// neighbour list holds only its own core (a person with many photos) is not crowded.
-    public var densityNeighbours = 10
+    public var densityNeighbours = 20
     /// Where a face's mean distance to those faces is below this, its distances count as
     /// longer by the ratio (a pair by the geometric mean of its two faces' ratios): in a crowded
     /// region, where the embedding puts different people close, a merge needs closer faces.
-    public var densityReference: Float = 0.55
+    public var densityReference: Float = 0.6
     /// The most a distance may be lengthened for crowding.
-    public var densityMaxScale: Float = 1.15
+    public var densityMaxScale: Float = 1.2
     /// Average-linkage distance of the cores: tight enough to hold one person on every test
     /// set, so that a face's core-mates are not mistaken for other people crowding it.
     public var densityCoreThreshold: Float = 0.4
