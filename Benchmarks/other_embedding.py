@@ -75,6 +75,12 @@ def main():
         chosen = max(allowed, key=lambda t: (min(measure(name, t)[2] for name in tuning), -t))
         false_accepts, false_rejects, balanced = measure(held, chosen)
         print(f"| `{held}` | {chosen:.3f} | {false_accepts:.4f} | {false_rejects:.4f} | {balanced:.3f} |")
+    print("\nFalse accepts / false rejects per set at a few distances:\n")
+    print("| distance < | " + " | ".join(f"`{name}`" for name in SETS) + " |")
+    print("| --- |" + " --- |" * len(SETS))
+    for threshold in (0.7, 0.8, 0.9, 1.0):
+        cells = [f"{measure(name, threshold)[0]:.4f} / {measure(name, threshold)[1]:.3f}" for name in SETS]
+        print(f"| {threshold:.1f} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
