@@ -23,10 +23,10 @@ SETS = {"western": ROOT.parent / "shared" / "testdata" / "faces",
 P = "people-project"
 
 
-def wait_task(imm, task_type, task_id, timeout=120):
+def wait_task(imm, task_type, task_id, timeout=120, project=P):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        task = imm.get_task(imm_models.GetTaskRequest(project_name=P, task_type=task_type, task_id=task_id)).body
+        task = imm.get_task(imm_models.GetTaskRequest(project_name=project, task_type=task_type, task_id=task_id)).body
         if task.status != "Running":
             return task
         time.sleep(0.3)
@@ -72,13 +72,13 @@ def env(tmp_path_factory, backend):
     backend.check_data_directory(data)
 
 
-def cluster(imm, dataset, notify=True):
-    request = imm_models.CreateFigureClusteringTaskRequest(project_name=P, dataset_name=dataset)
+def cluster(imm, dataset, notify=True, project=P):
+    request = imm_models.CreateFigureClusteringTaskRequest(project_name=project, dataset_name=dataset)
     if notify:
         request.notification = imm_models.Notification(mns=imm_models.MNS(topic_name="people-topic"))
     body = imm.create_figure_clustering_task(request).body
     assert body.task_id.startswith("CreateFigureClusteringTask-") and body.event_id
-    task = wait_task(imm, "FaceClustering", body.task_id, timeout=300)
+    task = wait_task(imm, "FaceClustering", body.task_id, timeout=300, project=project)
     assert task.status == "Succeeded", task.message
     return body
 
@@ -181,6 +181,41 @@ def test_accuracy_against_the_manifest(env, clustered, dataset, min_recall):
     assert precision >= 0.98 and recall >= min_recall
     assert abs(people.total_count - identities) <= 0.2 * identities
     no_photo_twice(files_of(imm, dataset))
+
+
+def test_compare_image_faces_judges_against_the_projects_people(env, clustered):
+    """A project with people judges a pair against them (the pair's own people among them are
+    found and left out): in a project of East-Asian photos, two look-alikes the plain distance
+    takes for one person are told apart, and two photos of one person it takes for two people
+    are joined. A project without people answers on the distance alone; one that mixes Western
+    and East-Asian people still moves both pairs the right way."""
+    imm = env["imm"]
+    imm.create_project(imm_models.CreateProjectRequest(project_name="no-people"))
+    imm.create_project(imm_models.CreateProjectRequest(project_name="east-asian-album"))
+    imm.create_dataset(imm_models.CreateDatasetRequest(project_name="east-asian-album", dataset_name="photos"))
+    uris = [f"oss://people/east-asia/{entry['name']}" for entry in manifest(SETS["east-asia"])]
+    for start in range(0, len(uris), 100):
+        imm.batch_index_file_meta(imm_models.BatchIndexFileMetaRequest(project_name="east-asian-album", dataset_name="photos",
+                                                                       files=[imm_models.InputFile(uri=uri) for uri in uris[start:start + 100]]))
+    deadline = time.monotonic() + 300
+    while any(t.status == "Running" for t in imm.list_tasks(imm_models.ListTasksRequest(
+            project_name="east-asian-album", max_results=100)).body.tasks):
+        assert time.monotonic() < deadline, "indexing did not finish"
+        time.sleep(0.5)
+    cluster(imm, "photos", notify=False, project="east-asian-album")
+
+    def similarity(project, a, b):
+        source = imm_models.CompareImageFacesRequestSource(uri1=f"oss://people/east-asia/{a}", uri2=f"oss://people/east-asia/{b}")
+        return imm.compare_image_faces(imm_models.CompareImageFacesRequest(project_name=project, source=source)).body.similarity
+
+    look_alikes = ("sato_amina/sato_amina_01.jpg", "kim_ji_won/kim_ji_won_06.jpg")
+    one_person = ("lee_hyun_jae/lee_hyun_jae_02.jpg", "lee_hyun_jae/lee_hyun_jae_05.jpg")
+    plain = [similarity("no-people", *pair) for pair in (look_alikes, one_person)]
+    assert plain[0] > 0.5 and plain[1] < 0.5
+    album = [similarity("east-asian-album", *pair) for pair in (look_alikes, one_person)]
+    assert album[0] < 0.5 and album[1] > 0.5
+    mixed = [similarity(P, *pair) for pair in (look_alikes, one_person)]
+    assert mixed[0] < plain[0] and mixed[1] > 0.5
 
 
 def test_notification_query_and_seed_step5(env, clustered):

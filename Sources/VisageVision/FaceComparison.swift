@@ -39,6 +39,11 @@ public enum FaceComparison {
     public static let cohortNearestPeople = 5
     /// The fewest cohort faces (after leaving out the two people compared) a judgement uses.
     public static let cohortMinimumFaces = 10
+    /// In a collection that may hold the two compared people themselves (a project's people),
+    /// a person this close on average to either face is taken to be that face's person and left
+    /// out, as the two people compared are left out of any cohort. The clusterer's core distance
+    /// (one person on every test set), not tuned for this.
+    public static let cohortOwnPersonDistance = 0.4
 
     public static func distance(_ a: [Float], _ b: [Float]) -> Double {
         precondition(a.count == b.count, "embeddings of different sizes")
@@ -79,6 +84,14 @@ public enum FaceComparison {
 
     public static func samePerson(_ a: [Float], _ b: [Float], cohort: Cohort? = nil) -> Bool {
         score(a, b, cohort: cohort) < 1
+    }
+
+    /// `score` against a collection of people that may hold the two compared people (a
+    /// project's people, say): their own people are found by `cohortOwnPersonDistance`.
+    public static func score(_ a: [Float], _ b: [Float], amongPeople people: Cohort) -> Double {
+        let d = distance(a, b)
+        guard let typical = people.typicalDistance(amongOwnPeople: a, b) else { return d / samePersonDistance }
+        return score(distance: d, typical: typical)
     }
 }
 
@@ -131,6 +144,14 @@ public struct Cohort: Sendable {
             if count < FaceComparison.cohortNearestPeople { nearest = sum / Double(count) }
             return Typical(mean: sum / Double(count), nearest: nearest)
         }
+
+        /// Two faces' typical distances with their own people (those nearer than
+        /// `FaceComparison.cohortOwnPersonDistance` to either) left out of both.
+        public static func pair(_ a: Distances, _ b: Distances) -> Typical? {
+            let own = Set((a.people + b.people).filter { $0.mean < FaceComparison.cohortOwnPersonDistance }.map(\.label))
+            guard let ta = a.typical(excluding: own), let tb = b.typical(excluding: own) else { return nil }
+            return .pair(ta, tb)
+        }
     }
 
     /// `face`'s mean distance to each cohort person, nearest person first.
@@ -148,6 +169,13 @@ public struct Cohort: Sendable {
     /// The typical distances from `face` to other people, leaving out `excluded` labels.
     public func typicalDistance(of face: [Float], excluding excluded: Set<String> = []) -> Typical? {
         distances(of: face).typical(excluding: excluded)
+    }
+
+    /// The pair's typical distances to a collection that may hold the two faces' own people:
+    /// every person nearer than `FaceComparison.cohortOwnPersonDistance` on average to either
+    /// face is left out for both.
+    public func typicalDistance(amongOwnPeople a: [Float], _ b: [Float]) -> Typical? {
+        Distances.pair(distances(of: a), distances(of: b))
     }
 
     /// The pair's typical distances: the mean of both faces'.

@@ -43,6 +43,17 @@ public enum FaceEvaluation {
             }
         }
 
+        /// The server's scores against `pool`, a collection that may hold the pair's own people
+        /// (`FaceComparison.score(_:_:amongPeople:)`).
+        public init(_ faces: [(identity: String, embedding: [Float])], amongPeople pool: [(identity: String, embedding: [Float])]) {
+            let typical = Self.typicalDistances(faces, amongPeople: pool)
+            self.init(faces) { i, j in
+                let d = FaceComparison.distance(faces[i].embedding, faces[j].embedding)
+                guard let t = typical(i, j) else { return d / FaceComparison.samePersonDistance }
+                return FaceComparison.score(distance: d, typical: t)
+            }
+        }
+
         /// Scores from any rule over the pair `(i, j)` of `faces`.
         public init(_ faces: [(identity: String, embedding: [Float])], score: (Int, Int) -> Double) {
             for i in faces.indices {
@@ -52,6 +63,15 @@ public enum FaceEvaluation {
                 }
             }
             different.sort()
+        }
+
+        /// The pair `(i, j)`'s typical distance to `pool`, a collection that may hold the pair's own
+        /// people under any labels: they are found by distance (`Cohort.Distances.pair`).
+        public static func typicalDistances(_ faces: [(identity: String, embedding: [Float])],
+                                            amongPeople pool: [(identity: String, embedding: [Float])]) -> (Int, Int) -> Cohort.Typical? {
+            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
+            let distances = faces.map { cohort.distances(of: $0.embedding) }
+            return { i, j in Cohort.Distances.pair(distances[i], distances[j]) }
         }
 
         /// The pair `(i, j)`'s typical distance to the cohort `pool`, both identities of the pair

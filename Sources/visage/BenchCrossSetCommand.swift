@@ -40,7 +40,7 @@ struct BenchCrossSet: AsyncParsableCommand {
             return LabelledSet(name: name, faces: try BenchCluster.LabelledFace.load(path), recallGoal: western.contains(name) ? 0.9 : 0.6)
         }
         if !skipClustering { try clustering(sets) }
-        comparison(sets)
+        try comparison(sets)
     }
 
     // MARK: Clustering
@@ -184,6 +184,19 @@ struct BenchCrossSet: AsyncParsableCommand {
 
     // MARK: Comparison
 
+    /// Every face of a set clustered with the current settings, as a project's people: the faces
+    /// placed in a person, labelled with it.
+    static func clusteredPeople(_ set: LabelledSet) throws -> [(identity: String, embedding: [Float])] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("visage-people-\(UUID().uuidString).faiss")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let faces = set.faces
+        let photos = Dictionary(Set(faces.map(\.photo)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let clusterFaces = faces.map { ClusterFace(photo: photos[$0.photo]!, highQuality: $0.highQuality, person: nil) }
+        let run = try BenchCluster.clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
+                                               file: file, settings: ClusterSettings.fromEnvironment(), clusterFaces: clusterFaces)
+        return faces.indices.compactMap { index in run.persons[index].map { ("\(set.name) \($0)", faces[index].emb) } }
+    }
+
     /// What each similarity (`FaceComparison.similarity` of the rule's score, the value 1:1
     /// answers carry) means on each set: the share of different-person pairs at or above it
     /// (false accepts) and of same-person pairs below it (false rejects).
@@ -245,17 +258,18 @@ struct BenchCrossSet: AsyncParsableCommand {
     /// Limits tried on a pair's distance over its distance to the people nearest it (∞: none).
     static let nearestLimits = [0.8, 0.85, 0.9, 0.95, Double.infinity]
 
-    func comparison(_ sets: [LabelledSet]) {
+    func comparison(_ sets: [LabelledSet]) throws {
         let pairsOf: (LabelledSet) -> [(identity: String, embedding: [Float])] = { set in
             set.faces.compactMap { face in face.identity.map { ($0, face.emb) } }
         }
         let labelled = sets.map(pairsOf)
-        /// Every set's pairs judged against `cohort(set)`: one variant a distance ceiling and a
-        /// limit on the ratio to the nearest people, each pair's value its distance's ratio to its
-        /// typical distance (∞ where the ceiling or the nearest people rule it out).
-        func cohortVariants(_ cohort: (Int) -> [(identity: String, embedding: [Float])]) -> [(name: String, scores: [FaceEvaluation.PairScores])] {
+        /// Every set's pairs judged against a cohort (`typicalOf(set)` gives each pair's typical
+        /// distances to it): one variant a distance ceiling and a limit on the ratio to the nearest
+        /// people, each pair's value its distance's ratio to its typical distance (∞ where the
+        /// ceiling or the nearest people rule it out).
+        func cohortVariants(typicalOf: (Int) -> (Int, Int) -> Cohort.Typical?) -> [(name: String, scores: [FaceEvaluation.PairScores])] {
             let perSet: [(distance: [Double], typical: [Cohort.Typical?])] = labelled.indices.map { index in
-                let faces = labelled[index], typical = FaceEvaluation.PairScores.typicalDistances(faces, cohort: cohort(index))
+                let faces = labelled[index], typical = typicalOf(index)
                 var distances: [Double] = [], typicals: [Cohort.Typical?] = []
                 for i in faces.indices {
                     for j in faces.indices where j > i {
@@ -283,9 +297,22 @@ struct BenchCrossSet: AsyncParsableCommand {
                 }
             }
         }
+        func cohortVariants(_ cohort: @escaping (Int) -> [(identity: String, embedding: [Float])]) -> [(name: String, scores: [FaceEvaluation.PairScores])] {
+            cohortVariants { FaceEvaluation.PairScores.typicalDistances(labelled[$0], cohort: cohort($0)) }
+        }
         let ownCohort = cohortVariants { labelled[$0] }
         let pool = labelled.flatMap { $0 }
         let pooledCohort = cohortVariants { _ in pool }
+        // A project's people: every face of the set clustered with the default settings, the
+        // faces placed in a person labelled with it, the pair's own people among them.
+        let people = try sets.map { set in try Self.clusteredPeople(set) }
+        let projectPeople = cohortVariants { FaceEvaluation.PairScores.typicalDistances(labelled[$0], amongPeople: people[$0]) }
+        let everyonesPeople = people.flatMap { $0 }
+        let mixedProjectPeople = cohortVariants { FaceEvaluation.PairScores.typicalDistances(labelled[$0], amongPeople: everyonesPeople) }
+        /// The server's defaults against a collection of people that may hold the pair's own.
+        func amongPeopleDefaults(_ pool: (Int) -> [(identity: String, embedding: [Float])]) -> [FaceEvaluation.PairScores] {
+            labelled.indices.map { FaceEvaluation.PairScores(labelled[$0], amongPeople: pool($0)) }
+        }
         let ratios = stride(from: 0.55, through: 1.0001, by: 0.0025).map { $0 }
         let rules = [
             CompareRule(name: "distance (no cohort: the server's 1:1 answers)",
@@ -298,6 +325,10 @@ struct BenchCrossSet: AsyncParsableCommand {
                         variants: { _ in ownCohort }, defaults: labelled.map { FaceEvaluation.PairScores($0, cohort: $0) }),
             CompareRule(name: "cohort: the other people of every set pooled (a mixed collection)", thresholds: ratios,
                         variants: { _ in pooledCohort }, defaults: labelled.map { FaceEvaluation.PairScores($0, cohort: pool) }),
+            CompareRule(name: "cohort: the set's people as clustering finds them, the pair's own among them and left out by distance (a project's people)",
+                        thresholds: ratios, variants: { _ in projectPeople }, defaults: amongPeopleDefaults { people[$0] }),
+            CompareRule(name: "cohort: every set's people as clustering finds them, pooled (a project mixing populations), the pair's own left out by distance",
+                        thresholds: ratios, variants: { _ in mixedProjectPeople }, defaults: amongPeopleDefaults { _ in everyonesPeople }),
             CompareRule(name: "cohort: the tuning sets' people only (a cohort shipped with the server, of none of the people measured)",
                         thresholds: ratios, variants: { held in
                             cohortVariants { _ in labelled.indices.filter { $0 != held }.flatMap { labelled[$0] } }

@@ -93,14 +93,16 @@ public struct PairComparison: Sendable {
         return nil
     }
 
-    public func compare(_ first: ImageSource, _ second: ImageSource) async -> ComparisonOutcome {
+    /// `people`: a collection of people the pair is judged against when one is at hand (a
+    /// project's people, which may hold the two compared: see `FaceComparison.score(_:_:amongPeople:)`).
+    public func compare(_ first: ImageSource, _ second: ImageSource, people: Cohort? = nil) async -> ComparisonOutcome {
         async let a = analyze(first, image: 1)
         async let b = analyze(second, image: 2)
         do {
             let (left, right) = try await (a, b)
             guard let one = left.largestFace else { return .failed(.noFace(image: 1)) }
             guard let two = right.largestFace else { return .failed(.noFace(image: 2)) }
-            return .compared(Self.similarity(one.embedding, two.embedding, faces: [left.faces.count, right.faces.count]))
+            return .compared(Self.similarity(one.embedding, two.embedding, faces: [left.faces.count, right.faces.count], people: people))
         } catch let failure as ComparisonFailure {
             return .failed(failure)
         } catch {
@@ -110,8 +112,12 @@ public struct PairComparison: Sendable {
 
     /// The one calibrated score of two faces' embeddings, shared by every 1:1 comparison
     /// (image pairs here, a liveness check's face against its verify image).
-    public static func similarity(_ one: [Float], _ two: [Float], faces: [Int]) -> PairSimilarity {
-        PairSimilarity(similarity: FaceComparison.similarity(one, two), distance: FaceComparison.distance(one, two), faces: faces)
+    public static func similarity(_ one: [Float], _ two: [Float], faces: [Int], people: Cohort? = nil) -> PairSimilarity {
+        // Faces embedded by another model (a re-index in progress) are not compared.
+        let score = people.map { people in
+            FaceComparison.score(one, two, amongPeople: Cohort(people.members.filter { $0.embedding.count == one.count }))
+        } ?? FaceComparison.score(one, two)
+        return PairSimilarity(similarity: FaceComparison.similarity(score: score), distance: FaceComparison.distance(one, two), faces: faces)
     }
 
     /// The image's bytes, from the web or the store.

@@ -122,7 +122,8 @@ struct IMMOperations: Sendable {
     }
 
     /// How alike the largest face of two images is: the calibrated similarity (0–1, 0.5 at the
-    /// same-person boundary) every 1:1 comparison gives, Content Moderation's included.
+    /// same-person boundary) every 1:1 comparison gives, Content Moderation's included. When the
+    /// project has people, the pair is judged against them (docs/face-comparison.md).
     func compareImageFaces(_ call: RPCCall) async throws -> [String: any Sendable] {
         let name = try call.required("ProjectName")
         try authorize(call, "CompareImageFaces", project: name)
@@ -136,7 +137,8 @@ struct IMMOperations: Sendable {
             try await readAccess.authorizeRead(project: project, bucket: bucket, key: key)
             images.append(.object(bucket: bucket.value, key: key.value))
         }
-        switch await comparison.compare(images[0], images[1]) {
+        let people = try await figureClusters.projectPeople(accountID: call.caller.accountID, project: project.name)
+        switch await comparison.compare(images[0], images[1], people: people) {
         case let .compared(result):
             return ["Similarity": result.similarity]
         case let .failed(failure):
