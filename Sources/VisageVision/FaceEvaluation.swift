@@ -35,18 +35,18 @@ public enum FaceEvaluation {
         }
 
         public init(_ faces: [(identity: String, embedding: [Float])], cohort pool: [(identity: String, embedding: [Float])]) {
-            let typical = Self.typicalDistances(faces, cohort: pool)
-            self.init(faces) { i, j in
-                let d = FaceComparison.distance(faces[i].embedding, faces[j].embedding)
-                guard let t = typical(i, j) else { return d / FaceComparison.samePersonDistance }
-                return FaceComparison.score(distance: d, typical: t)
-            }
+            self.init(faces, typical: Self.typicalDistances(faces, cohort: pool))
         }
 
         /// The server's scores against `pool`, a collection that may hold the pair's own people
         /// (`FaceComparison.score(_:_:amongPeople:)`).
         public init(_ faces: [(identity: String, embedding: [Float])], amongPeople pool: [(identity: String, embedding: [Float])]) {
-            let typical = Self.typicalDistances(faces, amongPeople: pool)
+            self.init(faces, typical: Self.typicalDistances(faces, amongPeople: pool))
+        }
+
+        /// The server's cohort scores from each pair's typical distances (the distance alone where
+        /// there are none).
+        init(_ faces: [(identity: String, embedding: [Float])], typical: (Int, Int) -> Cohort.Typical?) {
             self.init(faces) { i, j in
                 let d = FaceComparison.distance(faces[i].embedding, faces[j].embedding)
                 guard let t = typical(i, j) else { return d / FaceComparison.samePersonDistance }
@@ -69,8 +69,7 @@ public enum FaceEvaluation {
         /// people under any labels: they are found by distance (`Cohort.Distances.pair`).
         public static func typicalDistances(_ faces: [(identity: String, embedding: [Float])],
                                             amongPeople pool: [(identity: String, embedding: [Float])]) -> (Int, Int) -> Cohort.Typical? {
-            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
-            let distances = faces.map { cohort.distances(of: $0.embedding) }
+            let distances = Self.distances(faces, to: pool)
             return { i, j in Cohort.Distances.pair(distances[i], distances[j]) }
         }
 
@@ -78,14 +77,20 @@ public enum FaceEvaluation {
         /// left out; nil when too few cohort faces remain.
         public static func typicalDistances(_ faces: [(identity: String, embedding: [Float])],
                                             cohort pool: [(identity: String, embedding: [Float])]) -> (Int, Int) -> Cohort.Typical? {
-            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
-            let distances = faces.map { cohort.distances(of: $0.embedding) }
+            let distances = Self.distances(faces, to: pool)
             return { i, j in
                 let excluded: Set = [faces[i].identity, faces[j].identity]
                 guard let ti = distances[i].typical(excluding: excluded), let tj = distances[j].typical(excluding: excluded)
                 else { return nil }
                 return .pair(ti, tj)
             }
+        }
+
+        /// Each face's mean distance to every person of `pool`.
+        static func distances(_ faces: [(identity: String, embedding: [Float])],
+                              to pool: [(identity: String, embedding: [Float])]) -> [Cohort.Distances] {
+            let cohort = Cohort(pool.map { ($0.identity, $0.embedding) })
+            return faces.map { cohort.distances(of: $0.embedding) }
         }
 
         /// Share of same-person pairs accepted at `threshold`.

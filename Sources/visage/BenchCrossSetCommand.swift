@@ -172,14 +172,20 @@ struct BenchCrossSet: AsyncParsableCommand {
     /// Pairwise precision and recall over the labelled faces of a set, all photos clustered at once.
     static func cluster(_ set: LabelledSet, settings: ClusterSettings, file: URL) throws -> (Double, Double) {
         let faces = set.faces
-        let photos = Dictionary(Set(faces.map(\.photo)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let clusterFaces = faces.map { ClusterFace(photo: photos[$0.photo]!, highQuality: $0.highQuality, person: nil) }
-        let run = try BenchCluster.clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
-                                               file: file, settings: settings, clusterFaces: clusterFaces)
+        let persons = try Self.persons(set, settings: settings, file: file)
         let labelled = faces.indices.filter { faces[$0].identity != nil }
         let identities = Array(Set(labelled.map { faces[$0].identity! })).sorted()
         return BenchCluster.pairwise(labels: labelled.map { identities.firstIndex(of: faces[$0].identity!)! },
-                                     placement: labelled.map { run.persons[$0] })
+                                     placement: labelled.map { persons[$0] })
+    }
+
+    /// The person each face of a set is placed in, all photos clustered at once.
+    static func persons(_ set: LabelledSet, settings: ClusterSettings, file: URL) throws -> [String?] {
+        let faces = set.faces
+        let photos = Dictionary(Set(faces.map(\.photo)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let clusterFaces = faces.map { ClusterFace(photo: photos[$0.photo]!, highQuality: $0.highQuality, person: nil) }
+        return try BenchCluster.clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
+                                            file: file, settings: settings, clusterFaces: clusterFaces).persons
     }
 
     // MARK: Comparison
@@ -189,12 +195,8 @@ struct BenchCrossSet: AsyncParsableCommand {
     static func clusteredPeople(_ set: LabelledSet) throws -> [(identity: String, embedding: [Float])] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("visage-people-\(UUID().uuidString).faiss")
         defer { try? FileManager.default.removeItem(at: file) }
-        let faces = set.faces
-        let photos = Dictionary(Set(faces.map(\.photo)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let clusterFaces = faces.map { ClusterFace(photo: photos[$0.photo]!, highQuality: $0.highQuality, person: nil) }
-        let run = try BenchCluster.clusterOnce(embeddings: faces.flatMap(\.emb), persons: Array(repeating: nil, count: faces.count),
-                                               file: file, settings: ClusterSettings.fromEnvironment(), clusterFaces: clusterFaces)
-        return faces.indices.compactMap { index in run.persons[index].map { ("\(set.name) \($0)", faces[index].emb) } }
+        let persons = try Self.persons(set, settings: ClusterSettings.fromEnvironment(), file: file)
+        return set.faces.indices.compactMap { index in persons[index].map { ("\(set.name) \($0)", set.faces[index].emb) } }
     }
 
     /// What each similarity (`FaceComparison.similarity` of the rule's score, the value 1:1
